@@ -1,0 +1,23 @@
+/* devmgr's own settings: /etc/devmgr.conf (INI, read with inih), then the
+ * command line on top. */
+#ifndef DEVMGR_CONFIG_H
+#define DEVMGR_CONFIG_H
+
+struct config {
+	char *sys;		/* [paths] sys */
+	char *dev;		/* [paths] dev */
+	char *rules;		/* [paths] rules */
+	char *etc;		/* [paths] etc: where passwd and group are read */
+	int log_level;		/* [log] level */
+};
+
+void config_defaults(struct config *c);
+/* Reads PATH into c. A missing file is fine when !required. Every bad line
+ * is reported as "PATH:LINE: reason"; returns -1 if there was any. */
+int config_load(struct config *c, const char *path, int required);
+/* Parses one "section/key = value" setting (shared by the file and by
+ * command-line overrides). NULL, or why the setting is refused. */
+const char *config_set(struct config *c, const char *section, const char *key, const char *value);
+void config_free(struct config *c);
+
+#endif

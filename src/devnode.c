@@ -1,0 +1,367 @@
+/* Safe node operations under the dev root.
+ *
+ * Parent directories are opened one component at a time with
+ * O_PATH|O_DIRECTORY|O_NOFOLLOW, so a symlink planted anywhere in a path
+ * stops the operation instead of redirecting it. Opened directories are kept
+ * in a small cache: coldplug creates thousands of nodes in a handful of
+ * directories, and re-walking each path would double the system calls. A
+ * cached directory that was removed behind our back makes the *at() call
+ * fail with ENOENT; the entry is then dropped and the walk done again. */
+#define _GNU_SOURCE
+#include "devnode.h"
+#include "fileio.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452	/* same number on every architecture */
+#endif
+
+int devroot_open(struct devroot *d, const char *path)
+{
+	memset(d, 0, sizeof(*d));
+	d->fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (d->fd < 0) {
+		log_err("cannot open dev root %s: %s", path, strerror(errno));
+		return -1;
+	}
+	d->path = xstrdup(path);
+	return 0;
+}
+
+static void cache_drop(struct devroot *d, int i)
+{
+	free(d->cache[i].dir);
+	d->cache[i].dir = NULL;
+	close(d->cache[i].fd);
+}
+
+void devroot_close(struct devroot *d)
+{
+	for (int i = 0; i < DEVROOT_DIRCACHE; i++)
+		if (d->cache[i].dir)
+			cache_drop(d, i);
+	if (d->fd >= 0)
+		close(d->fd);
+	free(d->path);
+	d->fd = -1;
+	d->path = NULL;
+}
+
+const char *devnode_bad_name(const char *name)
+{
+	const char *c = name;
+
+	if (*name == '\0')
+		return "empty name";
+	if (*name == '/')
+		return "absolute path";
+	if (strlen(name) >= PATH_MAX)
+		return "name too long";
+	while (*c) {
+		size_t n = strcspn(c, "/");
+		if (n == 2 && c[0] == '.' && c[1] == '.')
+			return "'..' component";
+		if (n >= NAME_MAX + 1)
+			return "component too long";
+		c += n;
+		c += strspn(c, "/");
+	}
+	if (name[strlen(name) - 1] == '/')
+		return "ends with '/'";
+	if (strchr(name, '\n'))
+		return "newline in name";
+	return NULL;
+}
+
+/* Opens DIR (relative, already validated) one component at a time. */
+static int walk(struct devroot *d, const char *dir, bool create)
+{
+	char comp[NAME_MAX + 1];
+	int fd = d->fd;
+
+	for (const char *c = dir; *c; ) {
+		size_t n = strcspn(c, "/");
+
+		if (n == 0 || (n == 1 && c[0] == '.'))
+			goto next;
+		memcpy(comp, c, n);
+		comp[n] = '\0';
+		int nfd = openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (nfd < 0 && errno == ENOENT && create) {
+			if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST) {
+				int e = errno;
+				log_err("cannot create directory %s/%.*s: %s", d->path,
+					(int)(c - dir + n), dir, strerror(e));
+				if (fd != d->fd)
+					close(fd);
+				errno = e;
+				return -1;
+			}
+			nfd = openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		}
+		if (nfd < 0) {
+			int e = errno;
+			if (e != ENOENT || create)
+				log_err("cannot use directory %s/%.*s: %s", d->path, (int)(c - dir + n),
+					dir, e == ENOTDIR || e == ELOOP ?
+					"not a directory (symlinks are not followed)" : strerror(e));
+			if (fd != d->fd)
+				close(fd);
+			errno = e;
+			return -1;
+		}
+		if (fd != d->fd)
+			close(fd);
+		fd = nfd;
+next:
+		c += n;
+		c += strspn(c, "/");
+	}
+	return fd == d->fd ? dup(fd) : fd;
+}
+
+/* The directory fd holding NAME, and NAME's last component in *base.
+ * *slot is the cache index used, or -1 for the root. */
+static int parent(struct devroot *d, const char *name, bool create, const char **base, int *slot)
+{
+	const char *slash = strrchr(name, '/');
+	char dir[PATH_MAX];
+	int victim = 0;
+
+	*slot = -1;
+	if (slash == NULL) {
+		*base = name;
+		return d->fd;
+	}
+	*base = slash + 1;
+	memcpy(dir, name, (size_t)(slash - name));
+	dir[slash - name] = '\0';
+	for (int i = 0; i < DEVROOT_DIRCACHE; i++) {
+		if (d->cache[i].dir && strcmp(d->cache[i].dir, dir) == 0) {
+			d->cache[i].used = ++d->tick;
+			*slot = i;
+			return d->cache[i].fd;
+		}
+		/* Victim: a free slot if any, else the least recently used. */
+		if (d->cache[victim].dir != NULL &&
+		    (d->cache[i].dir == NULL || d->cache[i].used < d->cache[victim].used))
+			victim = i;
+	}
+	int fd = walk(d, dir, create);
+	if (fd < 0)
+		return -1;
+	if (d->cache[victim].dir)
+		cache_drop(d, victim);
+	d->cache[victim].dir = xstrdup(dir);
+	d->cache[victim].fd = fd;
+	d->cache[victim].used = ++d->tick;
+	*slot = victim;
+	return fd;
+}
+
+/* A cached directory that vanished gives ENOENT: forget it so the caller
+ * can walk again. True when a retry makes sense. */
+static bool stale(struct devroot *d, int slot, int err)
+{
+	if (err != ENOENT || slot < 0)
+		return false;
+	cache_drop(d, slot);
+	return true;
+}
+
+static int chmod_nofollow(int dfd, const char *base, mode_t perm)
+{
+	if (syscall(SYS_fchmodat2, dfd, base, perm, AT_SYMLINK_NOFOLLOW) == 0)
+		return 0;
+	if (errno != ENOSYS)
+		return -1;
+	/* Kernels before 6.6: the caller has just checked with fstatat that
+	 * BASE is a device node, and only root can swap it in a root-owned
+	 * directory. */
+	return fchmodat(dfd, base, perm, 0);
+}
+
+static const char *kind(mode_t type)
+{
+	return S_ISBLK(type) ? "block" : "char";
+}
+
+static int fix_existing(struct devroot *d, int dfd, const char *name, const char *base,
+			mode_t type, mode_t perm, dev_t rdev, uid_t uid, gid_t gid)
+{
+	struct stat st;
+	char tmp[NAME_MAX + 1];
+
+	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		log_err("cannot stat %s/%s: %s", d->path, name, strerror(errno));
+		return -1;
+	}
+	if ((st.st_mode & S_IFMT) == type && st.st_rdev == rdev) {
+		if ((st.st_mode & 07777) != perm && chmod_nofollow(dfd, base, perm) < 0) {
+			log_err("cannot chmod %s/%s: %s", d->path, name, strerror(errno));
+			return -1;
+		}
+		if ((st.st_uid != uid || st.st_gid != gid) &&
+		    fchownat(dfd, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0) {
+			log_err("cannot chown %s/%s: %s", d->path, name, strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		log_err("cannot create %s node %s/%s: a directory is in the way", kind(type),
+			d->path, name);
+		return -1;
+	}
+	/* Wrong type or numbers (a stale node, a planted symlink): build the
+	 * right node beside it and rename it over, so the name never points
+	 * at nothing. */
+	if ((size_t)snprintf(tmp, sizeof(tmp), ".devmgr-%d-%s", (int)getpid(), base) >= sizeof(tmp))
+		snprintf(tmp, sizeof(tmp), ".devmgr-%d", (int)getpid());
+	unlinkat(dfd, tmp, 0);
+	if (mknodat(dfd, tmp, type | perm, rdev) < 0 ||
+	    fchownat(dfd, tmp, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    renameat(dfd, tmp, dfd, base) < 0) {
+		log_err("cannot replace %s/%s with %s node %u:%u: %s", d->path, name, kind(type),
+			major(rdev), minor(rdev), strerror(errno));
+		unlinkat(dfd, tmp, 0);
+		return -1;
+	}
+	log_info("replaced %s/%s (was %s %u:%u)", d->path, name,
+		 S_ISLNK(st.st_mode) ? "a symlink" : "another file",
+		 major(st.st_rdev), minor(st.st_rdev));
+	return 0;
+}
+
+int devnode_make(struct devroot *d, const char *name, mode_t type, mode_t perm,
+		 dev_t rdev, uid_t uid, gid_t gid)
+{
+	const char *why = devnode_bad_name(name);
+	const char *base;
+	int slot, dfd;
+
+	if (why) {
+		log_err("refusing node name '%s': %s", name, why);
+		return -1;
+	}
+	for (int tries = 0; ; tries++) {
+		dfd = parent(d, name, true, &base, &slot);
+		if (dfd < 0)
+			return -1;
+		/* The process umask is 0, so the node is born with its mode. */
+		if (mknodat(dfd, base, type | perm, rdev) == 0)
+			break;
+		if (errno == EEXIST)
+			return fix_existing(d, dfd, name, base, type, perm, rdev, uid, gid);
+		if (tries == 0 && stale(d, slot, errno))
+			continue;
+		log_err("cannot create %s node %s/%s (%u:%u): %s%s", kind(type), d->path, name,
+			major(rdev), minor(rdev), strerror(errno),
+			errno == EPERM ? " (mknod needs CAP_MKNOD and a device cgroup rule)" : "");
+		return -1;
+	}
+	if (fchownat(dfd, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0) {
+		log_err("cannot chown %s/%s to %u:%u: %s", d->path, name, (unsigned)uid,
+			(unsigned)gid, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int devnode_symlink(struct devroot *d, const char *linkname, const char *target)
+{
+	const char *why = devnode_bad_name(linkname);
+	const char *base;
+	int slot, dfd;
+
+	if (why) {
+		log_err("refusing symlink name '%s': %s", linkname, why);
+		return -1;
+	}
+	for (int tries = 0; ; tries++) {
+		dfd = parent(d, linkname, false, &base, &slot);
+		if (dfd < 0)
+			return errno == ENOENT ? 0 : -1;
+		if (symlinkat(target, dfd, base) == 0 || errno == EEXIST)
+			return 0;
+		if (tries == 0 && stale(d, slot, errno))
+			continue;
+		log_err("cannot create symlink %s/%s -> %s: %s", d->path, linkname, target,
+			strerror(errno));
+		return -1;
+	}
+}
+
+int devnode_remove(struct devroot *d, const char *name, mode_t type, bool have_rdev, dev_t rdev)
+{
+	const char *base;
+	struct stat st;
+	int slot, dfd;
+
+	if (devnode_bad_name(name))
+		return -1;
+	dfd = parent(d, name, false, &base, &slot);
+	if (dfd < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if ((st.st_mode & S_IFMT) != type || (have_rdev && st.st_rdev != rdev)) {
+		log_info("left %s/%s alone: not the removed %s device", d->path, name, kind(type));
+		return 0;
+	}
+	if (unlinkat(dfd, base, 0) < 0 && errno != ENOENT) {
+		log_err("cannot remove %s/%s: %s", d->path, name, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int devnode_remove_symlink(struct devroot *d, const char *linkname, const char *target)
+{
+	char buf[PATH_MAX];
+	const char *base;
+	int slot, dfd;
+
+	if (devnode_bad_name(linkname))
+		return -1;
+	dfd = parent(d, linkname, false, &base, &slot);
+	if (dfd < 0)
+		return errno == ENOENT ? 0 : -1;
+	ssize_t n = readlinkat(dfd, base, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return 0;	/* gone, or not a symlink: not ours */
+	buf[n] = '\0';
+	if (strcmp(buf, target) != 0)
+		return 0;
+	if (unlinkat(dfd, base, 0) < 0 && errno != ENOENT) {
+		log_err("cannot remove symlink %s/%s: %s", d->path, linkname, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int devnode_mkdirs(struct devroot *d, const char *name)
+{
+	const char *why = devnode_bad_name(name);
+
+	if (why) {
+		log_err("refusing directory name '%s': %s", name, why);
+		return -1;
+	}
+	int fd = walk(d, name, true);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}

@@ -1,0 +1,46 @@
+/* Every filesystem change under the dev root. All of it goes through a
+ * directory fd with *at() calls; no path component is ever followed if it
+ * is a symlink, and no name may leave the root ("..", absolute paths). */
+#ifndef DEVMGR_DEVNODE_H
+#define DEVMGR_DEVNODE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define DEVROOT_DIRCACHE 16
+
+struct devroot {
+	int fd;				/* the dev root itself */
+	char *path;			/* for messages */
+	struct {
+		char *dir;		/* relative path, NULL when free */
+		int fd;
+		unsigned long used;
+	} cache[DEVROOT_DIRCACHE];
+	unsigned long tick;
+};
+
+int devroot_open(struct devroot *d, const char *path);
+void devroot_close(struct devroot *d);
+
+/* NULL when NAME is acceptable under the root, else why not. */
+const char *devnode_bad_name(const char *name);
+
+/* Creates or fixes a device node; type is S_IFCHR or S_IFBLK. A node that
+ * exists with the same type and numbers only gets owner and mode fixed; any
+ * other file there (not a directory) is replaced atomically. Missing parent
+ * directories are created 0755. 0, or -1 after logging why. */
+int devnode_make(struct devroot *d, const char *name, mode_t type, mode_t perm,
+		 dev_t rdev, uid_t uid, gid_t gid);
+/* Creates LINKNAME -> TARGET unless something exists there already (mdev
+ * leaves it alone too). The link's directory must exist. */
+int devnode_symlink(struct devroot *d, const char *linkname, const char *target);
+/* Removes NAME if it is a device node of TYPE and, when have_rdev, of that
+ * number: another device's node or a user's file is left alone. */
+int devnode_remove(struct devroot *d, const char *name, mode_t type, bool have_rdev, dev_t rdev);
+/* Removes LINKNAME if it is a symlink to TARGET. */
+int devnode_remove_symlink(struct devroot *d, const char *linkname, const char *target);
+/* Creates NAME and its parents as directories (0755). */
+int devnode_mkdirs(struct devroot *d, const char *name);
+
+#endif

@@ -1,0 +1,18 @@
+/* Small file and string helpers shared by the parsers. */
+#ifndef DEVMGR_FILEIO_H
+#define DEVMGR_FILEIO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Whole file into a NUL-terminated malloc'd buffer. -1 with errno set. */
+int read_file(const char *path, char **text, size_t *len);
+/* Reads up to size-1 bytes of dirfd/name into buf, NUL-terminates it.
+ * One openat, one read, one close: sysfs attributes come whole in one read. */
+ssize_t read_small_at(int dirfd, const char *name, char *buf, size_t size);
+/* a followed by b, malloc'd; aborts on out-of-memory. */
+char *str_concat(const char *a, const char *b);
+void *xmalloc(size_t n);
+char *xstrdup(const char *s);
+
+#endif

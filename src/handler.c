@@ -1,0 +1,91 @@
+#include "handler.h"
+#include "fileio.h"
+#include "log.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+enum devop devop_from_action(const char *action)
+{
+	if (action && strcmp(action, "add") == 0)
+		return DEVOP_ADD;
+	if (action && strcmp(action, "remove") == 0)
+		return DEVOP_REMOVE;
+	return DEVOP_OTHER;
+}
+
+/* mdev's alias rules: "=dir/" and ">dir/" keep the device name inside dir;
+ * anything else is the new name. */
+static char *node_name_for(const struct device *dev, const struct match_result *m)
+{
+	char *alias = rules_expand_target(m);
+
+	if (alias == NULL)
+		return xstrdup(dev->devname);
+	size_t n = strlen(alias);
+	if (n > 0 && alias[n - 1] == '/') {
+		char *full = str_concat(alias, dev->devname);
+		free(alias);
+		return full;
+	}
+	return alias;
+}
+
+static int apply(struct handler *h, const struct device *dev, const struct match_result *m)
+{
+	const struct rule *r = m->rule;
+	char *node = node_name_for(dev, m);
+	int rc = 0;
+
+	if (r->move == '!')
+		goto out;	/* "!": neither create nor remove a node */
+	if (dev->op == DEVOP_ADD && dev->major >= 0) {
+		dev_t rdev = makedev((unsigned)dev->major, (unsigned)dev->minor);
+		if (devnode_make(h->dev, node, dev->type, r->mode, rdev, r->uid, r->gid) < 0) {
+			rc = -1;
+			goto out;
+		}
+		h->nodes++;
+		if (dev->major == h->root_major && dev->minor == h->root_minor)
+			devnode_symlink(h->dev, "root", node);
+		if (r->move == '>' && devnode_symlink(h->dev, dev->devname, node) < 0)
+			rc = -1;
+	} else if (dev->op == DEVOP_REMOVE) {
+		dev_t rdev = makedev((unsigned)(dev->major < 0 ? 0 : dev->major),
+				     (unsigned)(dev->minor < 0 ? 0 : dev->minor));
+		if (r->move == '>' && devnode_remove_symlink(h->dev, dev->devname, node) < 0)
+			rc = -1;
+		if (devnode_remove(h->dev, node, dev->type, dev->major >= 0, rdev) < 0)
+			rc = -1;
+	}
+	/* Commands (@ $ *) are parsed but run only once rule actions exist. */
+out:
+	free(node);
+	return rc;
+}
+
+int handle_device(struct handler *h, const struct device *dev)
+{
+	const struct match_input in = {
+		.devname = dev->devname, .major = dev->major, .minor = dev->minor, .ev = dev->ev,
+	};
+	struct match_result m;
+	size_t pos = 0;
+	int rc = 0;
+
+	while (rules_next_match(h->rules, &pos, &in, &m)) {
+		if (log_verbosity() >= LOG_LVL_DEBUG)
+			log_debug("%s: %s matched %s:%u", dev->devname,
+				  dev->op == DEVOP_ADD ? "add" : dev->op == DEVOP_REMOVE ?
+				  "remove" : "event", h->rules->path, m.rule->line);
+		if (apply(h, dev, &m) < 0)
+			rc = -1;
+		if (!m.rule->keep_matching)
+			break;
+	}
+	if (rc < 0)
+		h->failures++;
+	return rc;
+}

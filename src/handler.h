@@ -1,0 +1,35 @@
+/* What one event does to /dev: match the rules, then create, fix or
+ * remove nodes and symlinks, exactly in busybox mdev's order. Shared by
+ * coldplug (-s), the hotplug helper and (later) the daemon. */
+#ifndef DEVMGR_HANDLER_H
+#define DEVMGR_HANDLER_H
+
+#include <sys/types.h>
+
+#include "devnode.h"
+#include "rules.h"
+#include "uevent.h"
+
+enum devop { DEVOP_ADD, DEVOP_REMOVE, DEVOP_OTHER };
+
+struct handler {
+	const struct ruleset *rules;
+	struct devroot *dev;
+	int root_major, root_minor;	/* device of "/", gets a "root" link; -1: none */
+	unsigned long nodes, failures;
+};
+
+/* A device as the rules see it. */
+struct device {
+	struct uevent *ev;
+	const char *devname;		/* relative to /dev */
+	int major, minor;		/* -1: no node numbers */
+	mode_t type;			/* S_IFCHR or S_IFBLK */
+	enum devop op;
+};
+
+enum devop devop_from_action(const char *action);
+/* 0, or -1 when something failed (already logged). */
+int handle_device(struct handler *h, const struct device *dev);
+
+#endif

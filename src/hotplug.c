@@ -1,0 +1,122 @@
+/* Differences from busybox, on purpose: a remove event matches @major,minor
+ * rules by the MAJOR/MINOR it carries (busybox cannot, so a renamed node
+ * outlived its device), and removal only deletes a node of that number. */
+#define _GNU_SOURCE
+#include "hotplug.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* /dev/mdev.seq, when it exists, orders concurrent helpers by SEQNUM:
+ * wait (up to 2 s, like mdev) until it holds our number, and after
+ * handling store the next one. An empty file is seeded with ours. */
+static int seq_wait(struct devroot *d, unsigned long seq)
+{
+	int fd = openat(d->fd, "mdev.seq", O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	const struct timespec step = { 0, 10 * 1000 * 1000 };
+
+	if (fd < 0)
+		return -1;
+	for (int waited = 0; waited < 200; waited++) {
+		char buf[32];
+		ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+		if (n < 0)
+			break;
+		buf[n] = '\0';
+		if (buf[0] == '\0' || buf[0] == '\n') {
+			n = snprintf(buf, sizeof(buf), "%lu", seq);
+			if (pwrite(fd, buf, (size_t)n, 0) < 0)
+				log_warn("cannot seed %s/mdev.seq: %s", d->path, strerror(errno));
+			break;
+		}
+		/* A later helper already ran: no point in waiting. */
+		if (strtoul(buf, NULL, 10) >= seq)
+			break;
+		nanosleep(&step, NULL);
+	}
+	return fd;
+}
+
+static void seq_done(int fd, unsigned long seq)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%lu", seq + 1);
+
+	if (fd < 0)
+		return;
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)n, 0) < 0)
+		log_warn("cannot update mdev.seq: %s", strerror(errno));
+	close(fd);
+}
+
+static int env_int(const struct uevent *ev, const char *key)
+{
+	const char *v = uevent_get(ev, key);
+	char *end;
+
+	if (v == NULL || *v == '\0')
+		return -1;
+	long n = strtol(v, &end, 10);
+	return *end == '\0' && n >= 0 && n <= 0xfffff ? (int)n : -1;
+}
+
+int hotplug_run(struct handler *h, struct sysfs *s, char *const *envp)
+{
+	struct uevent ev, sysev;
+	struct device dev = { .ev = &ev, .major = -1, .minor = -1, .type = S_IFCHR };
+
+	if (uevent_from_environ(&ev, envp) < 0) {
+		log_err("hotplug event too large");
+		return 1;
+	}
+	const char *action = uevent_get(&ev, "ACTION");
+	const char *devpath = uevent_get(&ev, "DEVPATH");
+	const char *subsystem = uevent_get(&ev, "SUBSYSTEM");
+	if (action == NULL || devpath == NULL) {
+		log_err("hotplug mode needs ACTION and DEVPATH in the environment");
+		return 1;
+	}
+	dev.op = devop_from_action(action);
+	/* "remove" of a firmware request is not a device going away
+	 * (mdev learnt that the hard way: it deleted live nodes). */
+	if (dev.op == DEVOP_REMOVE && uevent_get(&ev, "FIRMWARE"))
+		return 0;
+	if (dev.op == DEVOP_ADD) {
+		/* The node numbers come from sysfs: a device already gone gets
+		 * no node. */
+		if (sysfs_read_devnum(s, devpath, &dev.major, &dev.minor) < 0)
+			dev.major = dev.minor = -1;
+	} else {
+		dev.major = env_int(&ev, "MAJOR");
+		dev.minor = env_int(&ev, "MINOR");
+		if (dev.major < 0 || dev.minor < 0)
+			dev.major = dev.minor = -1;
+	}
+	dev.devname = uevent_get(&ev, "DEVNAME");
+	if (dev.devname == NULL) {
+		uevent_init(&sysev);
+		if (sysfs_read_uevent(s, devpath, &sysev) == 0)
+			dev.devname = uevent_get(&sysev, "DEVNAME");
+		if (dev.devname == NULL) {
+			const char *slash = strrchr(devpath, '/');
+			dev.devname = slash ? slash + 1 : devpath;
+		}
+	}
+	if ((subsystem && strncmp(subsystem, "block", 5) == 0) || strstr(devpath, "/block/"))
+		dev.type = S_IFBLK;
+
+	const char *seqstr = uevent_get(&ev, "SEQNUM");
+	unsigned long seq = seqstr ? strtoul(seqstr, NULL, 10) : 0;
+	int seqfd = seqstr ? seq_wait(h->dev, seq) : -1;
+	handle_device(h, &dev);
+	seq_done(seqfd, seq);
+	return 0;
+}

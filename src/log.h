@@ -1,0 +1,18 @@
+/* Diagnostics: "devmgr: what failed: why" on stderr. The daemon (issue 3)
+ * will route the same calls to syslog. */
+#ifndef DEVMGR_LOG_H
+#define DEVMGR_LOG_H
+
+enum { LOG_LVL_ERR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
+
+void log_set_verbosity(int level);
+int log_verbosity(void);
+void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+_Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#define log_err(...)   log_msg(LOG_LVL_ERR, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOG_LVL_WARN, __VA_ARGS__)
+#define log_info(...)  log_msg(LOG_LVL_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_LVL_DEBUG, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,28 @@
+/* Reading devices from sysfs: the /sys/dev/{char,block} enumeration for
+ * coldplug, and one device's attributes for the hotplug helper. */
+#ifndef DEVMGR_SYSFS_H
+#define DEVMGR_SYSFS_H
+
+#include <sys/types.h>
+
+#include "handler.h"
+
+struct sysfs {
+	int fd;			/* the sysfs root */
+	char *path;
+};
+
+int sysfs_open(struct sysfs *s, const char *path);
+void sysfs_close(struct sysfs *s);
+
+/* Calls handle_device() with ACTION=add for every device under
+ * dev/char and dev/block. Returns the number of devices seen, -1 when
+ * neither directory can be read. */
+long sysfs_coldplug(struct sysfs *s, struct handler *h);
+
+/* "MAJ:MIN" from DEVPATH/dev; 0, or -1 when there is none. */
+int sysfs_read_devnum(struct sysfs *s, const char *devpath, int *major, int *minor);
+/* Adds the keys of DEVPATH/uevent to ev. */
+int sysfs_read_uevent(struct sysfs *s, const char *devpath, struct uevent *ev);
+
+#endif

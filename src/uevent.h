@@ -1,0 +1,32 @@
+/* A device event, whatever its source: netlink buffer, sysfs uevent file,
+ * or the environment of a hotplug-helper call. */
+#ifndef DEVMGR_UEVENT_H
+#define DEVMGR_UEVENT_H
+
+#include <stddef.h>
+
+#define UEVENT_BUF_SIZE 8192	/* the kernel's own limit is UEVENT_BUFFER_SIZE 2048 */
+#define UEVENT_MAX_KEYS 64	/* the kernel's UEVENT_NUM_ENVP is 64 */
+
+struct uevent {
+	size_t len;			/* bytes used in buf */
+	unsigned nkeys;
+	const char *keys[UEVENT_MAX_KEYS];	/* "KEY=VALUE", pointing into buf */
+	char buf[UEVENT_BUF_SIZE];
+};
+
+void uevent_init(struct uevent *ev);
+/* Adds or replaces KEY. Returns 0, or -1 when the event is full. */
+int uevent_set(struct uevent *ev, const char *key, const char *value);
+/* Adds "KEY=VALUE" given as one string of length n. */
+int uevent_set_pair(struct uevent *ev, const char *pair, size_t n);
+const char *uevent_get(const struct uevent *ev, const char *key);
+
+/* Netlink kernel format: "ACTION@DEVPATH\0KEY=VALUE\0...". -1 when malformed. */
+int uevent_parse_netlink(struct uevent *ev, const char *buf, size_t len);
+/* Sysfs uevent file: "KEY=VALUE\n" lines. Adds to what ev already holds. */
+int uevent_parse_lines(struct uevent *ev, const char *text, size_t len);
+/* Environment of a hotplug-helper call: every "KEY=VALUE" entry. */
+int uevent_from_environ(struct uevent *ev, char *const *envp);
+
+#endif

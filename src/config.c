@@ -15,6 +15,7 @@ void config_defaults(struct config *c)
 	c->rules = xstrdup("/etc/mdev.conf");
 	c->etc = xstrdup("/etc");
 	c->log_level = LOG_LVL_WARN;
+	c->jobs = 0;
 }
 
 void config_free(struct config *c)
@@ -54,6 +55,13 @@ const char *config_set(struct config *c, const char *section, const char *key, c
 				return NULL;
 			}
 		return "expected error, warning, info or debug";
+	} else if (strcmp(section, "coldplug") == 0 && strcmp(key, "jobs") == 0) {
+		char *end;
+		unsigned long n = strtoul(value, &end, 10);
+		if (*value < '0' || *value > '9' || *end != '\0' || n > 16)
+			return "expected a number of processes from 0 (one per CPU) to 16";
+		c->jobs = (unsigned)n;
+		return NULL;
 	}
 	return "unknown setting";
 }

@@ -9,6 +9,7 @@ struct config {
 	char *rules;		/* [paths] rules */
 	char *etc;		/* [paths] etc: where passwd and group are read */
 	int log_level;		/* [log] level */
+	unsigned jobs;		/* [coldplug] jobs: worker processes, 0 = auto */
 };
 
 void config_defaults(struct config *c);

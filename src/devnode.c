@@ -27,14 +27,27 @@
 #define SYS_fchmodat2 452	/* same number on every architecture */
 #endif
 
+static void dirinfo_init(struct devroot *d, struct dirinfo *info, int fd)
+{
+	struct stat st;
+
+	info->fd = fd;
+	info->new_gid = d->egid;
+	if (fstat(fd, &st) == 0 && (st.st_mode & S_ISGID))
+		info->new_gid = st.st_gid;
+}
+
 int devroot_open(struct devroot *d, const char *path)
 {
 	memset(d, 0, sizeof(*d));
-	d->fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (d->fd < 0) {
+	d->euid = geteuid();
+	d->egid = getegid();
+	int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
 		log_err("cannot open dev root %s: %s", path, strerror(errno));
 		return -1;
 	}
+	dirinfo_init(d, &d->root, fd);
 	d->path = xstrdup(path);
 	return 0;
 }
@@ -43,7 +56,7 @@ static void cache_drop(struct devroot *d, int i)
 {
 	free(d->cache[i].dir);
 	d->cache[i].dir = NULL;
-	close(d->cache[i].fd);
+	close(d->cache[i].info.fd);
 }
 
 void devroot_close(struct devroot *d)
@@ -51,10 +64,10 @@ void devroot_close(struct devroot *d)
 	for (int i = 0; i < DEVROOT_DIRCACHE; i++)
 		if (d->cache[i].dir)
 			cache_drop(d, i);
-	if (d->fd >= 0)
-		close(d->fd);
+	if (d->root.fd >= 0)
+		close(d->root.fd);
 	free(d->path);
-	d->fd = -1;
+	d->root.fd = -1;
 	d->path = NULL;
 }
 
@@ -88,7 +101,8 @@ const char *devnode_bad_name(const char *name)
 static int walk(struct devroot *d, const char *dir, bool create)
 {
 	char comp[NAME_MAX + 1];
-	int fd = d->fd;
+	const int rootfd = d->root.fd;
+	int fd = rootfd;
 
 	for (const char *c = dir; *c; ) {
 		size_t n = strcspn(c, "/");
@@ -103,7 +117,7 @@ static int walk(struct devroot *d, const char *dir, bool create)
 				int e = errno;
 				log_err("cannot create directory %s/%.*s: %s", d->path,
 					(int)(c - dir + n), dir, strerror(e));
-				if (fd != d->fd)
+				if (fd != rootfd)
 					close(fd);
 				errno = e;
 				return -1;
@@ -116,24 +130,25 @@ static int walk(struct devroot *d, const char *dir, bool create)
 				log_err("cannot use directory %s/%.*s: %s", d->path, (int)(c - dir + n),
 					dir, e == ENOTDIR || e == ELOOP ?
 					"not a directory (symlinks are not followed)" : strerror(e));
-			if (fd != d->fd)
+			if (fd != rootfd)
 				close(fd);
 			errno = e;
 			return -1;
 		}
-		if (fd != d->fd)
+		if (fd != rootfd)
 			close(fd);
 		fd = nfd;
 next:
 		c += n;
 		c += strspn(c, "/");
 	}
-	return fd == d->fd ? dup(fd) : fd;
+	return fd == rootfd ? dup(fd) : fd;
 }
 
-/* The directory fd holding NAME, and NAME's last component in *base.
+/* The directory holding NAME, and NAME's last component in *base.
  * *slot is the cache index used, or -1 for the root. */
-static int parent(struct devroot *d, const char *name, bool create, const char **base, int *slot)
+static const struct dirinfo *parent(struct devroot *d, const char *name, bool create,
+				    const char **base, int *slot)
 {
 	const char *slash = strrchr(name, '/');
 	char dir[PATH_MAX];
@@ -142,7 +157,7 @@ static int parent(struct devroot *d, const char *name, bool create, const char *
 	*slot = -1;
 	if (slash == NULL) {
 		*base = name;
-		return d->fd;
+		return &d->root;
 	}
 	*base = slash + 1;
 	memcpy(dir, name, (size_t)(slash - name));
@@ -151,7 +166,7 @@ static int parent(struct devroot *d, const char *name, bool create, const char *
 		if (d->cache[i].dir && strcmp(d->cache[i].dir, dir) == 0) {
 			d->cache[i].used = ++d->tick;
 			*slot = i;
-			return d->cache[i].fd;
+			return &d->cache[i].info;
 		}
 		/* Victim: a free slot if any, else the least recently used. */
 		if (d->cache[victim].dir != NULL &&
@@ -160,14 +175,14 @@ static int parent(struct devroot *d, const char *name, bool create, const char *
 	}
 	int fd = walk(d, dir, create);
 	if (fd < 0)
-		return -1;
+		return NULL;
 	if (d->cache[victim].dir)
 		cache_drop(d, victim);
 	d->cache[victim].dir = xstrdup(dir);
-	d->cache[victim].fd = fd;
+	dirinfo_init(d, &d->cache[victim].info, fd);
 	d->cache[victim].used = ++d->tick;
 	*slot = victim;
-	return fd;
+	return &d->cache[victim].info;
 }
 
 /* A cached directory that vanished gives ENOENT: forget it so the caller
@@ -197,6 +212,83 @@ static const char *kind(mode_t type)
 	return S_ISBLK(type) ? "block" : "char";
 }
 
+/* chmod, then chown, as mdev does: the kernel's chown drops set-user-ID
+ * (and set-group-ID with group execute), and mdev users get that result,
+ * so chown is done whenever one of those bits is asked for. */
+static int fix_owner_mode(struct devroot *d, int dfd, const char *name, const char *base,
+			  const struct stat *st, mode_t perm, uid_t uid, gid_t gid)
+{
+	if ((st->st_mode & 07777) != perm && chmod_nofollow(dfd, base, perm) < 0) {
+		log_err("cannot chmod %s/%s: %s", d->path, name, strerror(errno));
+		return -1;
+	}
+	if ((st->st_uid != uid || st->st_gid != gid || (perm & (S_ISUID | S_ISGID))) &&
+	    fchownat(dfd, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0) {
+		log_err("cannot chown %s/%s: %s", d->path, name, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The path a relative symlink at NAME points to, resolved lexically
+ * inside the dev root. -1 when it is absolute or climbs out. */
+static int resolve_link(const char *name, const char *target, char *out, size_t size)
+{
+	const char *slash = strrchr(name, '/');
+	size_t n = slash ? (size_t)(slash - name) : 0;
+
+	if (target[0] == '/' || n + 1 + strlen(target) >= size)
+		return -1;
+	memcpy(out, name, n);
+	out[n] = '\0';
+	for (const char *c = target; *c; ) {
+		size_t len = strcspn(c, "/");
+		if (len == 2 && c[0] == '.' && c[1] == '.') {
+			char *up = strrchr(out, '/');
+			if (n == 0)
+				return -1;
+			n = up ? (size_t)(up - out) : 0;
+			out[n] = '\0';
+		} else if (len > 0 && !(len == 1 && c[0] == '.')) {
+			if (n > 0)
+				out[n++] = '/';
+			memcpy(out + n, c, len);
+			n += len;
+			out[n] = '\0';
+		}
+		c += len;
+		c += strspn(c, "/");
+	}
+	return n > 0 ? 0 : -1;
+}
+
+/* A symlink where the node should be, such as the one a ">" rule left
+ * for a "-" rule that matches the same device: mdev's chmod and chown
+ * follow it. devmgr does the same only when it leads, inside the dev root
+ * and through no further symlink, to this very device's node. */
+static int fix_link_target(struct devroot *d, int dfd, const char *name, const char *base,
+			   mode_t type, mode_t perm, dev_t rdev, uid_t uid, gid_t gid)
+{
+	char target[PATH_MAX], path[PATH_MAX];
+	const struct dirinfo *pd;
+	const char *tbase;
+	struct stat st;
+	int slot;
+	ssize_t n = readlinkat(dfd, base, target, sizeof(target) - 1);
+
+	if (n <= 0)
+		return -1;
+	target[n] = '\0';
+	if (resolve_link(name, target, path, sizeof(path)) < 0 || devnode_bad_name(path))
+		return -1;
+	pd = parent(d, path, false, &tbase, &slot);
+	if (pd == NULL || fstatat(pd->fd, tbase, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	if ((st.st_mode & S_IFMT) != type || st.st_rdev != rdev)
+		return -1;
+	return fix_owner_mode(d, pd->fd, path, tbase, &st, perm, uid, gid);
+}
+
 static int fix_existing(struct devroot *d, int dfd, const char *name, const char *base,
 			mode_t type, mode_t perm, dev_t rdev, uid_t uid, gid_t gid)
 {
@@ -207,18 +299,10 @@ static int fix_existing(struct devroot *d, int dfd, const char *name, const char
 		log_err("cannot stat %s/%s: %s", d->path, name, strerror(errno));
 		return -1;
 	}
-	if ((st.st_mode & S_IFMT) == type && st.st_rdev == rdev) {
-		if ((st.st_mode & 07777) != perm && chmod_nofollow(dfd, base, perm) < 0) {
-			log_err("cannot chmod %s/%s: %s", d->path, name, strerror(errno));
-			return -1;
-		}
-		if ((st.st_uid != uid || st.st_gid != gid) &&
-		    fchownat(dfd, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0) {
-			log_err("cannot chown %s/%s: %s", d->path, name, strerror(errno));
-			return -1;
-		}
+	if ((st.st_mode & S_IFMT) == type && st.st_rdev == rdev)
+		return fix_owner_mode(d, dfd, name, base, &st, perm, uid, gid);
+	if (S_ISLNK(st.st_mode) && fix_link_target(d, dfd, name, base, type, perm, rdev, uid, gid) == 0)
 		return 0;
-	}
 	if (S_ISDIR(st.st_mode)) {
 		log_err("cannot create %s node %s/%s: a directory is in the way", kind(type),
 			d->path, name);
@@ -248,6 +332,7 @@ int devnode_make(struct devroot *d, const char *name, mode_t type, mode_t perm,
 		 dev_t rdev, uid_t uid, gid_t gid)
 {
 	const char *why = devnode_bad_name(name);
+	const struct dirinfo *pd;
 	const char *base;
 	int slot, dfd;
 
@@ -256,9 +341,10 @@ int devnode_make(struct devroot *d, const char *name, mode_t type, mode_t perm,
 		return -1;
 	}
 	for (int tries = 0; ; tries++) {
-		dfd = parent(d, name, true, &base, &slot);
-		if (dfd < 0)
+		pd = parent(d, name, true, &base, &slot);
+		if (pd == NULL)
 			return -1;
+		dfd = pd->fd;
 		/* The process umask is 0, so the node is born with its mode. */
 		if (mknodat(dfd, base, type | perm, rdev) == 0)
 			break;
@@ -271,6 +357,9 @@ int devnode_make(struct devroot *d, const char *name, mode_t type, mode_t perm,
 			errno == EPERM ? " (mknod needs CAP_MKNOD and a device cgroup rule)" : "");
 		return -1;
 	}
+	/* A fresh node already belongs to us and the directory's new-file group. */
+	if (uid == d->euid && gid == pd->new_gid && !(perm & (S_ISUID | S_ISGID)))
+		return 0;
 	if (fchownat(dfd, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0) {
 		log_err("cannot chown %s/%s to %u:%u: %s", d->path, name, (unsigned)uid,
 			(unsigned)gid, strerror(errno));
@@ -290,9 +379,10 @@ int devnode_symlink(struct devroot *d, const char *linkname, const char *target)
 		return -1;
 	}
 	for (int tries = 0; ; tries++) {
-		dfd = parent(d, linkname, false, &base, &slot);
-		if (dfd < 0)
+		const struct dirinfo *pd = parent(d, linkname, false, &base, &slot);
+		if (pd == NULL)
 			return errno == ENOENT ? 0 : -1;
+		dfd = pd->fd;
 		if (symlinkat(target, dfd, base) == 0 || errno == EEXIST)
 			return 0;
 		if (tries == 0 && stale(d, slot, errno))
@@ -311,9 +401,10 @@ int devnode_remove(struct devroot *d, const char *name, mode_t type, bool have_r
 
 	if (devnode_bad_name(name))
 		return -1;
-	dfd = parent(d, name, false, &base, &slot);
-	if (dfd < 0)
+	const struct dirinfo *pd = parent(d, name, false, &base, &slot);
+	if (pd == NULL)
 		return errno == ENOENT ? 0 : -1;
+	dfd = pd->fd;
 	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : -1;
 	if ((st.st_mode & S_IFMT) != type || (have_rdev && st.st_rdev != rdev)) {
@@ -335,9 +426,10 @@ int devnode_remove_symlink(struct devroot *d, const char *linkname, const char *
 
 	if (devnode_bad_name(linkname))
 		return -1;
-	dfd = parent(d, linkname, false, &base, &slot);
-	if (dfd < 0)
+	const struct dirinfo *pd = parent(d, linkname, false, &base, &slot);
+	if (pd == NULL)
 		return errno == ENOENT ? 0 : -1;
+	dfd = pd->fd;
 	ssize_t n = readlinkat(dfd, base, buf, sizeof(buf) - 1);
 	if (n < 0)
 		return 0;	/* gone, or not a symlink: not ours */

@@ -9,12 +9,21 @@
 
 #define DEVROOT_DIRCACHE 16
 
+/* The group a new node gets in a directory: ours, or the directory's own
+ * when it is set-group-ID. Knowing it lets a fresh node skip fchownat. */
+struct dirinfo {
+	int fd;
+	gid_t new_gid;
+};
+
 struct devroot {
-	int fd;				/* the dev root itself */
+	struct dirinfo root;		/* the dev root itself */
 	char *path;			/* for messages */
+	uid_t euid;
+	gid_t egid;
 	struct {
 		char *dir;		/* relative path, NULL when free */
-		int fd;
+		struct dirinfo info;
 		unsigned long used;
 	} cache[DEVROOT_DIRCACHE];
 	unsigned long tick;

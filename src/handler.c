@@ -2,6 +2,7 @@
 #include "fileio.h"
 #include "log.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -33,14 +34,17 @@ static char *node_name_for(const struct device *dev, const struct match_result *
 	return alias;
 }
 
-static int apply(struct handler *h, const struct device *dev, const struct match_result *m)
+/* nonode: a "!" rule matched; like busybox, that sticks for the rest of
+ * the event, even when a later rule matches after a "-" line. */
+static int apply(struct handler *h, const struct device *dev, const struct match_result *m,
+		 bool nonode)
 {
 	const struct rule *r = m->rule;
 	char *node = node_name_for(dev, m);
 	int rc = 0;
 
-	if (r->move == '!')
-		goto out;	/* "!": neither create nor remove a node */
+	if (nonode)
+		goto out;
 	if (dev->op == DEVOP_ADD && dev->major >= 0) {
 		dev_t rdev = makedev((unsigned)dev->major, (unsigned)dev->minor);
 		if (devnode_make(h->dev, node, dev->type, r->mode, rdev, r->uid, r->gid) < 0) {
@@ -70,17 +74,26 @@ int handle_device(struct handler *h, const struct device *dev)
 {
 	const struct match_input in = {
 		.devname = dev->devname, .major = dev->major, .minor = dev->minor, .ev = dev->ev,
+		.lazy_get = dev->lazy_get, .lazy_arg = dev->lazy_arg,
 	};
 	struct match_result m;
+	struct match_input cur = in;
+	bool nonode = false;
 	size_t pos = 0;
 	int rc = 0;
 
-	while (rules_next_match(h->rules, &pos, &in, &m)) {
+	while (rules_next_match(h->rules, &pos, &cur, &m)) {
 		if (log_verbosity() >= LOG_LVL_DEBUG)
 			log_debug("%s: %s matched %s:%u", dev->devname,
 				  dev->op == DEVOP_ADD ? "add" : dev->op == DEVOP_REMOVE ?
 				  "remove" : "event", h->rules->path, m.rule->line);
-		if (apply(h, dev, &m) < 0)
+		if (m.rule->move == '!') {
+			nonode = true;
+			/* busybox marks this by clobbering the major, so no later
+			 * @major,minor rule can match either. */
+			cur.major = cur.minor = -1;
+		}
+		if (apply(h, dev, &m, nonode) < 0)
 			rc = -1;
 		if (!m.rule->keep_matching)
 			break;

@@ -26,6 +26,8 @@ struct device {
 	int major, minor;		/* -1: no node numbers */
 	mode_t type;			/* S_IFCHR or S_IFBLK */
 	enum devop op;
+	const char *(*lazy_get)(void *arg, const char *key);	/* see match_input */
+	void *lazy_arg;
 };
 
 enum devop devop_from_action(const char *action);

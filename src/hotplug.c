@@ -19,7 +19,7 @@
  * handling store the next one. An empty file is seeded with ours. */
 static int seq_wait(struct devroot *d, unsigned long seq)
 {
-	int fd = openat(d->fd, "mdev.seq", O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	int fd = openat(d->root.fd, "mdev.seq", O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	const struct timespec step = { 0, 10 * 1000 * 1000 };
 
 	if (fd < 0)

@@ -40,6 +40,8 @@ static void usage(FILE *out)
 "  --dev DIR        device directory (default /dev)        [paths] dev\n"
 "  --rules FILE     rule file (default /etc/mdev.conf)     [paths] rules\n"
 "  --etc DIR        passwd and group from DIR (default /etc) [paths] etc\n"
+"  -j, --jobs N     coldplug worker processes (default: one per CPU, max 4)\n"
+"                                                          [coldplug] jobs\n"
 "  --config FILE    devmgr's own settings (default /etc/devmgr.conf; may be absent)\n"
 "  -h, --help       this text\n"
 "  -V, --version    print the version\n"
@@ -54,9 +56,24 @@ struct cmdline {
 	int scan;
 	int verbose;
 	const char *config;
-	const char *set[4][2];	/* key, value overrides for [paths] */
+	const char *set[8][3];	/* section, key, value: overrides of the config */
 	int nset;
 };
+
+static void override(struct cmdline *cl, const char *section, const char *key, const char *value)
+{
+	/* Later options win; the table only needs one slot per key. */
+	for (int i = 0; i < cl->nset; i++)
+		if (strcmp(cl->set[i][1], key) == 0) {
+			cl->set[i][2] = value;
+			return;
+		}
+	cl->set[cl->nset][0] = section;
+	cl->set[cl->nset][1] = key;
+	cl->set[cl->nset][2] = value;
+	cl->nset++;
+}
+
 
 static void parse_args(int argc, char **argv, struct cmdline *cl)
 {
@@ -66,6 +83,7 @@ static void parse_args(int argc, char **argv, struct cmdline *cl)
 		{ "rules", required_argument, 0, OPT_RULES },
 		{ "etc", required_argument, 0, OPT_ETC },
 		{ "config", required_argument, 0, OPT_CONFIG },
+		{ "jobs", required_argument, 0, 'j' },
 		{ "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' },
 		{ 0, 0, 0, 0 },
@@ -75,7 +93,7 @@ static void parse_args(int argc, char **argv, struct cmdline *cl)
 
 	memset(cl, 0, sizeof(*cl));
 	cl->config = "/etc/devmgr.conf";
-	while ((c = getopt_long(argc, argv, "svhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "svj:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			cl->scan = 1;
@@ -84,10 +102,10 @@ static void parse_args(int argc, char **argv, struct cmdline *cl)
 			cl->verbose++;
 			break;
 		case OPT_SYS: case OPT_DEV: case OPT_RULES: case OPT_ETC:
-			cl->set[cl->nset][0] = keys[c - OPT_SYS];
-			cl->set[cl->nset][1] = optarg;
-			if (cl->nset < 3)
-				cl->nset++;
+			override(cl, "paths", keys[c - OPT_SYS], optarg);
+			break;
+		case 'j':
+			override(cl, "coldplug", "jobs", optarg);
 			break;
 		case OPT_CONFIG:
 			cl->config = optarg;
@@ -108,6 +126,16 @@ static void parse_args(int argc, char **argv, struct cmdline *cl)
 		usage(stderr);
 		exit(2);
 	}
+}
+
+/* 0 means one worker per online CPU, at most 4: beyond that the shared
+ * directory locks of /dev make more workers useless. */
+static unsigned coldplug_jobs(unsigned configured)
+{
+	if (configured > 0)
+		return configured;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 4 ? 4 : (unsigned)n;
 }
 
 int main(int argc, char **argv)
@@ -132,9 +160,9 @@ int main(int argc, char **argv)
 	if (config_load(&cfg, cl.config, strcmp(cl.config, "/etc/devmgr.conf") != 0) < 0)
 		return 2;
 	for (int i = 0; i < cl.nset; i++) {
-		const char *why = config_set(&cfg, "paths", cl.set[i][0], cl.set[i][1]);
+		const char *why = config_set(&cfg, cl.set[i][0], cl.set[i][1], cl.set[i][2]);
 		if (why) {
-			log_err("--%s %s: %s", cl.set[i][0], cl.set[i][1], why);
+			log_err("--%s %s: %s", cl.set[i][1], cl.set[i][2], why);
 			return 2;
 		}
 	}
@@ -157,7 +185,7 @@ int main(int argc, char **argv)
 			h.root_major = (int)major(st.st_dev);
 			h.root_minor = (int)minor(st.st_dev);
 		}
-		long n = sysfs_coldplug(&sys, &h);
+		long n = sysfs_coldplug(&sys, &h, coldplug_jobs(cfg.jobs));
 		if (n < 0) {
 			log_err("no devices: cannot read %s/dev/char or %s/dev/block", cfg.sys, cfg.sys);
 			rc = 1;

@@ -226,10 +226,11 @@ static int parse_owner(struct parser *p, struct rule *r, char *val)
 		*group++ = '\0';
 	num = val;
 	if (parse_number(&num, &id) == 0 && *num == '\0') {
-		gid_t g;
 		r->uid = id;
-		if (group == NULL && idmaps_user_gid(p->ids, id, &g) == 0)
-			r->gid = g;
+		/* A number alone: that user's primary group when passwd knows
+		 * the uid, else the same number (what busybox 1.35 does). */
+		if (group == NULL && idmaps_user_gid(p->ids, id, &r->gid) < 0)
+			r->gid = id;
 	} else if (idmaps_user(p->ids, val, &r->uid, &r->gid) < 0) {
 		bad_line(p, "unknown user '%s' (not in %s)", val, p->ids->passwd_path);
 		return -1;
@@ -411,19 +412,21 @@ int rules_load(struct ruleset *rs, const char *path, struct idmaps *ids)
 	return 0;
 }
 
-static const char *lookup(const struct uevent *ev, const char *name)
+static const char *lookup(const struct match_input *in, const char *name)
 {
-	const char *v = ev ? uevent_get(ev, name) : NULL;
+	const char *v = in->ev ? uevent_get(in->ev, name) : NULL;
 
+	if (v == NULL && in->lazy_get)
+		v = in->lazy_get(in->lazy_arg, name);
 	/* busybox reads these with getenv(): the helper's inherited
 	 * environment counts too. */
 	return v ? v : getenv(name);
 }
 
-static bool env_ok(const struct rule *r, const struct uevent *ev)
+static bool env_ok(const struct rule *r, const struct match_input *in)
 {
 	for (unsigned i = 0; i < r->nenv; i++) {
-		const char *v = lookup(ev, r->env[i].name);
+		const char *v = lookup(in, r->env[i].name);
 		if (v == NULL || regexec(&r->env[i].re, v, 0, NULL, 0) != 0)
 			return false;
 	}
@@ -451,7 +454,7 @@ bool rules_next_match(const struct ruleset *rs, size_t *pos, const struct match_
 	for (; *pos < rs->n; (*pos)++) {
 		const struct rule *r = &rs->v[*pos];
 
-		if (!env_ok(r, in->ev))
+		if (!env_ok(r, in))
 			continue;
 		out->subject = in->devname;
 		switch (r->kind) {
@@ -463,7 +466,7 @@ bool rules_next_match(const struct ruleset *rs, size_t *pos, const struct match_
 			memset(out->sub, 0, sizeof(out->sub));
 			break;
 		case RULE_ENVVAR:
-			out->subject = lookup(in->ev, r->envvar);
+			out->subject = lookup(in, r->envvar);
 			if (out->subject == NULL)
 				continue;
 			/* fall through */

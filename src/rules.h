@@ -71,6 +71,10 @@ struct match_input {
 	const char *devname;		/* name matched by plain regex rules */
 	int major, minor;		/* -1 when unknown */
 	const struct uevent *ev;	/* $VAR and VAR=; lookups */
+	/* For a key the event lacks, before the environment is asked: lets
+	 * coldplug read SUBSYSTEM from sysfs only when a rule needs it. */
+	const char *(*lazy_get)(void *arg, const char *key);
+	void *lazy_arg;
 };
 
 struct match_result {

@@ -1,5 +1,6 @@
-/* Coldplug costs, per device: the uevent file (openat, read, close), the
- * subsystem link (readlinkat), then mknodat and fchownat. The major and
+/* Coldplug costs, per device: the uevent file (openat, read, close),
+ * mknodat, and only when needed the subsystem link (readlinkat) and
+ * fchownat. The major and
  * minor come from the directory entry's name, so the "dev" attribute is
  * never read; getdents is shared by hundreds of entries. */
 #define _GNU_SOURCE
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 int sysfs_open(struct sysfs *s, const char *path)
@@ -80,25 +82,51 @@ int sysfs_read_uevent(struct sysfs *s, const char *devpath, struct uevent *ev)
 	return uevent_parse_lines(ev, buf, (size_t)n);
 }
 
+struct lazy {
+	int kindfd;
+	const char *entry;
+	struct uevent *ev;
+	int tried;
+};
+
+/* SUBSYSTEM is the last component of the device's "subsystem" link. Read
+ * only when a rule asks: most devices are decided by name alone, and this
+ * saves a path walk per device. */
+static const char *lazy_subsystem(void *arg, const char *key)
+{
+	struct lazy *l = arg;
+	char path[NAME_MAX + 16], link[PATH_MAX];
+
+	if (strcmp(key, "SUBSYSTEM") != 0 || l->tried)
+		return NULL;
+	l->tried = 1;
+	snprintf(path, sizeof(path), "%s/subsystem", l->entry);
+	ssize_t n = readlinkat(l->kindfd, path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return NULL;
+	link[n] = '\0';
+	const char *slash = strrchr(link, '/');
+	if (uevent_set(l->ev, "SUBSYSTEM", slash ? slash + 1 : link) < 0)
+		return NULL;
+	return uevent_get(l->ev, "SUBSYSTEM");
+}
+
 /* One /sys/dev/<kind>/MAJ:MIN entry. */
 static void coldplug_one(int kindfd, const char *entry, mode_t type, struct handler *h)
 {
-	char path[NAME_MAX + 16], buf[UEVENT_BUF_SIZE], link[PATH_MAX];
+	char path[NAME_MAX + 16], buf[UEVENT_BUF_SIZE];
 	struct uevent ev;
-	struct device dev = { .ev = &ev, .type = type, .op = DEVOP_ADD };
+	struct lazy lazy = { .kindfd = kindfd, .entry = entry, .ev = &ev };
+	struct device dev = {
+		.ev = &ev, .type = type, .op = DEVOP_ADD,
+		.lazy_get = lazy_subsystem, .lazy_arg = &lazy,
+	};
 	ssize_t n;
 
 	if (parse_devnum(entry, &dev.major, &dev.minor) < 0)
 		return;
 	uevent_init(&ev);
 	uevent_set(&ev, "ACTION", "add");
-	snprintf(path, sizeof(path), "%s/subsystem", entry);
-	n = readlinkat(kindfd, path, link, sizeof(link) - 1);
-	if (n > 0) {
-		link[n] = '\0';
-		const char *slash = strrchr(link, '/');
-		uevent_set(&ev, "SUBSYSTEM", slash ? slash + 1 : link);
-	}
 	snprintf(path, sizeof(path), "%s/uevent", entry);
 	n = read_small_at(kindfd, path, buf, sizeof(buf));
 	if (n < 0 || uevent_parse_lines(&ev, buf, (size_t)n) < 0) {
@@ -113,15 +141,20 @@ static void coldplug_one(int kindfd, const char *entry, mode_t type, struct hand
 	handle_device(h, &dev);
 }
 
-static long scan_kind(struct sysfs *s, const char *kind, mode_t type, struct handler *h)
+/* Worker W of N takes every Nth entry. Each worker lists the directory
+ * itself: a getdents pass costs less than handing names across. */
+static long scan_kind(struct sysfs *s, const char *kind, mode_t type, struct handler *h,
+		      unsigned w, unsigned n)
 {
 	char path[32];
 	long count = 0;
+	unsigned long i = 0;
 
 	snprintf(path, sizeof(path), "dev/%s", kind);
 	int fd = openat(s->fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
-		log_warn("cannot read %s/%s: %s", s->path, path, strerror(errno));
+		if (w == 0)
+			log_warn("cannot read %s/%s: %s", s->path, path, strerror(errno));
 		return -1;
 	}
 	DIR *dir = fdopendir(fd);
@@ -130,7 +163,7 @@ static long scan_kind(struct sysfs *s, const char *kind, mode_t type, struct han
 		return -1;
 	}
 	for (struct dirent *de; (de = readdir(dir)) != NULL; ) {
-		if (de->d_name[0] == '.')
+		if (de->d_name[0] == '.' || i++ % n != w)
 			continue;
 		coldplug_one(fd, de->d_name, type, h);
 		count++;
@@ -139,12 +172,75 @@ static long scan_kind(struct sysfs *s, const char *kind, mode_t type, struct han
 	return count;
 }
 
-long sysfs_coldplug(struct sysfs *s, struct handler *h)
+static long scan_all(struct sysfs *s, struct handler *h, unsigned w, unsigned n)
 {
-	long c = scan_kind(s, "char", S_IFCHR, h);
-	long b = scan_kind(s, "block", S_IFBLK, h);
+	long c = scan_kind(s, "char", S_IFCHR, h, w, n);
+	long b = scan_kind(s, "block", S_IFBLK, h, w, n);
 
 	if (c < 0 && b < 0)
 		return -1;
 	return (c > 0 ? c : 0) + (b > 0 ? b : 0);
+}
+
+struct tally {
+	long devices;
+	unsigned long nodes, failures;
+};
+
+long sysfs_coldplug(struct sysfs *s, struct handler *h, unsigned jobs)
+{
+	int fds[2];
+	pid_t pids[SYSFS_MAX_JOBS];
+	unsigned started = 0;
+
+	if (jobs > SYSFS_MAX_JOBS)
+		jobs = SYSFS_MAX_JOBS;
+	/* The work is almost all path walks and inode creation in the kernel,
+	 * which scale across CPUs; devices are independent of each other. */
+	if (jobs > 1 && pipe2(fds, O_CLOEXEC) < 0)
+		jobs = 1;
+	for (unsigned w = 1; w < jobs; w++) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			close(fds[0]);
+			struct tally t = { .devices = scan_all(s, h, w, jobs) };
+			t.nodes = h->nodes;
+			t.failures = h->failures;
+			/* One small write to a pipe is atomic. */
+			_exit(write(fds[1], &t, sizeof(t)) == sizeof(t) ? 0 : 1);
+		}
+		if (pid < 0) {
+			log_warn("coldplug: cannot start worker: %s; continuing with %u",
+				 strerror(errno), w);
+			jobs = w;
+			break;
+		}
+		pids[started++] = pid;
+	}
+	long total = scan_all(s, h, 0, jobs);
+	if (started == 0)
+		return total;
+	close(fds[1]);
+	for (unsigned i = 0; i < started; i++) {
+		struct tally t;
+		if (read(fds[0], &t, sizeof(t)) == sizeof(t)) {
+			if (t.devices > 0)
+				total = (total > 0 ? total : 0) + t.devices;
+			h->nodes += t.nodes;
+			h->failures += t.failures;
+		} else {
+			h->failures++;
+		}
+	}
+	close(fds[0]);
+	for (unsigned i = 0; i < started; i++) {
+		int st;
+		while (waitpid(pids[i], &st, 0) < 0 && errno == EINTR)
+			;
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+			log_err("coldplug worker %d failed", (int)pids[i]);
+			h->failures++;
+		}
+	}
+	return total;
 }

@@ -15,10 +15,12 @@ struct sysfs {
 int sysfs_open(struct sysfs *s, const char *path);
 void sysfs_close(struct sysfs *s);
 
+#define SYSFS_MAX_JOBS 16
+
 /* Calls handle_device() with ACTION=add for every device under
- * dev/char and dev/block. Returns the number of devices seen, -1 when
- * neither directory can be read. */
-long sysfs_coldplug(struct sysfs *s, struct handler *h);
+ * dev/char and dev/block, in JOBS processes. Returns the number of
+ * devices seen, -1 when neither directory can be read. */
+long sysfs_coldplug(struct sysfs *s, struct handler *h, unsigned jobs);
 
 /* "MAJ:MIN" from DEVPATH/dev; 0, or -1 when there is none. */
 int sysfs_read_devnum(struct sysfs *s, const char *devpath, int *major, int *minor);

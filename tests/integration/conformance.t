@@ -39,7 +39,7 @@ export LC_ALL=C
 top=$(pwd)
 lib=$top/tests/lib
 rules_dir=$top/tests/rules
-alpine=${ALPINE_CONF:-/work/shared/data/alpine-mdev.conf}
+alpine=${ALPINE_CONF:-$top/../shared/data/alpine-mdev.conf}
 devmgr=${DEVMGR:-$top/devmgr}
 case $devmgr in /*) ;; *) devmgr=$top/$devmgr ;; esac
 bb=$(command -v busybox)
@@ -52,8 +52,7 @@ if [ "$(id -u)" != 0 ]; then
 	echo "1..0 # SKIP needs root (mount namespaces, mknod, chown)"
 	exit 0
 fi
-if [ -z "$bb" ] || ! "$bb" mdev --help >/dev/null 2>&1 &&
-    ! "$bb" --list 2>/dev/null | grep -qx mdev; then
+if [ -z "$bb" ] || ! "$bb" --list 2>/dev/null | grep -qx mdev; then
 	echo "1..0 # SKIP busybox with mdev not installed (apt-get install busybox-static)"
 	exit 0
 fi
@@ -154,7 +153,8 @@ run_scan() {
 	else
 		ns_devtree "$sys" "$etc" "$out" env -i PATH=$kpath "$devmgr" -s 2>"$out.err"
 	fi
-	echo "exit $?" >>"$out.err"
+	local rc=$?
+	[ $rc = 0 ] || echo "exit $rc" >>"$out.err"
 }
 
 # Replays an event file inside the namespace, one helper process per
@@ -187,10 +187,10 @@ run_hotplug() {
 	    "$work/events.add" "$work/events.remove" "${cmd[@]}" 2>"$out.err"
 }
 
-# compare WHAT BBLIST DMLIST BBERR DMERR
+# compare WHAT BBLIST DMLIST BBERR DMERR [empty-ok]
 compare() {
 	local what=$1
-	if [ ! -s "$2" ] && [ ! -s "$3" ]; then
+	if [ -z "${6:-}" ] && [ ! -s "$2" ] && [ ! -s "$3" ]; then
 		# both empty would pass vacuously; an empty busybox tree means
 		# the harness is broken
 		not_ok "$what: busybox made no nodes"
@@ -205,6 +205,28 @@ compare() {
 		diff -u "$2" "$3" | tail -n +3 | diag
 		if [ -s "$4" ]; then echo "busybox stderr:" | diag; diag <"$4"; fi
 		if [ -s "$5" ]; then echo "devmgr stderr:" | diag; diag <"$5"; fi
+	fi
+}
+
+# compare_remove WHAT BB DM ERR: after every device was removed, devmgr's
+# tree must equal busybox's except for nodes and links busybox left
+# behind and devmgr removed. busybox matches no @major,minor rule on remove
+# (it never reads the numbers then), so a node such a rule renamed
+# outlives its device; devmgr matches with the event's MAJOR/MINOR. Nodes
+# both keep (a rule that only matches ACTION=add) are fine.
+compare_remove() {
+	local what=$1 bb=$2 dm=$3 err=$4 extra stale
+	extra=$(comm -13 "$bb" "$dm")
+	stale=$(comm -23 "$bb" "$dm")
+	if [ -z "$extra" ] &&
+	   [ -z "$(printf '%s\n' "$stale" | awk 'NF && $2 != "c" && $2 != "b" && $2 != "l"')" ]; then
+		ok "$what"
+		[ -z "$stale" ] || { echo "busybox left these behind, devmgr did not:"; printf '%s\n' "$stale"; } | diag
+	else
+		not_ok "$what"
+		echo "--- busybox +++ devmgr" | diag
+		diff -u "$bb" "$dm" | tail -n +3 | diag
+		[ ! -s "$err" ] || { echo "devmgr stderr:"; cat "$err"; } | diag
 	fi
 }
 
@@ -257,14 +279,8 @@ for i in "${!names[@]}"; do
 			run_hotplug devmgr "$i" "$o.dm.hp"
 			compare "hotplug add: $name" "$o.bb.hp.add" "$o.dm.hp.add" \
 			    "$o.bb.hp.err" "$o.dm.hp.err"
-			# after removal the tree may hold only directories:
-			# an empty listing is a legitimate result here
-			if cmp -s "$o.bb.hp.remove" "$o.dm.hp.remove"; then
-				ok "hotplug remove: $name"
-			else
-				compare "hotplug remove: $name" "$o.bb.hp.remove" \
-				    "$o.dm.hp.remove" "$o.bb.hp.err" "$o.dm.hp.err"
-			fi
+			compare_remove "hotplug remove: $name" "$o.bb.hp.remove" \
+			    "$o.dm.hp.remove" "$o.dm.hp.err"
 		else
 			skip "hotplug add: $name (no devmgr)"
 			skip "hotplug remove: $name (no devmgr)"

@@ -31,7 +31,7 @@ NS_LIB=$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")" && pwd)
 # Alpine's mdev.conf groups missing from Debian (kvm, netdev, input) are
 # added too: otherwise busybox skips those lines as "unknown user/group".
 NS_EXTRA_PASSWD='devuser:x:4242:4242:devmgr test:/nonexistent:/bin/false
-devuser2:x:4244:4244:devmgr test:/nonexistent:/bin/false'
+devuser2:x:4244:4243:devmgr test:/nonexistent:/bin/false'
 NS_EXTRA_GROUP='devgrp:x:4243:
 devgrp2:x:4244:
 kvm:x:4245:
@@ -39,8 +39,8 @@ netdev:x:4246:
 input:x:4247:'
 
 # ns_mketc ETCDIR [RULEFILE]: fill ETCDIR with copies of the host's
-# passwd, group, nsswitch.conf and alternatives, the test accounts, and RULEFILE as
-# mdev.conf (no mdev.conf when RULEFILE is empty or missing).
+# passwd, group, nsswitch.conf and alternatives, the test accounts, and
+# RULEFILE as mdev.conf (no mdev.conf when RULEFILE is empty).
 ns_mketc() {
 	local dir=$1 rules=${2:-} name line
 	mkdir -p "$dir"

@@ -59,7 +59,7 @@ static void test_make(struct devroot *d)
 	is_int(devnode_make(d, "input/event0", S_IFBLK, 0600, makedev(13, 65), 0, 0), 0, "replace wrong type");
 	ok(lst("input/event0", &st) == 0 && S_ISBLK(st.st_mode), "now a block node");
 	/* A directory in the way is an error, not a deletion. */
-	mkdirat(d->fd, "adir", 0755);
+	mkdirat(d->root.fd, "adir", 0755);
 	ok(devnode_make(d, "adir", S_IFCHR, 0600, makedev(1, 1), 0, 0) < 0, "directory in the way refused");
 	ok(lst("adir", &st) == 0 && S_ISDIR(st.st_mode), "directory kept");
 	ok(devnode_make(d, "../escape", S_IFCHR, 0600, makedev(1, 1), 0, 0) < 0, ".. refused");
@@ -103,7 +103,7 @@ static void test_remove(struct devroot *d)
 	devnode_make(d, "loop/0", S_IFBLK, 0660, makedev(7, 0), 0, 6);
 	is_int(devnode_symlink(d, "loop0", "loop/0"), 0, "symlink");
 	char buf[64];
-	ssize_t n = readlinkat(d->fd, "loop0", buf, sizeof(buf) - 1);
+	ssize_t n = readlinkat(d->root.fd, "loop0", buf, sizeof(buf) - 1);
 	buf[n > 0 ? n : 0] = '\0';
 	is_str(buf, "loop/0", "symlink target");
 	is_int(devnode_symlink(d, "loop0", "elsewhere"), 0, "existing link left alone");

@@ -103,7 +103,7 @@ static void test_owner(void)
 	parse(&rs,
 	      "a alice 0600\n"		/* user alone: primary group */
 	      "b 1000 0600\n"		/* known uid alone: its primary group */
-	      "c 4242 0600\n"		/* unknown uid alone: group 0 */
+	      "c 4242 0600\n"		/* unknown uid alone: gid = the same number */
 	      "d 5:7 0600\n"
 	      "e root:video 0600\n");
 	is_int(rs.errors, 0, "owners parse");
@@ -111,7 +111,7 @@ static void test_owner(void)
 	is_int(rs.v[0].gid, 1001, "alice's primary group");
 	is_int(rs.v[1].gid, 1001, "uid 1000's primary group");
 	is_int(rs.v[2].uid, 4242, "numeric uid");
-	is_int(rs.v[2].gid, 0, "unknown numeric uid keeps gid 0");
+	is_int(rs.v[2].gid, 4242, "unknown numeric uid alone: gid is the same number");
 	is_int(rs.v[3].uid, 5, "numeric uid");
 	is_int(rs.v[3].gid, 7, "numeric gid");
 	is_int(rs.v[4].gid, 44, "video");

@@ -1,0 +1,68 @@
+#!/bin/bash
+# Coldplug benchmark: busybox `mdev -s` and `devmgr -s` side by side, in one
+# run, on the same generated sysfs (10,000 extra devices by default) with
+# Alpine's real rule file (command fields stripped: they call /lib/mdev
+# scripts). Each tool fills an empty tmpfs /dev in a private mount
+# namespace; the host's /dev, /etc and /sys are never touched.
+#
+#   tests/bench/coldplug.sh [COUNT] [RUNS]
+#
+# Prints wall time (best of RUNS), system calls per device (strace -c -f),
+# and the ratios. Needs root, busybox-static and strace.
+set -eu
+top=$(cd "$(dirname "$0")/../.." && pwd)
+count=${1:-10000}
+runs=${2:-5}
+devmgr=${DEVMGR:-$top/devmgr}
+busybox=${BUSYBOX:-$(command -v busybox)}
+. "$top/tests/lib/ns.sh"
+
+[ "$(id -u)" = 0 ] || { echo "coldplug.sh: needs root (mount namespaces, mknod)" >&2; exit 1; }
+[ -x "$devmgr" ] || { echo "coldplug.sh: build devmgr first (make)" >&2; exit 1; }
+
+work=$(mktemp -d /tmp/devmgr-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+"$top/tests/lib/gensysfs.sh" "$work/sys" "$count" >/dev/null
+ndev=$(( $(ls "$work/sys/dev/char" | wc -l) + $(ls "$work/sys/dev/block" | wc -l) ))
+# Strip the command field (@ $ * and what follows) but keep =path/>path.
+alpine=${ALPINE_CONF:-$top/../shared/data/alpine-mdev.conf}
+[ -r "$alpine" ] || { echo "coldplug.sh: $alpine not found (set ALPINE_CONF)" >&2; exit 1; }
+sed -E 's/[[:space:]]+[@$*][^[:space:]].*$//' "$alpine" >"$work/rules"
+ns_mketc "$work/etc" "$work/rules"
+
+# "best-microseconds entries": best wall time of RUNS runs of CMD, each
+# into a fresh tmpfs /dev, and how many entries that /dev ends up with.
+best_us() {
+	local best= t us n
+	for _ in $(seq "$runs"); do
+		t=$(ns_run "$work/sys" "$work/etc" /bin/sh -c '
+			s=$(date +%s%N); "$@" >/dev/null 2>&1; e=$(date +%s%N)
+			echo $(( (e - s) / 1000 )) $(find /dev | wc -l)' timer "$@")
+		us=${t% *} n=${t#* }
+		if [ -z "$best" ] || [ "$us" -lt "$best" ]; then best=$us; fi
+	done
+	echo "$best $n"
+}
+
+# System calls per device, counted by strace -c -f (every call, including
+# process start-up), divided by the number of devices.
+syscalls() {
+	ns_run "$work/sys" "$work/etc" strace -f -c -o "$work/strace.out" "$@" >/dev/null 2>&1 || true
+	awk '$NF == "total" { print $4 }' "$work/strace.out" \
+		| tail -1
+}
+
+read -r bb_us bb_nodes < <(best_us "$busybox" mdev -s)
+read -r dm_us dm_nodes < <(best_us "$devmgr" -s)
+read -r d1_us d1_nodes < <(best_us "$devmgr" -s -j 1)
+bb_sc=$(syscalls "$busybox" mdev -s)
+dm_sc=$(syscalls "$devmgr" -s)
+
+printf 'coldplug: %d devices, Alpine mdev.conf (commands stripped), best of %d runs\n' "$ndev" "$runs"
+printf '%-22s %10s %14s %16s\n' tool "time (ms)" "/dev entries" "syscalls/device"
+printf '%-22s %10.1f %14d %16.1f\n' "busybox mdev -s" "$(echo "$bb_us/1000" | bc -l)" "$bb_nodes" \
+	"$(echo "$bb_sc/$ndev" | bc -l)"
+printf '%-22s %10.1f %14d %16.1f\n' "devmgr -s" "$(echo "$dm_us/1000" | bc -l)" "$dm_nodes" \
+	"$(echo "$dm_sc/$ndev" | bc -l)"
+printf 'speed-up: %.1fx   system calls: %.1fx fewer\n' "$(echo "$bb_us/$dm_us" | bc -l)" \
+	"$(echo "$bb_sc/$dm_sc" | bc -l)"

@@ -16,7 +16,9 @@
 
 /* /dev/mdev.seq, when it exists, orders concurrent helpers by SEQNUM:
  * wait (up to 2 s, like mdev) until it holds our number, and after
- * handling store the next one. An empty file is seeded with ours. */
+ * handling store the next one. An empty file is seeded with ours. Returns
+ * the file to update afterwards, or -1 when there is none or a later
+ * helper already ran (its number must not be overwritten with ours). */
 static int seq_wait(struct devroot *d, unsigned long seq)
 {
 	int fd = openat(d->root.fd, "mdev.seq", O_RDWR | O_NOFOLLOW | O_CLOEXEC);
@@ -37,9 +39,13 @@ static int seq_wait(struct devroot *d, unsigned long seq)
 				log_warn("cannot seed %s/mdev.seq: %s", d->path, strerror(errno));
 			break;
 		}
-		/* A later helper already ran: no point in waiting. */
-		if (strtoul(buf, NULL, 10) >= seq)
+		unsigned long cur = strtoul(buf, NULL, 10);
+		if (cur == seq)
 			break;
+		if (cur > seq) {
+			close(fd);
+			return -1;
+		}
 		nanosleep(&step, NULL);
 	}
 	return fd;
@@ -85,10 +91,6 @@ int hotplug_run(struct handler *h, struct sysfs *s, char *const *envp)
 		return 1;
 	}
 	dev.op = devop_from_action(action);
-	/* "remove" of a firmware request is not a device going away
-	 * (mdev learnt that the hard way: it deleted live nodes). */
-	if (dev.op == DEVOP_REMOVE && uevent_get(&ev, "FIRMWARE"))
-		return 0;
 	if (dev.op == DEVOP_ADD) {
 		/* The node numbers come from sysfs: a device already gone gets
 		 * no node. */
@@ -116,7 +118,12 @@ int hotplug_run(struct handler *h, struct sysfs *s, char *const *envp)
 	const char *seqstr = uevent_get(&ev, "SEQNUM");
 	unsigned long seq = seqstr ? strtoul(seqstr, NULL, 10) : 0;
 	int seqfd = seqstr ? seq_wait(h->dev, seq) : -1;
-	handle_device(h, &dev);
+	int rc = 0;
+	/* "remove" of a firmware request is not a device going away (mdev
+	 * learnt that the hard way: it deleted live nodes). It still takes
+	 * its turn in mdev.seq. */
+	if (!(dev.op == DEVOP_REMOVE && uevent_get(&ev, "FIRMWARE")))
+		rc = handle_device(h, &dev) < 0 ? 1 : 0;
 	seq_done(seqfd, seq);
-	return 0;
+	return rc;
 }

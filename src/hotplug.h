@@ -6,7 +6,8 @@
 #include "handler.h"
 #include "sysfs.h"
 
-/* 0 when handled, 1 when the event itself is unusable. */
+/* 0 when handled; 1 when the event is unusable or a node could not be
+ * made or removed (the reason is logged). */
 int hotplug_run(struct handler *h, struct sysfs *s, char *const *envp);
 
 #endif

@@ -47,7 +47,8 @@ static void usage(FILE *out)
 "  -V, --version    print the version\n"
 "\n"
 "Exit status: 0 done (rule lines that could not be used are reported as\n"
-"FILE:LINE and skipped); 1 nothing could be done; 2 bad usage or config.\n");
+"FILE:LINE and skipped); 1 nothing could be done (-s: not a single node;\n"
+"hotplug: this event's node); 2 bad usage or config.\n");
 }
 
 enum { OPT_SYS = 256, OPT_DEV, OPT_RULES, OPT_ETC, OPT_CONFIG };
@@ -192,7 +193,11 @@ int main(int argc, char **argv)
 		} else {
 			log_info("coldplug: %ld devices, %lu nodes, %lu failures", n, h.nodes,
 				 h.failures);
-			rc = 0;
+			/* Some failures are normal (a device the cgroup forbids);
+			 * none made at all means the container is set up wrong. */
+			rc = h.failures > 0 && h.nodes == 0 ? 1 : 0;
+			if (rc)
+				log_err("coldplug: no node could be made (%lu failures)", h.failures);
 		}
 	} else {
 		rc = hotplug_run(&h, &sys, environ);

@@ -28,6 +28,7 @@ struct rule_regex {
 	char *prefix;
 	size_t prefix_len;
 	bool literal;		/* the whole pattern is the prefix */
+	bool any;		/* the pattern is ".*": matches every string */
 };
 
 enum rule_kind { RULE_NAME, RULE_ENVVAR, RULE_MAJMIN, RULE_DEFAULT };

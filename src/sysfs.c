@@ -39,16 +39,27 @@ void sysfs_close(struct sysfs *s)
 	s->path = NULL;
 }
 
+static int parse_num(const char **s, unsigned long max, int *out)
+{
+	unsigned long v = 0;
+	const char *c = *s;
+
+	if (*c < '0' || *c > '9')
+		return -1;
+	for (; *c >= '0' && *c <= '9'; c++)
+		if ((v = v * 10 + (unsigned long)(*c - '0')) > max)
+			return -1;
+	*s = c;
+	*out = (int)v;
+	return 0;
+}
+
+/* "MAJ:MIN", optionally followed by a newline (the dev attribute). */
 static int parse_devnum(const char *s, int *major, int *minor)
 {
-	unsigned ma, mi;
-	char end;
-
-	if (sscanf(s, "%u:%u%c", &ma, &mi, &end) < 2 || ma > 0xfff || mi > 0xfffff)
+	if (parse_num(&s, 0xfff, major) < 0 || *s++ != ':' || parse_num(&s, 0xfffff, minor) < 0)
 		return -1;
-	*major = (int)ma;
-	*minor = (int)mi;
-	return 0;
+	return *s == '\0' || *s == '\n' ? 0 : -1;
 }
 
 static const char *relative(const char *devpath)

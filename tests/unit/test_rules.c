@@ -214,6 +214,33 @@ static void test_match(void)
 	rules_free(&rs);
 }
 
+static void test_match_all(void)
+{
+	struct ruleset rs;
+	struct uevent ev;
+	char *t = NULL;
+	const struct rule *r;
+
+	/* ".*" skips regexec; the result must be what regexec gives. */
+	parse(&rs, "$FOO=.* root:root 0600 =x%0y%1z\n.* root:root 0601 =all/%0\n");
+	uevent_init(&ev);
+	uevent_set(&ev, "FOO", "bar");
+	r = first(&rs, "dev", 1, 1, &ev, &t);
+	is_int(r->line, 1, ".* on a variable");
+	is_str(t, "xbary%1z", "%%0 is the value, %%1 stays literal");
+	free(t);
+	uevent_set(&ev, "FOO", "");
+	r = first(&rs, "dev", 1, 1, &ev, &t);
+	is_int(r->line, 1, ".* matches an empty value");
+	free(t);
+	uevent_init(&ev);
+	r = first(&rs, "bus/usb/001/002", 189, 1, &ev, &t);
+	is_int(r->line, 2, ".* on the name (FOO unset skips line 1)");
+	is_str(t, "all/bus/usb/001/002", "%%0 is the whole name");
+	free(t);
+	rules_free(&rs);
+}
+
 static void test_keep_matching(void)
 {
 	struct ruleset rs;
@@ -261,6 +288,7 @@ int main(void)
 	test_owner();
 	test_errors();
 	test_match();
+	test_match_all();
 	test_keep_matching();
 	test_missing_file();
 	cleanup_etc();

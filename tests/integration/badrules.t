@@ -60,12 +60,10 @@ if [ ! -x "$devmgr" ]; then
 fi
 . "$lib/ns.sh"
 
-work=$(mktemp -d /tmp/devmgr-badrules.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+. "$lib/tap.sh"
+tap_workdir badrules
 "$lib/gensysfs.sh" "$work/sys" || { echo "Bail out! gensysfs.sh failed"; exit 1; }
 
-n=0
-diag() { sed 's/^/# /'; }
 
 # Cases: keyword (an extended regex, case-insensitive) | broken line 4
 cases=(
@@ -89,8 +87,8 @@ cases=(
 
 echo "1..$((${#cases[@]} + 3))"
 
-# check NAME RULEFILE EXPECT_LINE KEYWORD [devmgr args...]: one test
-check() {
+# check_rules NAME RULEFILE EXPECT_LINE KEYWORD [devmgr args...]: one test
+check_rules() {
 	local name=$1 rules=$2 line=$3 key=$4 file=${5:-/etc/mdev.conf}
 	shift 5
 	local o=$work/out err=$work/err rc why=
@@ -121,7 +119,7 @@ for c in "${cases[@]}"; do
 	key=${c%|*}
 	printf '# a comment\n\nnull root:root 0601\n%s\nzero root:root 0602\n' "$bad" \
 	    >"$work/rules.conf"
-	check "-s, line 4 '$bad': reported and skipped" "$work/rules.conf" 4 "$key" \
+	check_rules "-s, line 4 '$bad': reported and skipped" "$work/rules.conf" 4 "$key" \
 	    /etc/mdev.conf -s
 done
 
@@ -153,7 +151,7 @@ fi
 # --rules FILE: the message names that file, not /etc/mdev.conf.
 printf '# a comment\n\nnull root:root 0601\nfull nosuchuser:root 0603\nzero root:root 0602\n' \
     >"$work/named.conf"
-check "--rules FILE: the message names FILE" "" 4 user \
+check_rules "--rules FILE: the message names FILE" "" 4 user \
     "$work/named.conf" -s --rules "$work/named.conf"
 
 # Hotplug helper: same report, and the device's node is still made.

@@ -62,24 +62,12 @@ if [ ! -f "$lib/ns.sh" ]; then
 fi
 . "$lib/ns.sh"
 
-work=$(mktemp -d /tmp/devmgr-conformance.XXXXXX)
-cleanup() {
-	if [ -n "${KEEP:-}" ]; then
-		echo "# work directory kept: $work"
-	else
-		rm -rf "$work"
-	fi
-}
-trap cleanup EXIT
+. "$lib/tap.sh"
+tap_workdir conformance
 
 have_devmgr=
 [ -x "$devmgr" ] && have_devmgr=1
 
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $*"; }
-skip() { n=$((n + 1)); echo "ok $n # SKIP $*"; }
-diag() { sed 's/^/# /'; }
 
 # ---- inputs -----------------------------------------------------------
 
@@ -193,14 +181,14 @@ compare() {
 	if [ -z "${6:-}" ] && [ ! -s "$2" ] && [ ! -s "$3" ]; then
 		# both empty would pass vacuously; an empty busybox tree means
 		# the harness is broken
-		not_ok "$what: busybox made no nodes"
+		fail "$what: busybox made no nodes"
 		diag <"$4"
 		return
 	fi
 	if cmp -s "$2" "$3"; then
-		ok "$what"
+		pass "$what"
 	else
-		not_ok "$what"
+		fail "$what"
 		echo "--- busybox +++ devmgr" | diag
 		diff -u "$2" "$3" | tail -n +3 | diag
 		if [ -s "$4" ]; then echo "busybox stderr:" | diag; diag <"$4"; fi
@@ -220,10 +208,10 @@ compare_remove() {
 	stale=$(comm -23 "$bb" "$dm")
 	if [ -z "$extra" ] &&
 	   [ -z "$(printf '%s\n' "$stale" | awk 'NF && $2 != "c" && $2 != "b" && $2 != "l"')" ]; then
-		ok "$what"
+		pass "$what"
 		[ -z "$stale" ] || { echo "busybox left these behind, devmgr did not:"; printf '%s\n' "$stale"; } | diag
 	else
-		not_ok "$what"
+		fail "$what"
 		echo "--- busybox +++ devmgr" | diag
 		diff -u "$bb" "$dm" | tail -n +3 | diag
 		[ ! -s "$err" ] || { echo "devmgr stderr:"; cat "$err"; } | diag
@@ -233,11 +221,11 @@ compare_remove() {
 # effect WHAT LIST BASELINE ERR: rules must change busybox's tree
 effect() {
 	if cmp -s "$2" "$3"; then
-		not_ok "$1"
+		fail "$1"
 		echo "busybox's tree is the same as with no mdev.conf" | diag
 		diag <"$4"
 	else
-		ok "$1"
+		pass "$1"
 	fi
 }
 

@@ -26,8 +26,6 @@
 #   m  --help, --version, no arguments
 # (f, broken rule lines, is badrules.t.)
 #
-# TODO tests (TAP "# TODO") are known devmgr bugs: prove reports them but
-# does not fail on them, and says "TODO passed" once they are fixed.
 
 set -u
 export LC_ALL=C
@@ -51,39 +49,11 @@ if [ ! -x "$devmgr" ]; then
 	exit 0
 fi
 
-work=$(mktemp -d /tmp/devmgr-t.XXXXXX)
-cleanup() {
-	if [ -n "${KEEP:-}" ]; then
-		echo "# work directory kept: $work"
-	else
-		rm -rf "$work"
-	fi
-}
-trap cleanup EXIT
-trap "exit 130" INT TERM HUP
+. "$lib/tap.sh"
+tap_workdir t
 
 echo "1..87"
 
-n=0
-diag() { sed 's/^/# /'; }
-pass() { n=$((n + 1)); echo "ok $n - $*"; }
-fail() { n=$((n + 1)); echo "not ok $n - $*"; }
-# is DESC GOT WANT [TODO]: string comparison
-is() {
-	local todo=${4:+ # TODO $4}
-	if [ "$2" = "$3" ]; then
-		pass "$1$todo"
-	else
-		fail "$1$todo"
-		printf 'got:  %s\nwant: %s\n' "$2" "$3" | diag
-	fi
-}
-# check DESC CMD...: CMD must succeed
-check() {
-	local desc=$1
-	shift
-	if "$@"; then pass "$desc"; else fail "$desc"; fi
-}
 # err_has DESC FIXED-STRING: a "devmgr: " line of the last stderr has it
 err_has() {
 	if grep '^devmgr: ' "$err" | grep -qF -e "$2"; then
@@ -91,14 +61,6 @@ err_has() {
 	else
 		fail "$1"
 		{ echo "no 'devmgr: ...$2...' on stderr:"; cat "$err"; } | diag
-	fi
-}
-# node PATH: type, decimal numbers, mode, owner -- or "absent"
-node() {
-	if [ -e "$1" ] || [ -L "$1" ]; then
-		stat -c '%F %Hr:%Lr %a %u %g' -- "$1"
-	else
-		echo absent
 	fi
 }
 ino() { stat -c %i -- "$1"; }

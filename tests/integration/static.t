@@ -52,44 +52,11 @@ for l in $libs -lc; do
 	esac
 done
 
-work=$(mktemp -d /tmp/devmgr-static.XXXXXX)
-cleanup() {
-	if [ -n "${KEEP:-}" ]; then
-		echo "# work directory kept: $work"
-	else
-		rm -rf "$work"
-	fi
-}
-trap cleanup EXIT
-trap "exit 130" INT TERM HUP
+. "$top/tests/lib/tap.sh"
+tap_workdir static
 
 echo "1..21"
 
-n=0
-diag() { sed 's/^/# /'; }
-pass() { n=$((n + 1)); echo "ok $n - $*"; }
-fail() { n=$((n + 1)); echo "not ok $n - $*"; }
-skip() { n=$((n + 1)); echo "ok $n # SKIP $*"; }
-is() {
-	if [ "$2" = "$3" ]; then
-		pass "$1"
-	else
-		fail "$1"
-		printf 'got:  %s\nwant: %s\n' "$2" "$3" | diag
-	fi
-}
-check() {
-	local desc=$1
-	shift
-	if "$@"; then pass "$desc"; else fail "$desc"; fi
-}
-node() {
-	if [ -e "$1" ] || [ -L "$1" ]; then
-		stat -c '%F %Hr:%Lr %a %u %g' -- "$1"
-	else
-		echo absent
-	fi
-}
 
 # ---- build and inspect ----------------------------------------------------
 

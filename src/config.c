@@ -16,6 +16,7 @@ void config_defaults(struct config *c)
 	c->etc = xstrdup("/etc");
 	c->log_level = LOG_LVL_WARN;
 	c->jobs = 0;
+	c->rcvbuf = 128 * 1024 * 1024;
 }
 
 void config_free(struct config *c)
@@ -24,6 +25,7 @@ void config_free(struct config *c)
 	free(c->dev);
 	free(c->rules);
 	free(c->etc);
+	c->sys = c->dev = c->rules = c->etc = NULL;
 }
 
 static const char *const levels[] = { "error", "warning", "info", "debug" };
@@ -61,6 +63,13 @@ const char *config_set(struct config *c, const char *section, const char *key, c
 		if (*value < '0' || *value > '9' || *end != '\0' || n > 16)
 			return "expected a number of processes from 0 (one per CPU) to 16";
 		c->jobs = (unsigned)n;
+		return NULL;
+	} else if (strcmp(section, "daemon") == 0 && strcmp(key, "rcvbuf") == 0) {
+		char *end;
+		unsigned long n = strtoul(value, &end, 10);
+		if (*value < '0' || *value > '9' || *end != '\0' || n < 4096 || n > 1UL << 30)
+			return "expected a size in bytes from 4096 to 1073741824";
+		c->rcvbuf = (int)n;
 		return NULL;
 	}
 	return "unknown setting";

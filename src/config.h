@@ -10,6 +10,7 @@ struct config {
 	char *etc;		/* [paths] etc: where passwd and group are read */
 	int log_level;		/* [log] level */
 	unsigned jobs;		/* [coldplug] jobs: worker processes, 0 = auto */
+	int rcvbuf;		/* [daemon] rcvbuf: uevent socket buffer, bytes */
 };
 
 void config_defaults(struct config *c);

@@ -61,6 +61,11 @@ static void cache_drop(struct devroot *d, int i)
 
 void devroot_close(struct devroot *d)
 {
+	for (size_t i = 0; i < d->nmade; i++)
+		free(d->made_dirs[i]);
+	free(d->made_dirs);
+	d->made_dirs = NULL;
+	d->nmade = 0;
 	for (int i = 0; i < DEVROOT_DIRCACHE; i++)
 		if (d->cache[i].dir)
 			cache_drop(d, i);
@@ -113,7 +118,12 @@ static int walk(struct devroot *d, const char *dir, bool create)
 		comp[n] = '\0';
 		int nfd = openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (nfd < 0 && errno == ENOENT && create) {
-			if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST) {
+			if (mkdirat(fd, comp, 0755) == 0) {
+				d->made_dirs = realloc(d->made_dirs, (d->nmade + 1) * sizeof(char *));
+				if (d->made_dirs == NULL)
+					die("out of memory");
+				d->made_dirs[d->nmade++] = strndup(dir, (size_t)(c - dir + n));
+			} else if (errno != EEXIST) {
 				int e = errno;
 				log_err("cannot create directory %s/%.*s: %s", d->path,
 					(int)(c - dir + n), dir, strerror(e));
@@ -441,6 +451,38 @@ int devnode_remove_symlink(struct devroot *d, const char *linkname, const char *
 		return -1;
 	}
 	return 0;
+}
+
+void devnode_prune(struct devroot *d, const char *name)
+{
+	char dir[PATH_MAX];
+	const char *slash;
+
+	if (devnode_bad_name(name) || strlen(name) >= sizeof(dir))
+		return;
+	strcpy(dir, name);
+	while ((slash = strrchr(dir, '/')) != NULL) {
+		size_t i, len;
+		const char *base;
+		int slot;
+
+		dir[slash - dir] = '\0';
+		for (i = 0; i < d->nmade && strcmp(d->made_dirs[i], dir) != 0; i++)
+			;
+		if (i == d->nmade)
+			return;		/* not ours: leave it and its parents */
+		const struct dirinfo *pd = parent(d, dir, false, &base, &slot);
+		if (pd == NULL || unlinkat(pd->fd, base, AT_REMOVEDIR) < 0)
+			return;		/* not empty, or gone */
+		free(d->made_dirs[i]);
+		d->made_dirs[i] = d->made_dirs[--d->nmade];
+		/* Cached fds of it and below now name a deleted directory. */
+		len = strlen(dir);
+		for (int k = 0; k < DEVROOT_DIRCACHE; k++)
+			if (d->cache[k].dir && strncmp(d->cache[k].dir, dir, len) == 0 &&
+			    (d->cache[k].dir[len] == '\0' || d->cache[k].dir[len] == '/'))
+				cache_drop(d, k);
+	}
 }
 
 int devnode_mkdirs(struct devroot *d, const char *name)

@@ -27,6 +27,10 @@ struct devroot {
 		unsigned long used;
 	} cache[DEVROOT_DIRCACHE];
 	unsigned long tick;
+	/* Directories made here, relative: the daemon removes them again
+	 * when the last node in them goes. */
+	char **made_dirs;
+	size_t nmade;
 };
 
 int devroot_open(struct devroot *d, const char *path);
@@ -49,6 +53,9 @@ int devnode_symlink(struct devroot *d, const char *linkname, const char *target)
 int devnode_remove(struct devroot *d, const char *name, mode_t type, bool have_rdev, dev_t rdev);
 /* Removes LINKNAME if it is a symlink to TARGET. */
 int devnode_remove_symlink(struct devroot *d, const char *linkname, const char *target);
+/* Removes the directories holding NAME that this devroot created, as
+ * long as they are empty, innermost first. */
+void devnode_prune(struct devroot *d, const char *name);
 /* Creates NAME and its parents as directories (0755). */
 int devnode_mkdirs(struct devroot *d, const char *name);
 

@@ -14,6 +14,8 @@ enum devop devop_from_action(const char *action)
 		return DEVOP_ADD;
 	if (action && strcmp(action, "remove") == 0)
 		return DEVOP_REMOVE;
+	if (action && strcmp(action, "move") == 0)
+		return DEVOP_MOVE;
 	return DEVOP_OTHER;
 }
 
@@ -56,6 +58,8 @@ static int apply(struct handler *h, const struct device *dev, const struct match
 			devnode_symlink(h->dev, "root", node);
 		if (r->move == '>' && devnode_symlink(h->dev, dev->devname, node) < 0)
 			rc = -1;
+		if (h->db)
+			nodedb_put(h->db, dev->type, rdev, node, r->move == '>' ? dev->devname : NULL);
 	} else if (dev->op == DEVOP_REMOVE) {
 		dev_t rdev = makedev((unsigned)(dev->major < 0 ? 0 : dev->major),
 				     (unsigned)(dev->minor < 0 ? 0 : dev->minor));
@@ -63,6 +67,11 @@ static int apply(struct handler *h, const struct device *dev, const struct match
 			rc = -1;
 		if (devnode_remove(h->dev, node, dev->type, dev->major >= 0, rdev) < 0)
 			rc = -1;
+		if (h->db && dev->major >= 0)
+			nodedb_del(h->db, dev->type, rdev);
+		devnode_prune(h->dev, node);
+		if (r->move == '>')
+			devnode_prune(h->dev, dev->devname);
 	}
 	/* Commands (@ $ *) are parsed but run only once rule actions exist. */
 out:
@@ -70,8 +79,52 @@ out:
 	return rc;
 }
 
+void handler_forget(struct handler *h, mode_t type, dev_t rdev, const char *node, const char *link)
+{
+	if (link && devnode_remove_symlink(h->dev, link, node) == 0)
+		devnode_prune(h->dev, link);
+	if (devnode_remove(h->dev, node, type, true, rdev) == 0)
+		devnode_prune(h->dev, node);
+	if (h->db)
+		nodedb_del(h->db, type, rdev);
+}
+
+/* A device renamed by the kernel (ACTION=move): make its node under the
+ * new name as for an add, then drop what the old name left, if different. */
+static int handle_move(struct handler *h, const struct device *dev)
+{
+	dev_t rdev = makedev((unsigned)dev->major, (unsigned)dev->minor);
+	struct nodedb_entry *e = nodedb_get(h->db, dev->type, rdev);
+	char *old_node = e ? xstrdup(e->node) : NULL;
+	char *old_link = e && e->link ? xstrdup(e->link) : NULL;
+	struct device add = *dev;
+	int rc;
+
+	add.op = DEVOP_ADD;
+	rc = handle_device(h, &add);
+	e = nodedb_get(h->db, dev->type, rdev);
+	if (old_node && !(e && strcmp(e->node, old_node) == 0)) {
+		if (old_link && devnode_remove_symlink(h->dev, old_link, old_node) == 0)
+			devnode_prune(h->dev, old_link);
+		if (devnode_remove(h->dev, old_node, dev->type, true, rdev) == 0)
+			devnode_prune(h->dev, old_node);
+	}
+	free(old_node);
+	free(old_link);
+	return rc;
+}
+
 int handle_device(struct handler *h, const struct device *dev)
 {
+	if (dev->op == DEVOP_MOVE) {
+		if (h->db && dev->major >= 0)
+			return handle_move(h, dev);
+		/* mdev does nothing on move but run '*' commands */
+		struct device other = *dev;
+		other.op = DEVOP_OTHER;
+		return handle_device(h, &other);
+	}
+
 	const struct match_input in = {
 		.devname = dev->devname, .major = dev->major, .minor = dev->minor, .ev = dev->ev,
 		.lazy_get = dev->lazy_get, .lazy_arg = dev->lazy_arg,

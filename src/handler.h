@@ -10,12 +10,15 @@
 #include "rules.h"
 #include "uevent.h"
 
-enum devop { DEVOP_ADD, DEVOP_REMOVE, DEVOP_OTHER };
+#include "nodedb.h"
+
+enum devop { DEVOP_ADD, DEVOP_REMOVE, DEVOP_MOVE, DEVOP_OTHER };
 
 struct handler {
 	const struct ruleset *rules;
 	struct devroot *dev;
 	int root_major, root_minor;	/* device of "/", gets a "root" link; -1: none */
+	struct nodedb *db;		/* the daemon's record of what it made, or NULL */
 	unsigned long nodes, failures;
 };
 
@@ -33,5 +36,8 @@ struct device {
 enum devop devop_from_action(const char *action);
 /* 0, or -1 when something failed (already logged). */
 int handle_device(struct handler *h, const struct device *dev);
+/* Removes what was made for a device that is gone without an event
+ * (found by a resync): its node, its link, emptied directories. */
+void handler_forget(struct handler *h, mode_t type, dev_t rdev, const char *node, const char *link);
 
 #endif

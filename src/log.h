@@ -1,11 +1,13 @@
-/* Diagnostics: "devmgr: what failed: why" on stderr. The daemon (issue 3)
- * will route the same calls to syslog. */
+/* Diagnostics: "devmgr: what failed: why" on stderr, or syslog for a
+ * daemon that asked for it. */
 #ifndef DEVMGR_LOG_H
 #define DEVMGR_LOG_H
 
 enum { LOG_LVL_ERR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
 void log_set_verbosity(int level);
+/* From now on, messages go to syslog (LOG_DAEMON) instead of stderr. */
+void log_to_syslog(void);
 int log_verbosity(void);
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 _Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -399,9 +399,9 @@ int rules_load(struct ruleset *rs, const char *path, struct idmaps *ids)
 	char *text;
 	size_t len;
 
+	memset(rs, 0, sizeof(*rs));
 	if (read_file(path, &text, &len) < 0) {
 		if (errno == ENOENT) {
-			memset(rs, 0, sizeof(*rs));
 			rs->path = xstrdup(path);
 			return 0;
 		}

@@ -1,0 +1,127 @@
+#define _GNU_SOURCE
+#include "context.h"
+#include "log.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+static int load_config(const struct context *c, struct config *cfg)
+{
+	config_defaults(cfg);
+	if (config_load(cfg, c->config_path, c->config_required) < 0) {
+		config_free(cfg);
+		return -1;
+	}
+	for (int i = 0; i < c->noverrides; i++) {
+		const char *why = config_set(cfg, c->overrides[i][0], c->overrides[i][1],
+					     c->overrides[i][2]);
+		if (why) {
+			log_err("--%s %s: %s", c->overrides[i][1], c->overrides[i][2], why);
+			config_free(cfg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int context_open(struct context *c)
+{
+	if (load_config(c, &c->cfg) < 0)
+		return 2;
+	log_set_verbosity(c->cfg.log_level + c->verbose);
+	idmaps_init(&c->ids, c->cfg.etc);
+	if (rules_load(&c->rules, c->cfg.rules, &c->ids) < 0)
+		return 1;
+	if (devroot_open(&c->dev, c->cfg.dev) < 0)
+		return 1;
+	if (sysfs_open(&c->sys, c->cfg.sys) < 0)
+		return 1;
+	memset(&c->h, 0, sizeof(c->h));
+	c->h.rules = &c->rules;
+	c->h.dev = &c->dev;
+	c->h.root_major = c->h.root_minor = -1;
+	return 0;
+}
+
+int context_reload(struct context *c)
+{
+	struct config cfg;
+	struct idmaps ids;
+	struct ruleset rules;
+
+	if (load_config(c, &cfg) < 0) {
+		log_err("reload: %s has errors; keeping the settings and rules in force",
+			c->config_path);
+		return -1;
+	}
+	/* Paths name the world devmgr manages; changing them under a
+	 * running daemon would orphan every node it made. */
+	if (strcmp(cfg.dev, c->cfg.dev) || strcmp(cfg.sys, c->cfg.sys))
+		log_warn("reload: new dev or sys paths take effect on restart only");
+	idmaps_init(&ids, cfg.etc);
+	if (rules_load(&rules, cfg.rules, &ids) < 0 || rules.errors > 0) {
+		if (rules.path)
+			log_err("reload: %s has %u bad line%s; keeping the rules in force",
+				cfg.rules, rules.errors, rules.errors == 1 ? "" : "s");
+		else
+			log_err("reload: cannot read %s; keeping the rules in force", cfg.rules);
+		if (rules.path)
+			rules_free(&rules);
+		idmaps_free(&ids);
+		config_free(&cfg);
+		return -1;
+	}
+	rules_free(&c->rules);
+	idmaps_free(&c->ids);
+	c->rules = rules;
+	c->ids = ids;
+	free(c->cfg.rules);
+	c->cfg.rules = cfg.rules;
+	cfg.rules = NULL;
+	c->cfg.log_level = cfg.log_level;
+	c->cfg.jobs = cfg.jobs;
+	config_free(&cfg);
+	log_set_verbosity(c->cfg.log_level + c->verbose);
+	log_info("reloaded %s: %zu rules", c->cfg.rules, c->rules.n);
+	return 0;
+}
+
+void context_close(struct context *c)
+{
+	if (c->sys.path)
+		sysfs_close(&c->sys);
+	if (c->dev.path)
+		devroot_close(&c->dev);
+	if (c->rules.path)
+		rules_free(&c->rules);
+	idmaps_free(&c->ids);
+	config_free(&c->cfg);
+}
+
+int context_coldplug(struct context *c, unsigned jobs)
+{
+	struct stat st;
+	unsigned long nodes0 = c->h.nodes, fail0 = c->h.failures;
+
+	/* mdev links /dev/root to the node of the root filesystem. */
+	if (stat("/", &st) == 0) {
+		c->h.root_major = (int)major(st.st_dev);
+		c->h.root_minor = (int)minor(st.st_dev);
+	}
+	long n = sysfs_coldplug(&c->sys, &c->h, jobs);
+	if (n < 0) {
+		log_err("no devices: cannot read %s/dev/char or %s/dev/block", c->cfg.sys, c->cfg.sys);
+		return 1;
+	}
+	unsigned long nodes = c->h.nodes - nodes0, failures = c->h.failures - fail0;
+	log_info("coldplug: %ld devices, %lu nodes, %lu failures", n, nodes, failures);
+	/* Some failures are normal (a device the cgroup forbids); none made
+	 * at all means the container is set up wrong. */
+	if (failures > 0 && nodes == 0) {
+		log_err("coldplug: no node could be made (%lu failures)", failures);
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,46 @@
+/* Everything one run of devmgr works with: settings, rules, the dev root
+ * and sysfs. Built once by main(), rebuilt in part by the daemon on
+ * SIGHUP; the only mutable state there is. */
+#ifndef DEVMGR_CONTEXT_H
+#define DEVMGR_CONTEXT_H
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "devnode.h"
+#include "handler.h"
+#include "passwd.h"
+#include "rules.h"
+#include "sysfs.h"
+
+#define CONTEXT_MAX_OVERRIDES 12
+
+struct context {
+	/* from the command line */
+	const char *config_path;
+	bool config_required;		/* named with --config: must exist */
+	const char *overrides[CONTEXT_MAX_OVERRIDES][3];	/* section, key, value */
+	int noverrides;
+	int verbose;
+
+	struct config cfg;
+	struct idmaps ids;
+	struct ruleset rules;
+	struct devroot dev;
+	struct sysfs sys;
+	struct handler h;
+};
+
+/* 0; 1 when a path cannot be opened or the rules read; 2 for a bad config
+ * (all already logged). */
+int context_open(struct context *c);
+/* Re-reads the config file and the rules (and passwd/group). Anything
+ * wrong keeps what is in force and returns -1 after logging why. */
+int context_reload(struct context *c);
+void context_close(struct context *c);
+
+/* Coldplug with the "root" link of mdev -s. 0, or 1 when nothing could be
+ * done (logged). */
+int context_coldplug(struct context *c, unsigned jobs);
+
+#endif

@@ -1,0 +1,293 @@
+/* The event loop. Order matters for "devmgr -d && app" never to race:
+ * the uevent socket is bound before the coldplug scan, so an event that
+ * happens during the scan waits in the socket; only then does the process
+ * fork and the parent exit 0. Events are handled one at a time, in kernel
+ * order. When the kernel drops events (ENOBUFS), what is queued is stale:
+ * it is discarded and /dev is reconciled with a fresh scan of sysfs. */
+#define _GNU_SOURCE
+#include "daemon.h"
+#include "fileio.h"
+#include "log.h"
+#include "netlink.h"
+#include "nodedb.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stddef.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct daemon {
+	struct context *c;
+	struct uevent_sock sock;
+	struct nodedb db;
+	int sigfd;
+	unsigned long events, overruns;
+};
+
+static int env_num(const struct uevent *ev, const char *key)
+{
+	const char *v = uevent_get(ev, key);
+	char *end;
+
+	if (v == NULL || *v == '\0')
+		return -1;
+	long n = strtol(v, &end, 10);
+	return *end == '\0' && n >= 0 && n <= 0xfffff ? (int)n : -1;
+}
+
+static void handle_event(struct daemon *d, struct uevent *ev)
+{
+	const char *devpath = uevent_get(ev, "DEVPATH");
+	const char *subsystem = uevent_get(ev, "SUBSYSTEM");
+	struct device dev = {
+		.ev = ev, .op = devop_from_action(uevent_get(ev, "ACTION")),
+		.major = env_num(ev, "MAJOR"), .minor = env_num(ev, "MINOR"), .type = S_IFCHR,
+	};
+
+	/* The kernel's own numbers: the sender is verified, and reading
+	 * sysfs for them would cost a path walk per event. */
+	if (dev.major < 0 || dev.minor < 0)
+		dev.major = dev.minor = -1;
+	dev.devname = uevent_get(ev, "DEVNAME");
+	if (dev.devname == NULL || *dev.devname == '\0') {
+		const char *slash = strrchr(devpath, '/');
+		dev.devname = slash ? slash + 1 : devpath;
+	}
+	if ((subsystem && strncmp(subsystem, "block", 5) == 0) || strstr(devpath, "/block/"))
+		dev.type = S_IFBLK;
+	/* A firmware request's "remove" is not a device going away. */
+	if (dev.op == DEVOP_REMOVE && uevent_get(ev, "FIRMWARE"))
+		return;
+	d->events++;
+	handle_device(&d->c->h, &dev);
+}
+
+/* Discards what is queued, rescans sysfs, and removes the nodes devmgr
+ * made for devices that are gone. */
+static void resync(struct daemon *d)
+{
+	struct uevent ev;
+	unsigned long dropped = 0;
+	enum recv_result r;
+
+	d->overruns++;
+	while ((r = uevent_sock_recv(&d->sock, &ev)) != RECV_AGAIN && r != RECV_ERROR)
+		dropped++;
+	log_warn("the kernel dropped uevents (receive buffer full): discarded %lu queued, "
+		 "rescanning %s", dropped, d->c->cfg.sys);
+	for (size_t i = 0; i < d->db.cap; i++)
+		d->db.v[i].seen = false;
+	context_coldplug(d->c, 1);
+	/* Collect first: forgetting reshuffles the table. */
+	size_t n = 0;
+	struct nodedb_entry *gone = xmalloc((d->db.used + 1) * sizeof(*gone));
+	for (size_t i = 0; i < d->db.cap; i++)
+		if (d->db.v[i].type && !d->db.v[i].seen) {
+			gone[n] = d->db.v[i];
+			gone[n].node = xstrdup(d->db.v[i].node);
+			gone[n].link = d->db.v[i].link ? xstrdup(d->db.v[i].link) : NULL;
+			n++;
+		}
+	for (size_t i = 0; i < n; i++) {
+		log_info("resync: %s is gone", gone[i].node);
+		handler_forget(&d->c->h, gone[i].type, gone[i].rdev, gone[i].node, gone[i].link);
+		free(gone[i].node);
+		free(gone[i].link);
+	}
+	free(gone);
+	log_warn("resync done: %zu nodes of devices that were gone removed", n);
+}
+
+/* Can we make device nodes at all? Asked once, so that a container set up
+ * without CAP_MKNOD fails at start with a clear message instead of logging
+ * one error per device forever. */
+static int probe_mknod(struct devroot *dev)
+{
+	static const char probe[] = ".devmgr-probe";
+
+	unlinkat(dev->root.fd, probe, 0);
+	if (mknodat(dev->root.fd, probe, S_IFCHR | 0600, makedev(1, 3)) < 0) {
+		int e = errno;
+		if (e == EPERM)
+			log_err("cannot create device nodes in %s: %s. The container needs "
+				"CAP_MKNOD (docker/podman: --cap-add MKNOD) and a device cgroup "
+				"rule allowing mknod (--device-cgroup-rule 'c *:* m')", dev->path,
+				strerror(e));
+		else
+			log_err("cannot create device nodes in %s: %s", dev->path, strerror(e));
+		return -1;
+	}
+	unlinkat(dev->root.fd, probe, 0);
+	return 0;
+}
+
+static int signals_open(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -1;
+	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+/* s6-style (-D FD) and systemd-style (NOTIFY_SOCKET) readiness. */
+static void notify_ready(const struct daemon_opts *o)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+
+	if (o->ready_fd >= 0) {
+		if (write(o->ready_fd, "\n", 1) != 1)
+			log_warn("cannot signal readiness on fd %d: %s", o->ready_fd, strerror(errno));
+		close(o->ready_fd);
+	}
+	if (path && (path[0] == '/' || path[0] == '@') && strlen(path) < sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+		int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+		memcpy(sa.sun_path, path, strlen(path));
+		if (path[0] == '@')
+			sa.sun_path[0] = '\0';	/* abstract namespace */
+		if (fd < 0 || sendto(fd, "READY=1", 7, 0, (struct sockaddr *)&sa, len) < 0)
+			log_warn("cannot notify %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
+/* fork, and the parent exits 0: by now the daemon is ready. */
+static void detach(void)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		die("cannot fork the daemon: %s", strerror(errno));
+	if (pid > 0)
+		_exit(0);
+	setsid();
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		close(null);
+	}
+	if (chdir("/") < 0)
+		log_warn("cannot chdir to /: %s", strerror(errno));
+}
+
+static int on_signal(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			context_reload(d->c);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			log_info("stopping on signal %u: %lu events handled, %lu forged dropped, "
+				 "%lu overruns", si.ssi_signo, d->events, d->sock.forged, d->overruns);
+			return 1;
+		case SIGCHLD:
+			while (waitpid(-1, NULL, WNOHANG) > 0)
+				;
+			break;
+		}
+	}
+	return 0;
+}
+
+static int loop(struct daemon *d)
+{
+	struct pollfd p[2] = { { .fd = d->sock.fd, .events = POLLIN }, { .fd = d->sigfd, .events = POLLIN } };
+	struct uevent ev;
+
+	for (;;) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_err("poll: %s", strerror(errno));
+			return 1;
+		}
+		if (p[1].revents && on_signal(d))
+			return 0;
+		if (!p[0].revents)
+			continue;
+		/* A bounded batch, so signals are looked at during storms. */
+		for (int i = 0; i < 1024; i++) {
+			enum recv_result r = uevent_sock_recv(&d->sock, &ev);
+			if (r == RECV_EVENT)
+				handle_event(d, &ev);
+			else if (r == RECV_OVERRUN)
+				resync(d);
+			else if (r == RECV_AGAIN)
+				break;
+			else if (r == RECV_ERROR)
+				return 1;
+		}
+	}
+}
+
+int daemon_run(struct context *c, const struct daemon_opts *o)
+{
+	struct daemon d = { .c = c, .sigfd = -1 };
+	int ns = netns_gets_uevents();
+	int rc;
+
+	if (ns == 0) {
+		log_err("this network namespace belongs to a user namespace other than the "
+			"host's: the kernel sends it no uevents. Run the container with the "
+			"host's network (--network host) or a network namespace made by the "
+			"host's root, not inside a user namespace");
+		return 1;
+	}
+	if (ns < 0)
+		log_info("cannot tell whether this network namespace receives uevents");
+	if (uevent_sock_open(&d.sock, c->cfg.rcvbuf) < 0)
+		return 1;
+	if (probe_mknod(&c->dev) < 0) {
+		uevent_sock_close(&d.sock);
+		return 1;
+	}
+	d.sigfd = signals_open();
+	if (d.sigfd < 0) {
+		log_err("cannot set up signal handling: %s", strerror(errno));
+		return 1;
+	}
+	nodedb_init(&d.db);
+	c->h.db = &d.db;
+	/* One process: the daemon must record every node it makes. */
+	if (context_coldplug(c, 1) != 0) {
+		rc = 1;
+		goto out;
+	}
+	if (!o->foreground)
+		detach();
+	if (o->syslog || (!o->foreground && access("/dev/log", W_OK) == 0))
+		log_to_syslog();
+	notify_ready(o);
+	log_info("ready: uevent buffer %d bytes, %zu rules", d.sock.rcvbuf, c->rules.n);
+	rc = loop(&d);
+out:
+	c->h.db = NULL;
+	nodedb_free(&d.db);
+	close(d.sigfd);
+	uevent_sock_close(&d.sock);
+	return rc;
+}

@@ -1,0 +1,154 @@
+/* Receiving kernel uevents. libnl-3 creates and binds the socket; messages
+ * are read with recvmsg() so that the sender's address and credentials
+ * come with each one: a message is accepted only when its sender port is
+ * 0 (the kernel) and its credentials say uid 0. Anything else, a process
+ * multicasting on group 1 or unicasting to our port, is counted and
+ * dropped before it can create a node. */
+#define _GNU_SOURCE
+#include "netlink.h"
+#include "fileio.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/netlink.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int uevent_sock_open(struct uevent_sock *s, int rcvbuf)
+{
+	int err;
+	socklen_t len = sizeof(s->rcvbuf);
+
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+	s->nl = nl_socket_alloc();
+	if (s->nl == NULL) {
+		log_err("cannot allocate a netlink socket: out of memory");
+		return -1;
+	}
+	/* Kernel events carry no request sequence numbers. */
+	nl_socket_disable_seq_check(s->nl);
+	nl_join_groups(s->nl, 1);
+	err = nl_connect(s->nl, NETLINK_KOBJECT_UEVENT);
+	if (err < 0) {
+		log_err("cannot open the kernel uevent socket: %s%s", nl_geterror(err),
+			err == -NLE_PERM ? " (the container needs the host's network namespace"
+			" or one owned by the host user namespace)" : "");
+		nl_socket_free(s->nl);
+		s->nl = NULL;
+		return -1;
+	}
+	s->fd = nl_socket_get_fd(s->nl);
+	nl_socket_set_passcred(s->nl, 1);
+	nl_socket_set_nonblocking(s->nl);
+	/* Storms of tens of thousands of events arrive faster than any
+	 * manager handles them: the buffer is what keeps them. FORCE
+	 * ignores rmem_max but needs CAP_NET_ADMIN. */
+	if (setsockopt(s->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0) {
+		if (setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0)
+			log_warn("cannot size the uevent buffer: %s", strerror(errno));
+	}
+	getsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &s->rcvbuf, &len);
+	if (s->rcvbuf < rcvbuf)
+		log_warn("uevent buffer is %d bytes, not %d (no CAP_NET_ADMIN, and "
+			 "net.core.rmem_max is lower): storms may overflow it", s->rcvbuf, rcvbuf);
+	return 0;
+}
+
+void uevent_sock_close(struct uevent_sock *s)
+{
+	if (s->nl)
+		nl_socket_free(s->nl);	/* closes the fd */
+	s->nl = NULL;
+	s->fd = -1;
+}
+
+enum recv_result uevent_sock_recv(struct uevent_sock *s, struct uevent *ev)
+{
+	char buf[UEVENT_BUF_SIZE];
+	char control[CMSG_SPACE(sizeof(struct ucred))];
+	struct sockaddr_nl from;
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct msghdr msg = {
+		.msg_name = &from, .msg_namelen = sizeof(from),
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = control, .msg_controllen = sizeof(control),
+	};
+	ssize_t n = recvmsg(s->fd, &msg, MSG_DONTWAIT);
+
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return RECV_AGAIN;
+		if (errno == ENOBUFS)
+			return RECV_OVERRUN;
+		log_err("cannot receive a uevent: %s", strerror(errno));
+		return RECV_ERROR;
+	}
+	const struct ucred *cred = NULL;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS)
+			cred = (const struct ucred *)CMSG_DATA(c);
+	if (msg.msg_namelen != sizeof(from) || from.nl_pid != 0 || cred == NULL || cred->uid != 0) {
+		s->forged++;
+		log_warn("dropped a uevent not sent by the kernel (port %u, uid %d, %s)",
+			 from.nl_pid, cred ? (int)cred->uid : -1,
+			 from.nl_groups ? "multicast" : "unicast");
+		return RECV_DROPPED;
+	}
+	if (msg.msg_flags & MSG_TRUNC || uevent_parse_netlink(ev, buf, (size_t)n) < 0) {
+		s->malformed++;
+		log_warn("dropped a malformed uevent (%zd bytes)", n);
+		return RECV_DROPPED;
+	}
+	return RECV_EVENT;
+}
+
+#ifndef NSIO
+#define NSIO 0xb7
+#endif
+#ifndef NS_GET_USERNS
+#define NS_GET_USERNS _IO(NSIO, 0x1)
+#endif
+
+/* 1 when the kernel sends uevents to our network namespace, 0 when it
+ * does not, -1 when that cannot be told. The kernel broadcasts only to
+ * namespaces owned by the initial user namespace. A user namespace is the
+ * initial one when its uid_map maps the whole id range onto itself. */
+int netns_gets_uevents(void)
+{
+	char map[128];
+	struct stat own, user;
+	int netfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	int rc = -1;
+
+	if (netfd < 0)
+		return -1;	/* no /proc */
+	int userfd = ioctl(netfd, NS_GET_USERNS);
+	close(netfd);
+	if (userfd < 0)
+		return -1;
+	/* Owned by a namespace other than ours (an ancestor): it may well be
+	 * the initial one, which we cannot see from here. */
+	if (fstat(userfd, &own) == 0 && stat("/proc/self/ns/user", &user) == 0 &&
+	    own.st_ino == user.st_ino && own.st_dev == user.st_dev) {
+		int mfd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
+		ssize_t n = mfd >= 0 ? read(mfd, map, sizeof(map) - 1) : -1;
+		unsigned a, b, c;
+		if (mfd >= 0)
+			close(mfd);
+		if (n > 0) {
+			map[n] = '\0';
+			rc = sscanf(map, "%u %u %u", &a, &b, &c) == 3 && a == 0 && b == 0 &&
+			     c == 4294967295u;
+		}
+	}
+	close(userfd);
+	return rc;
+}

@@ -1,0 +1,37 @@
+/* The kernel's uevent socket (NETLINK_KOBJECT_UEVENT, group 1), opened
+ * with libnl-3, and the verified receive path. */
+#ifndef DEVMGR_NETLINK_H
+#define DEVMGR_NETLINK_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "uevent.h"
+
+struct uevent_sock {
+	struct nl_sock *nl;
+	int fd;
+	int rcvbuf;			/* what the kernel granted, bytes */
+	unsigned long forged;		/* messages dropped: not from the kernel */
+	unsigned long malformed;
+};
+
+/* Opens, binds to kernel group 1 and asks for a receive buffer of
+ * `rcvbuf` bytes (SO_RCVBUFFORCE when permitted, else the most the
+ * system allows). -1 after logging why and what the user must change. */
+int uevent_sock_open(struct uevent_sock *s, int rcvbuf);
+void uevent_sock_close(struct uevent_sock *s);
+
+enum recv_result { RECV_EVENT, RECV_AGAIN, RECV_DROPPED, RECV_OVERRUN, RECV_ERROR };
+
+/* Receives one message without blocking. RECV_EVENT fills ev; RECV_DROPPED
+ * is a message that was not the kernel's (counted), or malformed;
+ * RECV_OVERRUN means the kernel dropped events (ENOBUFS): resync. */
+enum recv_result uevent_sock_recv(struct uevent_sock *s, struct uevent *ev);
+
+/* Whether the kernel sends uevents to our network namespace (only those
+ * owned by the initial user namespace get them): 1 yes, 0 no, -1 cannot
+ * tell. */
+int netns_gets_uevents(void);
+
+#endif

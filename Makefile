@@ -38,6 +38,8 @@ OBJS      := $(patsubst src/%.c,$(BUILD)/%.o,$(SRCS))
 LIBOBJS   := $(filter-out $(BUILD)/main.o,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
 
 all: $(BIN)
 
@@ -59,9 +61,16 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBOBJS) tests/unit/tap.h
 
 unit: $(UNIT_BINS)
 
+# Small programs the integration tests drive the kernel with.
+$(BUILD)/tools/%: tests/tools/%.c
+	@mkdir -p $(BUILD)/tools
+	$(CC) -O2 -std=c11 -Wall -Wextra -Werror -D_DEFAULT_SOURCE -o $@ $<
+
+tools: $(TOOL_BINS)
+
 # Integration tests need root (namespaces, mknod); they skip themselves
 # otherwise. prove prints the summary line CI reads.
-check: $(BIN) unit musl-check
+check: $(BIN) unit tools musl-check
 	prove -f $(UNIT_BINS) tests/integration/*.t
 
 # Debian 12 packages for building, testing and benchmarking.
@@ -102,5 +111,5 @@ clean:
 	rm -rf build devmgr
 
 FORCE:
-.PHONY: all unit check deps musl-check bench install uninstall clean FORCE
+.PHONY: all unit tools check deps musl-check bench install uninstall clean FORCE
 -include $(wildcard $(BUILD)/*.d)

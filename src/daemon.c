@@ -229,18 +229,26 @@ static int loop(struct daemon *d)
 			return 0;
 		if (!p[0].revents)
 			continue;
-		/* A bounded batch, so signals are looked at during storms. */
+		/* A bounded batch, so signals are looked at during storms.
+		 * Node removals are held back until the batch is done: a
+		 * device that comes back within it keeps its node. */
+		devnode_defer(&d->c->dev, true);
 		for (int i = 0; i < 1024; i++) {
 			enum recv_result r = uevent_sock_recv(&d->sock, &ev);
-			if (r == RECV_EVENT)
+			if (r == RECV_EVENT) {
 				handle_event(d, &ev);
-			else if (r == RECV_OVERRUN)
+			} else if (r == RECV_OVERRUN) {
+				devnode_defer(&d->c->dev, false);
 				resync(d);
-			else if (r == RECV_AGAIN)
+				devnode_defer(&d->c->dev, true);
+			} else if (r == RECV_AGAIN) {
 				break;
-			else if (r == RECV_ERROR)
+			} else if (r == RECV_ERROR) {
+				devnode_defer(&d->c->dev, false);
 				return 1;
+			}
 		}
+		devnode_defer(&d->c->dev, false);
 	}
 }
 

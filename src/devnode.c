@@ -61,6 +61,7 @@ static void cache_drop(struct devroot *d, int i)
 
 void devroot_close(struct devroot *d)
 {
+	devnode_defer(d, false);
 	for (size_t i = 0; i < d->nmade; i++)
 		free(d->made_dirs[i]);
 	free(d->made_dirs);
@@ -217,6 +218,9 @@ static int chmod_nofollow(int dfd, const char *base, mode_t perm)
 	return fchmodat(dfd, base, perm, 0);
 }
 
+static void settle(struct devroot *d, unsigned i);
+static void settle_name(struct devroot *d, const char *name);
+
 static const char *kind(mode_t type)
 {
 	return S_ISBLK(type) ? "block" : "char";
@@ -350,6 +354,19 @@ int devnode_make(struct devroot *d, const char *name, mode_t type, mode_t perm,
 		log_err("refusing node name '%s': %s", name, why);
 		return -1;
 	}
+	for (unsigned i = 0; i < d->npending; i++) {
+		struct pending_removal *p = &d->pending[i];
+		if (strcmp(p->name, name) != 0)
+			continue;
+		if (p->type == type && p->have_rdev && p->rdev == rdev) {
+			/* The device came back: keep its node, fix it below. */
+			free(p->name);
+			*p = d->pending[--d->npending];
+		} else {
+			settle(d, i);
+		}
+		break;
+	}
 	for (int tries = 0; ; tries++) {
 		pd = parent(d, name, true, &base, &slot);
 		if (pd == NULL)
@@ -388,6 +405,7 @@ int devnode_symlink(struct devroot *d, const char *linkname, const char *target)
 		log_err("refusing symlink name '%s': %s", linkname, why);
 		return -1;
 	}
+	settle_name(d, linkname);
 	for (int tries = 0; ; tries++) {
 		const struct dirinfo *pd = parent(d, linkname, false, &base, &slot);
 		if (pd == NULL)
@@ -403,14 +421,12 @@ int devnode_symlink(struct devroot *d, const char *linkname, const char *target)
 	}
 }
 
-int devnode_remove(struct devroot *d, const char *name, mode_t type, bool have_rdev, dev_t rdev)
+static int remove_now(struct devroot *d, const char *name, mode_t type, bool have_rdev, dev_t rdev)
 {
 	const char *base;
 	struct stat st;
 	int slot, dfd;
 
-	if (devnode_bad_name(name))
-		return -1;
 	const struct dirinfo *pd = parent(d, name, false, &base, &slot);
 	if (pd == NULL)
 		return errno == ENOENT ? 0 : -1;
@@ -425,6 +441,50 @@ int devnode_remove(struct devroot *d, const char *name, mode_t type, bool have_r
 		log_err("cannot remove %s/%s: %s", d->path, name, strerror(errno));
 		return -1;
 	}
+	return 0;
+}
+
+static void settle(struct devroot *d, unsigned i)
+{
+	struct pending_removal p = d->pending[i];
+
+	d->pending[i] = d->pending[--d->npending];
+	if (remove_now(d, p.name, p.type, p.have_rdev, p.rdev) == 0)
+		devnode_prune(d, p.name);
+	free(p.name);
+}
+
+/* Carries out a held-back removal of NAME before something else is done
+ * there. */
+static void settle_name(struct devroot *d, const char *name)
+{
+	for (unsigned i = 0; i < d->npending; i++)
+		if (strcmp(d->pending[i].name, name) == 0) {
+			settle(d, i);
+			return;
+		}
+}
+
+void devnode_defer(struct devroot *d, bool on)
+{
+	/* Oldest first: a later removal may empty a directory. */
+	while (d->npending)
+		settle(d, 0);
+	d->deferring = on;
+}
+
+int devnode_remove(struct devroot *d, const char *name, mode_t type, bool have_rdev, dev_t rdev)
+{
+	if (devnode_bad_name(name))
+		return -1;
+	if (!d->deferring)
+		return remove_now(d, name, type, have_rdev, rdev);
+	settle_name(d, name);
+	if (d->npending == DEVROOT_PENDING)
+		devnode_defer(d, true);
+	d->pending[d->npending++] = (struct pending_removal){
+		.name = xstrdup(name), .type = type, .have_rdev = have_rdev, .rdev = rdev,
+	};
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #define DEVROOT_DIRCACHE 16
+#define DEVROOT_PENDING 64
 
 /* The group a new node gets in a directory: ours, or the directory's own
  * when it is set-group-ID. Knowing it lets a fresh node skip fchownat. */
@@ -31,6 +32,17 @@ struct devroot {
 	 * when the last node in them goes. */
 	char **made_dirs;
 	size_t nmade;
+	/* Removals held back while the daemon handles a batch of events: a
+	 * device that goes and comes back within one batch (a storm of
+	 * remove+add) keeps its node instead of paying unlink and mknod. */
+	bool deferring;
+	struct pending_removal {
+		char *name;
+		mode_t type;
+		bool have_rdev;
+		dev_t rdev;
+	} pending[DEVROOT_PENDING];
+	unsigned npending;
 };
 
 int devroot_open(struct devroot *d, const char *path);
@@ -51,6 +63,10 @@ int devnode_symlink(struct devroot *d, const char *linkname, const char *target)
 /* Removes NAME if it is a device node of TYPE and, when have_rdev, of that
  * number: another device's node or a user's file is left alone. */
 int devnode_remove(struct devroot *d, const char *name, mode_t type, bool have_rdev, dev_t rdev);
+/* Start holding node removals back (devnode_remove returns at once), or
+ * carry out what is held back and stop. An add of the same node, same
+ * type and numbers, cancels its removal. */
+void devnode_defer(struct devroot *d, bool on);
 /* Removes LINKNAME if it is a symlink to TARGET. */
 int devnode_remove_symlink(struct devroot *d, const char *linkname, const char *target);
 /* Removes the directories holding NAME that this devroot created, as

@@ -15,6 +15,7 @@
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -28,6 +29,7 @@ int uevent_sock_open(struct uevent_sock *s, int rcvbuf)
 
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
+	s->msgs = xmalloc(UEVENT_BATCH * sizeof(*s->msgs));
 	s->nl = nl_socket_alloc();
 	if (s->nl == NULL) {
 		log_err("cannot allocate a netlink socket: out of memory");
@@ -66,45 +68,63 @@ void uevent_sock_close(struct uevent_sock *s)
 {
 	if (s->nl)
 		nl_socket_free(s->nl);	/* closes the fd */
+	free(s->msgs);
+	s->msgs = NULL;
 	s->nl = NULL;
 	s->fd = -1;
 }
 
-enum recv_result uevent_sock_recv(struct uevent_sock *s, struct uevent *ev)
+static enum recv_result fetch(struct uevent_sock *s)
 {
-	char buf[UEVENT_BUF_SIZE];
-	char control[CMSG_SPACE(sizeof(struct ucred))];
-	struct sockaddr_nl from;
-	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-	struct msghdr msg = {
-		.msg_name = &from, .msg_namelen = sizeof(from),
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = control, .msg_controllen = sizeof(control),
-	};
-	ssize_t n = recvmsg(s->fd, &msg, MSG_DONTWAIT);
-
+	for (unsigned i = 0; i < UEVENT_BATCH; i++) {
+		s->iov[i] = (struct iovec){ .iov_base = s->msgs[i].buf, .iov_len = sizeof(s->msgs[i].buf) };
+		s->hdr[i].msg_hdr = (struct msghdr){
+			.msg_name = &s->msgs[i].from, .msg_namelen = sizeof(s->msgs[i].from),
+			.msg_iov = &s->iov[i], .msg_iovlen = 1,
+			.msg_control = s->msgs[i].control, .msg_controllen = sizeof(s->msgs[i].control),
+		};
+	}
+	int n = recvmmsg(s->fd, s->hdr, UEVENT_BATCH, MSG_DONTWAIT, NULL);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EINTR)
 			return RECV_AGAIN;
 		if (errno == ENOBUFS)
 			return RECV_OVERRUN;
-		log_err("cannot receive a uevent: %s", strerror(errno));
+		log_err("cannot receive uevents: %s", strerror(errno));
 		return RECV_ERROR;
 	}
+	s->nmsgs = (unsigned)n;
+	s->next = 0;
+	return n > 0 ? RECV_EVENT : RECV_AGAIN;
+}
+
+enum recv_result uevent_sock_recv(struct uevent_sock *s, struct uevent *ev)
+{
+	if (s->next == s->nmsgs) {
+		enum recv_result r = fetch(s);
+		if (r != RECV_EVENT)
+			return r;
+	}
+	struct msghdr *msg = &s->hdr[s->next].msg_hdr;
+	const struct uevent_msg *m = &s->msgs[s->next];
+	size_t n = s->hdr[s->next].msg_len;
 	const struct ucred *cred = NULL;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+
+	s->next++;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c))
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS)
 			cred = (const struct ucred *)CMSG_DATA(c);
-	if (msg.msg_namelen != sizeof(from) || from.nl_pid != 0 || cred == NULL || cred->uid != 0) {
+	if (msg->msg_namelen != sizeof(m->from) || m->from.nl_pid != 0 || cred == NULL ||
+	    cred->uid != 0) {
 		s->forged++;
 		log_warn("dropped a uevent not sent by the kernel (port %u, uid %d, %s)",
-			 from.nl_pid, cred ? (int)cred->uid : -1,
-			 from.nl_groups ? "multicast" : "unicast");
+			 m->from.nl_pid, cred ? (int)cred->uid : -1,
+			 m->from.nl_groups ? "multicast" : "unicast");
 		return RECV_DROPPED;
 	}
-	if (msg.msg_flags & MSG_TRUNC || uevent_parse_netlink(ev, buf, (size_t)n) < 0) {
+	if (msg->msg_flags & MSG_TRUNC || uevent_parse_netlink(ev, m->buf, n) < 0) {
 		s->malformed++;
-		log_warn("dropped a malformed uevent (%zd bytes)", n);
+		log_warn("dropped a malformed uevent (%zu bytes)", n);
 		return RECV_DROPPED;
 	}
 	return RECV_EVENT;

@@ -4,9 +4,19 @@
 #define DEVMGR_NETLINK_H
 
 #include <stddef.h>
+#include <linux/netlink.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "uevent.h"
+
+#define UEVENT_BATCH 32
+
+struct uevent_msg {
+	char buf[UEVENT_BUF_SIZE];
+	char control[64];		/* one SCM_CREDENTIALS */
+	struct sockaddr_nl from;
+};
 
 struct uevent_sock {
 	struct nl_sock *nl;
@@ -14,6 +24,12 @@ struct uevent_sock {
 	int rcvbuf;			/* what the kernel granted, bytes */
 	unsigned long forged;		/* messages dropped: not from the kernel */
 	unsigned long malformed;
+	/* One recvmmsg() fetches a batch; storms cost a system call per
+	 * batch instead of per event. */
+	struct uevent_msg *msgs;
+	struct mmsghdr hdr[UEVENT_BATCH];
+	struct iovec iov[UEVENT_BATCH];
+	unsigned nmsgs, next;
 };
 
 /* Opens, binds to kernel group 1 and asks for a receive buffer of

@@ -117,9 +117,11 @@ enum recv_result uevent_sock_recv(struct uevent_sock *s, struct uevent *ev)
 	if (msg->msg_namelen != sizeof(m->from) || m->from.nl_pid != 0 || cred == NULL ||
 	    cred->uid != 0) {
 		s->forged++;
-		log_warn("dropped a uevent not sent by the kernel (port %u, uid %d, %s)",
-			 m->from.nl_pid, cred ? (int)cred->uid : -1,
-			 m->from.nl_groups ? "multicast" : "unicast");
+		/* A flood of forgeries must not become a flood of log lines. */
+		if (s->forged <= 10 || s->forged % 1000 == 0)
+			log_warn("dropped a uevent not sent by the kernel (port %u, uid %d, %s; "
+				 "%lu so far)", m->from.nl_pid, cred ? (int)cred->uid : -1,
+				 m->from.nl_groups ? "multicast" : "unicast", s->forged);
 		return RECV_DROPPED;
 	}
 	if (msg->msg_flags & MSG_TRUNC || uevent_parse_netlink(ev, m->buf, n) < 0) {

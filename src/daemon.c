@@ -35,37 +35,13 @@ struct daemon {
 	unsigned long events, overruns;
 };
 
-static int env_num(const struct uevent *ev, const char *key)
-{
-	const char *v = uevent_get(ev, key);
-	char *end;
-
-	if (v == NULL || *v == '\0')
-		return -1;
-	long n = strtol(v, &end, 10);
-	return *end == '\0' && n >= 0 && n <= 0xfffff ? (int)n : -1;
-}
-
 static void handle_event(struct daemon *d, struct uevent *ev)
 {
-	const char *devpath = uevent_get(ev, "DEVPATH");
-	const char *subsystem = uevent_get(ev, "SUBSYSTEM");
-	struct device dev = {
-		.ev = ev, .op = devop_from_action(uevent_get(ev, "ACTION")),
-		.major = env_num(ev, "MAJOR"), .minor = env_num(ev, "MINOR"), .type = S_IFCHR,
-	};
+	struct device dev;
 
-	/* The kernel's own numbers: the sender is verified, and reading
+	/* The kernel's own MAJOR/MINOR: the sender is verified, and reading
 	 * sysfs for them would cost a path walk per event. */
-	if (dev.major < 0 || dev.minor < 0)
-		dev.major = dev.minor = -1;
-	dev.devname = uevent_get(ev, "DEVNAME");
-	if (dev.devname == NULL || *dev.devname == '\0') {
-		const char *slash = strrchr(devpath, '/');
-		dev.devname = slash ? slash + 1 : devpath;
-	}
-	if ((subsystem && strncmp(subsystem, "block", 5) == 0) || strstr(devpath, "/block/"))
-		dev.type = S_IFBLK;
+	device_from_uevent(&dev, ev);
 	/* A firmware request's "remove" is not a device going away. */
 	if (dev.op == DEVOP_REMOVE && uevent_get(ev, "FIRMWARE"))
 		return;

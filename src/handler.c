@@ -19,6 +19,41 @@ enum devop devop_from_action(const char *action)
 	return DEVOP_OTHER;
 }
 
+static int num(const struct uevent *ev, const char *key)
+{
+	const char *v = uevent_get(ev, key);
+	char *end;
+
+	if (v == NULL || *v == '\0')
+		return -1;
+	long n = strtol(v, &end, 10);
+	return *end == '\0' && n >= 0 && n <= 0xfffff ? (int)n : -1;
+}
+
+void device_from_uevent(struct device *dev, struct uevent *ev)
+{
+	const char *devpath = uevent_get(ev, "DEVPATH");
+	const char *subsystem = uevent_get(ev, "SUBSYSTEM");
+
+	memset(dev, 0, sizeof(*dev));
+	dev->ev = ev;
+	dev->op = devop_from_action(uevent_get(ev, "ACTION"));
+	dev->major = num(ev, "MAJOR");
+	dev->minor = num(ev, "MINOR");
+	if (dev->major < 0 || dev->minor < 0)
+		dev->major = dev->minor = -1;
+	if (devpath == NULL)
+		devpath = "";
+	dev->devname = uevent_get(ev, "DEVNAME");
+	if (dev->devname == NULL || *dev->devname == '\0') {
+		const char *slash = strrchr(devpath, '/');
+		dev->devname = slash ? slash + 1 : devpath;
+	}
+	/* mdev's test: only the block subsystem, or an old-style path */
+	dev->type = (subsystem && strncmp(subsystem, "block", 5) == 0) ||
+		    strstr(devpath, "/block/") ? S_IFBLK : S_IFCHR;
+}
+
 /* mdev's alias rules: "=dir/" and ">dir/" keep the device name inside dir;
  * anything else is the new name. */
 static char *node_name_for(const struct device *dev, const struct match_result *m)

@@ -34,6 +34,11 @@ struct device {
 };
 
 enum devop devop_from_action(const char *action);
+/* A device from a kernel-format event: the action, the node numbers from
+ * MAJOR/MINOR (-1 without), DEVNAME or else the last DEVPATH component,
+ * and block or char as mdev decides (the block subsystem, or /block/ in
+ * the path). */
+void device_from_uevent(struct device *dev, struct uevent *ev);
 /* 0, or -1 when something failed (already logged). */
 int handle_device(struct handler *h, const struct device *dev);
 /* Removes what was made for a device that is gone without an event

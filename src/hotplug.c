@@ -63,57 +63,31 @@ static void seq_done(int fd, unsigned long seq)
 	close(fd);
 }
 
-static int env_int(const struct uevent *ev, const char *key)
-{
-	const char *v = uevent_get(ev, key);
-	char *end;
-
-	if (v == NULL || *v == '\0')
-		return -1;
-	long n = strtol(v, &end, 10);
-	return *end == '\0' && n >= 0 && n <= 0xfffff ? (int)n : -1;
-}
-
 int hotplug_run(struct handler *h, struct sysfs *s, char *const *envp)
 {
 	struct uevent ev, sysev;
-	struct device dev = { .ev = &ev, .major = -1, .minor = -1, .type = S_IFCHR };
+	struct device dev;
 
 	if (uevent_from_environ(&ev, envp) < 0) {
 		log_err("hotplug event too large");
 		return 1;
 	}
-	const char *action = uevent_get(&ev, "ACTION");
 	const char *devpath = uevent_get(&ev, "DEVPATH");
-	const char *subsystem = uevent_get(&ev, "SUBSYSTEM");
-	if (action == NULL || devpath == NULL) {
+	if (uevent_get(&ev, "ACTION") == NULL || devpath == NULL) {
 		log_err("hotplug mode needs ACTION and DEVPATH in the environment");
 		return 1;
 	}
-	dev.op = devop_from_action(action);
-	if (dev.op == DEVOP_ADD) {
-		/* The node numbers come from sysfs: a device already gone gets
-		 * no node. */
-		if (sysfs_read_devnum(s, devpath, &dev.major, &dev.minor) < 0)
-			dev.major = dev.minor = -1;
-	} else {
-		dev.major = env_int(&ev, "MAJOR");
-		dev.minor = env_int(&ev, "MINOR");
-		if (dev.major < 0 || dev.minor < 0)
-			dev.major = dev.minor = -1;
-	}
-	dev.devname = uevent_get(&ev, "DEVNAME");
-	if (dev.devname == NULL) {
+	device_from_uevent(&dev, &ev);
+	/* As mdev: an add takes the numbers from sysfs (a device already gone
+	 * gets no node), and a missing DEVNAME is looked for in sysfs before
+	 * falling back to the kernel name. */
+	if (dev.op == DEVOP_ADD && sysfs_read_devnum(s, devpath, &dev.major, &dev.minor) < 0)
+		dev.major = dev.minor = -1;
+	if (uevent_get(&ev, "DEVNAME") == NULL) {
 		uevent_init(&sysev);
-		if (sysfs_read_uevent(s, devpath, &sysev) == 0)
+		if (sysfs_read_uevent(s, devpath, &sysev) == 0 && uevent_get(&sysev, "DEVNAME"))
 			dev.devname = uevent_get(&sysev, "DEVNAME");
-		if (dev.devname == NULL) {
-			const char *slash = strrchr(devpath, '/');
-			dev.devname = slash ? slash + 1 : devpath;
-		}
 	}
-	if ((subsystem && strncmp(subsystem, "block", 5) == 0) || strstr(devpath, "/block/"))
-		dev.type = S_IFBLK;
 
 	const char *seqstr = uevent_get(&ev, "SEQNUM");
 	unsigned long seq = seqstr ? strtoul(seqstr, NULL, 10) : 0;

@@ -157,9 +157,13 @@ static void detach(void)
 	if (pid > 0)
 		_exit(0);
 	setsid();
+	/* stdout is never written: keeping the caller's would make
+	 * "x=$(devmgr -d)" wait forever. stderr stays: it is the log
+	 * unless syslog is used. */
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null >= 0) {
 		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
 		close(null);
 	}
 	if (chdir("/") < 0)

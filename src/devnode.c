@@ -361,7 +361,8 @@ int devnode_make(struct devroot *d, const char *name, mode_t type, mode_t perm,
 		if (p->type == type && p->have_rdev && p->rdev == rdev) {
 			/* The device came back: keep its node, fix it below. */
 			free(p->name);
-			*p = d->pending[--d->npending];
+			memmove(p, p + 1, (d->npending - i - 1) * sizeof(*p));
+			d->npending--;
 		} else {
 			settle(d, i);
 		}
@@ -448,7 +449,9 @@ static void settle(struct devroot *d, unsigned i)
 {
 	struct pending_removal p = d->pending[i];
 
-	d->pending[i] = d->pending[--d->npending];
+	/* Keep the order: a later removal may be what empties a directory. */
+	memmove(&d->pending[i], &d->pending[i + 1], (d->npending - i - 1) * sizeof(p));
+	d->npending--;
 	if (remove_now(d, p.name, p.type, p.have_rdev, p.rdev) == 0)
 		devnode_prune(d, p.name);
 	free(p.name);

@@ -64,7 +64,13 @@ static void resync(struct daemon *d)
 		 "rescanning %s", dropped, d->c->cfg.sys);
 	for (size_t i = 0; i < d->db.cap; i++)
 		d->db.v[i].seen = false;
-	context_coldplug(d->c, 1);
+	unsigned long errors = d->c->h.scan_errors;
+	/* A device the scan could not read is not a device that is gone:
+	 * after an incomplete scan, nothing is removed. */
+	if (context_coldplug(d->c, 1) != 0 || d->c->h.scan_errors != errors) {
+		log_warn("resync: sysfs could not be read completely; no node removed");
+		return;
+	}
 	/* Collect first: forgetting reshuffles the table. */
 	size_t n = 0;
 	struct nodedb_entry *gone = xmalloc((d->db.used + 1) * sizeof(*gone));
@@ -148,7 +154,7 @@ static void notify_ready(const struct daemon_opts *o)
 }
 
 /* fork, and the parent exits 0: by now the daemon is ready. */
-static void detach(void)
+static void detach(int keep_fd)
 {
 	pid_t pid = fork();
 
@@ -163,7 +169,8 @@ static void detach(void)
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null >= 0) {
 		dup2(null, STDIN_FILENO);
-		dup2(null, STDOUT_FILENO);
+		if (keep_fd != STDOUT_FILENO)	/* -D 1 */
+			dup2(null, STDOUT_FILENO);
 		close(null);
 	}
 	if (chdir("/") < 0)
@@ -266,7 +273,7 @@ int daemon_run(struct context *c, const struct daemon_opts *o)
 		goto out;
 	}
 	if (!o->foreground)
-		detach();
+		detach(o->ready_fd);
 	if (o->syslog || (!o->foreground && access("/dev/log", W_OK) == 0))
 		log_to_syslog();
 	notify_ready(o);

@@ -208,14 +208,33 @@ static bool stale(struct devroot *d, int slot, int err)
 
 static int chmod_nofollow(int dfd, const char *base, mode_t perm)
 {
+	char proc[64];
+	struct stat st;
+
 	if (syscall(SYS_fchmodat2, dfd, base, perm, AT_SYMLINK_NOFOLLOW) == 0)
 		return 0;
-	if (errno != ENOSYS)
+	/* Kernels before 6.6 say ENOSYS; container seccomp profiles that do
+	 * not know the call say EPERM. Then: pin the file with O_PATH, check
+	 * it is no symlink, and chmod it through /proc; without /proc, chmod
+	 * by name (the caller has just checked it is a device node). */
+	if (errno != ENOSYS && errno != EPERM)
 		return -1;
-	/* Kernels before 6.6: the caller has just checked with fstatat that
-	 * BASE is a device node, and only root can swap it in a root-owned
-	 * directory. */
-	return fchmodat(dfd, base, perm, 0);
+	int fd = openat(dfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || S_ISLNK(st.st_mode)) {
+		close(fd);
+		errno = ELOOP;
+		return -1;
+	}
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	int rc = fchmodat(AT_FDCWD, proc, perm, 0);
+	if (rc < 0 && errno == ENOENT)
+		rc = fchmodat(dfd, base, perm, 0);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return rc;
 }
 
 static void settle(struct devroot *d, unsigned i);
@@ -428,12 +447,19 @@ static int remove_now(struct devroot *d, const char *name, mode_t type, bool hav
 	struct stat st;
 	int slot, dfd;
 
-	const struct dirinfo *pd = parent(d, name, false, &base, &slot);
-	if (pd == NULL)
+	for (int tries = 0; ; tries++) {
+		const struct dirinfo *pd = parent(d, name, false, &base, &slot);
+		if (pd == NULL)
+			return errno == ENOENT ? 0 : -1;
+		dfd = pd->fd;
+		if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			break;
+		/* ENOENT in a cached directory may mean the directory was
+		 * replaced, not that the node is gone: look again. */
+		if (tries == 0 && stale(d, slot, errno))
+			continue;
 		return errno == ENOENT ? 0 : -1;
-	dfd = pd->fd;
-	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : -1;
+	}
 	if ((st.st_mode & S_IFMT) != type || (have_rdev && st.st_rdev != rdev)) {
 		log_info("left %s/%s alone: not the removed %s device", d->path, name, kind(type));
 		return 0;
@@ -499,13 +525,19 @@ int devnode_remove_symlink(struct devroot *d, const char *linkname, const char *
 
 	if (devnode_bad_name(linkname))
 		return -1;
-	const struct dirinfo *pd = parent(d, linkname, false, &base, &slot);
-	if (pd == NULL)
-		return errno == ENOENT ? 0 : -1;
-	dfd = pd->fd;
-	ssize_t n = readlinkat(dfd, base, buf, sizeof(buf) - 1);
-	if (n < 0)
+	ssize_t n;
+	for (int tries = 0; ; tries++) {
+		const struct dirinfo *pd = parent(d, linkname, false, &base, &slot);
+		if (pd == NULL)
+			return errno == ENOENT ? 0 : -1;
+		dfd = pd->fd;
+		n = readlinkat(dfd, base, buf, sizeof(buf) - 1);
+		if (n >= 0)
+			break;
+		if (tries == 0 && stale(d, slot, errno))
+			continue;
 		return 0;	/* gone, or not a symlink: not ours */
+	}
 	buf[n] = '\0';
 	if (strcmp(buf, target) != 0)
 		return 0;

@@ -74,7 +74,7 @@ static char *node_name_for(const struct device *dev, const struct match_result *
 /* nonode: a "!" rule matched; like busybox, that sticks for the rest of
  * the event, even when a later rule matches after a "-" line. */
 static int apply(struct handler *h, const struct device *dev, const struct match_result *m,
-		 bool nonode)
+		 bool nonode, const char *watch, bool *watched)
 {
 	const struct rule *r = m->rule;
 	char *node = node_name_for(dev, m);
@@ -96,6 +96,8 @@ static int apply(struct handler *h, const struct device *dev, const struct match
 		if (h->db)
 			nodedb_put(h->db, dev->type, rdev, node, r->move == '>' ? dev->devname : NULL);
 	} else if (dev->op == DEVOP_REMOVE) {
+		if (watch && strcmp(node, watch) == 0)
+			*watched = true;
 		dev_t rdev = makedev((unsigned)(dev->major < 0 ? 0 : dev->major),
 				     (unsigned)(dev->minor < 0 ? 0 : dev->minor));
 		if (r->move == '>' && devnode_remove_symlink(h->dev, dev->devname, node) < 0)
@@ -114,9 +116,21 @@ out:
 	return rc;
 }
 
+/* Another recorded device uses NODE now (same name, new numbers). */
+static bool node_in_use(const struct handler *h, mode_t type, dev_t rdev, const char *node)
+{
+	for (size_t i = 0; h->db && i < h->db->cap; i++) {
+		const struct nodedb_entry *e = &h->db->v[i];
+		if (e->type && !(e->type == type && e->rdev == rdev) && strcmp(e->node, node) == 0)
+			return true;
+	}
+	return false;
+}
+
 void handler_forget(struct handler *h, mode_t type, dev_t rdev, const char *node, const char *link)
 {
-	if (link && devnode_remove_symlink(h->dev, link, node) == 0)
+	if (link && !node_in_use(h, type, rdev, node) &&
+	    devnode_remove_symlink(h->dev, link, node) == 0)
 		devnode_prune(h->dev, link);
 	if (devnode_remove(h->dev, node, type, true, rdev) == 0)
 		devnode_prune(h->dev, node);
@@ -169,7 +183,21 @@ int handle_device(struct handler *h, const struct device *dev)
 	bool nonode = false;
 	size_t pos = 0;
 	int rc = 0;
+	char *rec_node = NULL, *rec_link = NULL;
+	bool rec_done = false;
+	dev_t rdev = makedev((unsigned)(dev->major < 0 ? 0 : dev->major),
+			     (unsigned)(dev->minor < 0 ? 0 : dev->minor));
 
+	/* What the daemon made for this device, by its record: the rules
+	 * may have changed since (SIGHUP), or name it from keys the remove
+	 * event lacks. */
+	if (dev->op == DEVOP_REMOVE && h->db && dev->major >= 0) {
+		struct nodedb_entry *e = nodedb_get(h->db, dev->type, rdev);
+		if (e) {
+			rec_node = xstrdup(e->node);
+			rec_link = e->link ? xstrdup(e->link) : NULL;
+		}
+	}
 	while (rules_next_match(h->rules, &pos, &cur, &m)) {
 		if (log_verbosity() >= LOG_LVL_DEBUG)
 			log_debug("%s: %s matched %s:%u", dev->devname,
@@ -181,11 +209,15 @@ int handle_device(struct handler *h, const struct device *dev)
 			 * @major,minor rule can match either. */
 			cur.major = cur.minor = -1;
 		}
-		if (apply(h, dev, &m, nonode) < 0)
+		if (apply(h, dev, &m, nonode, rec_node, &rec_done) < 0)
 			rc = -1;
 		if (!m.rule->keep_matching)
 			break;
 	}
+	if (rec_node && !rec_done && !nonode)
+		handler_forget(h, dev->type, rdev, rec_node, rec_link);
+	free(rec_node);
+	free(rec_link);
 	if (rc < 0)
 		h->failures++;
 	return rc;

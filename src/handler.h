@@ -20,6 +20,7 @@ struct handler {
 	int root_major, root_minor;	/* device of "/", gets a "root" link; -1: none */
 	struct nodedb *db;		/* the daemon's record of what it made, or NULL */
 	unsigned long nodes, failures;
+	unsigned long scan_errors;	/* devices or directories sysfs would not give */
 };
 
 /* A device as the rules see it. */

@@ -26,6 +26,12 @@ static int seq_wait(struct devroot *d, unsigned long seq)
 
 	if (fd < 0)
 		return -1;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		log_warn("ignoring %s/mdev.seq: not a regular file", d->path);
+		close(fd);
+		return -1;
+	}
 	for (int waited = 0; waited < 200; waited++) {
 		char buf[32];
 		ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);

@@ -365,12 +365,17 @@ int rules_parse(struct ruleset *rs, const char *name, const char *text, size_t l
 		size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s);
 		bool more;
 
+		const char *next = nl ? nl + 1 : end;
+
 		p.line++;
 		if (llen == 0)
 			start = p.line;
 		if (memchr(s, '\0', n)) {
+			/* The whole logical line goes: what a NUL hides is unknown. */
 			bad_line(&p, "NUL byte in line");
-			n = strnlen(s, n);
+			llen = 0;
+			s = next;
+			continue;
 		}
 		more = n > 0 && s[n - 1] == '\\';
 		char *nb = realloc(logical, llen + n + 1);
@@ -380,7 +385,7 @@ int rules_parse(struct ruleset *rs, const char *name, const char *text, size_t l
 		memcpy(logical + llen, s, n - more);
 		llen += n - more;
 		logical[llen] = '\0';
-		s += n + 1;
+		s = next;
 		if (more && s < end)
 			continue;
 		/* Errors name the line where the logical line starts. */

@@ -143,6 +143,7 @@ static void coldplug_one(int kindfd, const char *entry, mode_t type, struct hand
 	if (n < 0 || uevent_parse_lines(&ev, buf, (size_t)n) < 0) {
 		log_warn("skipping %s: cannot read its uevent: %s", entry,
 			 n < 0 ? strerror(errno) : "too many keys");
+		h->scan_errors++;
 		return;
 	}
 	/* mdev -s falls back to the entry's own name, "MAJ:MIN". */
@@ -166,11 +167,13 @@ static long scan_kind(struct sysfs *s, const char *kind, mode_t type, struct han
 	if (fd < 0) {
 		if (w == 0)
 			log_warn("cannot read %s/%s: %s", s->path, path, strerror(errno));
+		h->scan_errors++;
 		return -1;
 	}
 	DIR *dir = fdopendir(fd);
 	if (dir == NULL) {
 		close(fd);
+		h->scan_errors++;
 		return -1;
 	}
 	for (struct dirent *de; (de = readdir(dir)) != NULL; ) {
@@ -200,9 +203,10 @@ struct tally {
 
 long sysfs_coldplug(struct sysfs *s, struct handler *h, unsigned jobs)
 {
-	int fds[2];
+	int fds[2] = { -1, -1 };
 	pid_t pids[SYSFS_MAX_JOBS];
 	unsigned started = 0;
+	long total = -1;
 
 	if (jobs > SYSFS_MAX_JOBS)
 		jobs = SYSFS_MAX_JOBS;
@@ -216,22 +220,28 @@ long sysfs_coldplug(struct sysfs *s, struct handler *h, unsigned jobs)
 			close(fds[0]);
 			struct tally t = { .devices = scan_all(s, h, w, jobs) };
 			t.nodes = h->nodes;
-			t.failures = h->failures;
+			t.failures = h->failures + h->scan_errors;
 			/* One small write to a pipe is atomic. */
 			_exit(write(fds[1], &t, sizeof(t)) == sizeof(t) ? 0 : 1);
 		}
 		if (pid < 0) {
-			log_warn("coldplug: cannot start worker: %s; continuing with %u",
-				 strerror(errno), w);
-			jobs = w;
+			log_warn("coldplug: cannot start worker %u: %s; doing its share here", w,
+				 strerror(errno));
 			break;
 		}
 		pids[started++] = pid;
 	}
-	long total = scan_all(s, h, 0, jobs);
-	if (started == 0)
-		return total;
-	close(fds[1]);
+	/* Worker 0's share, and that of every worker that did not start:
+	 * the stride stays the same for all. */
+	for (unsigned w = 0; w < (jobs > 1 ? jobs : 1); w++) {
+		if (w >= 1 && w <= started)
+			continue;
+		long n = scan_all(s, h, w, jobs > 1 ? jobs : 1);
+		if (n >= 0)
+			total = (total > 0 ? total : 0) + n;
+	}
+	if (fds[1] >= 0)
+		close(fds[1]);
 	for (unsigned i = 0; i < started; i++) {
 		struct tally t;
 		if (read(fds[0], &t, sizeof(t)) == sizeof(t)) {
@@ -243,7 +253,8 @@ long sysfs_coldplug(struct sysfs *s, struct handler *h, unsigned jobs)
 			h->failures++;
 		}
 	}
-	close(fds[0]);
+	if (fds[0] >= 0)
+		close(fds[0]);
 	for (unsigned i = 0; i < started; i++) {
 		int st;
 		while (waitpid(pids[i], &st, 0) < 0 && errno == EINTR)

@@ -1,7 +1,9 @@
 /* Parsing of every event source into struct uevent. Values live in the
- * event's own buffer so an event can be queued or copied as one block. */
+ * event's own buffer; keys[] point into it, so an event must not be
+ * copied by value. */
 #include "uevent.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 void uevent_init(struct uevent *ev)
@@ -55,12 +57,16 @@ int uevent_set(struct uevent *ev, const char *key, const char *value)
 	return uevent_set_pair(ev, tmp, kl + 1 + vl);
 }
 
-const char *uevent_get(const struct uevent *ev, const char *key)
+static const char *uevent_get_n(const struct uevent *ev, const char *key, size_t klen)
 {
-	size_t klen = strlen(key);
 	int i = find_key(ev, key, klen);
 
 	return i < 0 ? NULL : ev->keys[i] + klen + 1;
+}
+
+const char *uevent_get(const struct uevent *ev, const char *key)
+{
+	return uevent_get_n(ev, key, strlen(key));
 }
 
 int uevent_parse_netlink(struct uevent *ev, const char *buf, size_t len)
@@ -102,22 +108,38 @@ int uevent_parse_lines(struct uevent *ev, const char *text, size_t len)
 	return 0;
 }
 
+static bool kernel_like(const char *s, const char *eq)
+{
+	if (eq == NULL || eq == s)
+		return false;
+	for (const char *c = s; c < eq; c++)
+		if (!((*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '_'))
+			return false;
+	return true;
+}
+
 int uevent_from_environ(struct uevent *ev, char *const *envp)
 {
+	static const char *const first[] = {
+		"ACTION=", "DEVPATH=", "SUBSYSTEM=", "DEVNAME=", "DEVTYPE=", "MAJOR=", "MINOR=",
+		"SEQNUM=", "FIRMWARE=", "MODALIAS=",
+	};
+
 	uevent_init(ev);
+	/* The keys devmgr acts on first, so that a large environment (a
+	 * helper started by hand) cannot crowd them out. */
+	for (size_t k = 0; k < sizeof(first) / sizeof(first[0]); k++)
+		for (char *const *e = envp; *e; e++)
+			if (strncmp(*e, first[k], strlen(first[k])) == 0 &&
+			    uevent_set_pair(ev, *e, strlen(*e)) < 0)
+				return -1;
+	/* Then the rest that looks like kernel keys (upper case, digits,
+	 * '_'; not PATH's neighbours in lower case), as far as it fits:
+	 * rules still find what is left out through getenv(). */
 	for (; *envp; envp++) {
 		const char *eq = strchr(*envp, '=');
-
-		/* The environment also holds PATH, HOME and friends: keep only
-		 * names that look like kernel keys (upper case, digits, _). */
-		if (eq == NULL || eq == *envp)
-			continue;
-		int kernel_like = 1;
-		for (const char *c = *envp; c < eq; c++)
-			if (!((*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '_'))
-				kernel_like = 0;
-		if (kernel_like && uevent_set_pair(ev, *envp, strlen(*envp)) < 0)
-			return -1;
+		if (kernel_like(*envp, eq) && uevent_get_n(ev, *envp, (size_t)(eq - *envp)) == NULL)
+			uevent_set_pair(ev, *envp, strlen(*envp));
 	}
 	return 0;
 }

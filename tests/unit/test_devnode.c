@@ -123,7 +123,7 @@ static void test_remove(struct devroot *d)
 static void test_stale_cache(struct devroot *d)
 {
 	struct stat st;
-	char p[256];
+	char p[512];
 
 	devnode_make(d, "snd/a", S_IFCHR, 0600, makedev(116, 1), 0, 0);
 	snprintf(p, sizeof(p), "%s/snd/a", dev);
@@ -133,6 +133,12 @@ static void test_stale_cache(struct devroot *d)
 	is_int(devnode_make(d, "snd/b", S_IFCHR, 0600, makedev(116, 2), 0, 0), 0,
 	       "directory removed behind our back is recreated");
 	ok(lst("snd/b", &st) == 0, "node in the new directory");
+	/* Replaced behind our back (rm -rf; mkdir; mknod): the cached fd
+	 * names the old directory, removal must still find the node. */
+	snprintf(p, sizeof(p), "rm -rf %s/snd && mkdir %s/snd && mknod %s/snd/b c 116 2", dev, dev, dev);
+	ok(system(p) == 0, "snd replaced by hand");
+	is_int(devnode_remove(d, "snd/b", S_IFCHR, true, makedev(116, 2)), 0, "remove after replacement");
+	ok(lst("snd/b", &st) < 0, "the node in the new directory is gone");
 }
 
 int main(void)

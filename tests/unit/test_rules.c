@@ -272,6 +272,18 @@ static void test_keep_matching(void)
 	rules_free(&rs);
 }
 
+static void test_nul_byte(void)
+{
+	struct ruleset rs;
+	static const char text[] = "junk\0.* 0:0 0666\nnull root:root 0600\n";
+
+	rules_parse(&rs, "nul.conf", text, sizeof(text) - 1, &ids);
+	is_int(rs.errors, 1, "a line with a NUL byte is reported");
+	is_int(rs.n, 1, "and ignored whole: nothing after the NUL becomes a rule");
+	is_int(rs.n ? rs.v[0].line : 0, 2, "later lines keep their numbers");
+	rules_free(&rs);
+}
+
 static void test_missing_file(void)
 {
 	struct ruleset rs;
@@ -290,6 +302,7 @@ int main(void)
 	test_match();
 	test_match_all();
 	test_keep_matching();
+	test_nul_byte();
 	test_missing_file();
 	cleanup_etc();
 	return done_testing();

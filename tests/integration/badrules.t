@@ -46,21 +46,11 @@ lib=$top/tests/lib
 devmgr=${DEVMGR:-$top/devmgr}
 case $devmgr in /*) ;; *) devmgr=$top/$devmgr ;; esac
 
-if [ "$(id -u)" != 0 ]; then
-	echo "1..0 # SKIP needs root (mount namespaces, mknod, chown)"
-	exit 0
-fi
-if [ ! -f "$lib/ns.sh" ]; then
-	echo "1..0 # SKIP run from the repository root"
-	exit 0
-fi
-if [ ! -x "$devmgr" ]; then
-	echo "1..0 # SKIP $devmgr not built (run make)"
-	exit 0
-fi
+. "$lib/tap.sh" 2>/dev/null || { echo "1..0 # SKIP run from the repository root"; exit 0; }
+tap_skip_unless_root "mount namespaces, mknod, chown"
+tap_skip_unless_built "$devmgr"
 . "$lib/ns.sh"
 
-. "$lib/tap.sh"
 tap_workdir badrules
 "$lib/gensysfs.sh" "$work/sys" || { echo "Bail out! gensysfs.sh failed"; exit 1; }
 

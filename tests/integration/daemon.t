@@ -45,18 +45,9 @@ case $devmgr in /*) ;; *) devmgr=$top/$devmgr ;; esac
 exe=$(readlink -f "$devmgr")	# what /proc/PID/exe of the daemon says
 kpath=/sbin:/bin:/usr/sbin:/usr/bin
 
-if [ "$(id -u)" != 0 ]; then
-	echo "1..0 # SKIP needs root (namespaces, mknod, uevents)"
-	exit 0
-fi
-if [ ! -f "$lib/tap.sh" ]; then
-	echo "1..0 # SKIP run from the repository root"
-	exit 0
-fi
-if [ ! -x "$devmgr" ]; then
-	echo "1..0 # SKIP $devmgr not built (run make)"
-	exit 0
-fi
+. "$lib/tap.sh" 2>/dev/null || { echo "1..0 # SKIP run from the repository root"; exit 0; }
+tap_skip_unless_root "namespaces, mknod, uevents"
+tap_skip_unless_built "$devmgr"
 if [ ! -x "$tools/nlsend" ] || [ ! -x "$tools/loopctl" ]; then
 	echo "1..0 # SKIP $tools/nlsend and loopctl not built (run make tools)"
 	exit 0
@@ -70,7 +61,6 @@ if [ ! -w /sys/class/mem/null/uevent ] || [ ! -w /sys/class/mem/urandom/uevent ]
 	exit 0
 fi
 
-. "$lib/tap.sh"
 tap_workdir daemon
 
 echo "1..97"

@@ -8,6 +8,11 @@
 #   check DESC CMD...   CMD must succeed
 #   diag                stdin as TAP comments
 #   node PATH           "type maj:min mode uid gid" of PATH, or "absent"
+#   tap_skip_unless_root WHY      plan "1..0 # SKIP" and exit when not root
+#   tap_skip_unless_built FILE    same when FILE is not an executable
+#
+# Sourced as `. tests/lib/tap.sh` from the repository root, which is where
+# the tests must run; a failed source is the skip for running elsewhere.
 
 n=0
 diag() { sed 's/^/# /'; }
@@ -50,4 +55,18 @@ tap_workdir() {
 	work=$(mktemp -d "/tmp/devmgr-$1.XXXXXX")
 	trap tap_cleanup EXIT
 	trap "exit 130" INT TERM HUP
+}
+
+tap_skip_unless_root() {
+	if [ "$(id -u)" != 0 ]; then
+		echo "1..0 # SKIP needs root ($1)"
+		exit 0
+	fi
+}
+
+tap_skip_unless_built() {
+	if [ ! -x "$1" ]; then
+		echo "1..0 # SKIP $1 not built (run make)"
+		exit 0
+	fi
 }

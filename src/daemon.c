@@ -42,9 +42,6 @@ static void handle_event(struct daemon *d, struct uevent *ev)
 	/* The kernel's own MAJOR/MINOR: the sender is verified, and reading
 	 * sysfs for them would cost a path walk per event. */
 	device_from_uevent(&dev, ev);
-	/* A firmware request's "remove" is not a device going away. */
-	if (dev.op == DEVOP_REMOVE && uevent_get(ev, "FIRMWARE"))
-		return;
 	d->events++;
 	handle_device(&d->c->h, &dev);
 }

@@ -237,6 +237,7 @@ static int chmod_nofollow(int dfd, const char *base, mode_t perm)
 	return rc;
 }
 
+static struct pending_removal take_pending(struct devroot *d, unsigned i);
 static void settle(struct devroot *d, unsigned i);
 static void settle_name(struct devroot *d, const char *name);
 
@@ -379,9 +380,7 @@ int devnode_make(struct devroot *d, const char *name, mode_t type, mode_t perm,
 			continue;
 		if (p->type == type && p->have_rdev && p->rdev == rdev) {
 			/* The device came back: keep its node, fix it below. */
-			free(p->name);
-			memmove(p, p + 1, (d->npending - i - 1) * sizeof(*p));
-			d->npending--;
+			free(take_pending(d, i).name);
 		} else {
 			settle(d, i);
 		}
@@ -471,13 +470,21 @@ static int remove_now(struct devroot *d, const char *name, mode_t type, bool hav
 	return 0;
 }
 
-static void settle(struct devroot *d, unsigned i)
+/* Takes entry I off the held-back list, keeping the order of the rest: a
+ * later removal may be what empties a directory. */
+static struct pending_removal take_pending(struct devroot *d, unsigned i)
 {
 	struct pending_removal p = d->pending[i];
 
-	/* Keep the order: a later removal may be what empties a directory. */
 	memmove(&d->pending[i], &d->pending[i + 1], (d->npending - i - 1) * sizeof(p));
 	d->npending--;
+	return p;
+}
+
+static void settle(struct devroot *d, unsigned i)
+{
+	struct pending_removal p = take_pending(d, i);
+
 	if (remove_now(d, p.name, p.type, p.have_rdev, p.rdev) == 0)
 		devnode_prune(d, p.name);
 	free(p.name);

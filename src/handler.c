@@ -71,6 +71,12 @@ static char *node_name_for(const struct device *dev, const struct match_result *
 	return alias;
 }
 
+/* The device's numbers as a dev_t; 0:0 when it has none. */
+static dev_t dev_rdev(const struct device *dev)
+{
+	return dev->major < 0 ? makedev(0, 0) : makedev((unsigned)dev->major, (unsigned)dev->minor);
+}
+
 /* nonode: a "!" rule matched; like busybox, that sticks for the rest of
  * the event, even when a later rule matches after a "-" line. */
 static int apply(struct handler *h, const struct device *dev, const struct match_result *m,
@@ -78,12 +84,13 @@ static int apply(struct handler *h, const struct device *dev, const struct match
 {
 	const struct rule *r = m->rule;
 	char *node = node_name_for(dev, m);
+	dev_t rdev = dev_rdev(dev);
 	int rc = 0;
 
 	if (nonode)
 		goto out;
+
 	if (dev->op == DEVOP_ADD && dev->major >= 0) {
-		dev_t rdev = makedev((unsigned)dev->major, (unsigned)dev->minor);
 		if (devnode_make(h->dev, node, dev->type, r->mode, rdev, r->uid, r->gid) < 0) {
 			rc = -1;
 			goto out;
@@ -98,8 +105,6 @@ static int apply(struct handler *h, const struct device *dev, const struct match
 	} else if (dev->op == DEVOP_REMOVE) {
 		if (watch && strcmp(node, watch) == 0)
 			*watched = true;
-		dev_t rdev = makedev((unsigned)(dev->major < 0 ? 0 : dev->major),
-				     (unsigned)(dev->minor < 0 ? 0 : dev->minor));
 		if (r->move == '>' && devnode_remove_symlink(h->dev, dev->devname, node) < 0)
 			rc = -1;
 		if (devnode_remove(h->dev, node, dev->type, dev->major >= 0, rdev) < 0)
@@ -127,13 +132,21 @@ static bool node_in_use(const struct handler *h, mode_t type, dev_t rdev, const 
 	return false;
 }
 
-void handler_forget(struct handler *h, mode_t type, dev_t rdev, const char *node, const char *link)
+/* Removes a node made for a device and the link to it, and the
+ * directories that emptied; its record is left to the caller. */
+static void remove_made(struct handler *h, mode_t type, dev_t rdev, const char *node,
+			const char *link)
 {
 	if (link && !node_in_use(h, type, rdev, node) &&
 	    devnode_remove_symlink(h->dev, link, node) == 0)
 		devnode_prune(h->dev, link);
 	if (devnode_remove(h->dev, node, type, true, rdev) == 0)
 		devnode_prune(h->dev, node);
+}
+
+void handler_forget(struct handler *h, mode_t type, dev_t rdev, const char *node, const char *link)
+{
+	remove_made(h, type, rdev, node, link);
 	if (h->db)
 		nodedb_del(h->db, type, rdev);
 }
@@ -152,12 +165,8 @@ static int handle_move(struct handler *h, const struct device *dev)
 	add.op = DEVOP_ADD;
 	rc = handle_device(h, &add);
 	e = nodedb_get(h->db, dev->type, rdev);
-	if (old_node && !(e && strcmp(e->node, old_node) == 0)) {
-		if (old_link && devnode_remove_symlink(h->dev, old_link, old_node) == 0)
-			devnode_prune(h->dev, old_link);
-		if (devnode_remove(h->dev, old_node, dev->type, true, rdev) == 0)
-			devnode_prune(h->dev, old_node);
-	}
+	if (old_node && !(e && strcmp(e->node, old_node) == 0))
+		remove_made(h, dev->type, rdev, old_node, old_link);
 	free(old_node);
 	free(old_link);
 	return rc;
@@ -165,6 +174,10 @@ static int handle_move(struct handler *h, const struct device *dev)
 
 int handle_device(struct handler *h, const struct device *dev)
 {
+	/* "remove" of a firmware request is not a device going away (mdev
+	 * learnt that the hard way: it deleted live nodes). */
+	if (dev->op == DEVOP_REMOVE && dev->ev && uevent_get(dev->ev, "FIRMWARE"))
+		return 0;
 	if (dev->op == DEVOP_MOVE) {
 		if (h->db && dev->major >= 0)
 			return handle_move(h, dev);
@@ -185,8 +198,7 @@ int handle_device(struct handler *h, const struct device *dev)
 	int rc = 0;
 	char *rec_node = NULL, *rec_link = NULL;
 	bool rec_done = false;
-	dev_t rdev = makedev((unsigned)(dev->major < 0 ? 0 : dev->major),
-			     (unsigned)(dev->minor < 0 ? 0 : dev->minor));
+	dev_t rdev = dev_rdev(dev);
 
 	/* What the daemon made for this device, by its record: the rules
 	 * may have changed since (SIGHUP), or name it from keys the remove

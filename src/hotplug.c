@@ -98,12 +98,9 @@ int hotplug_run(struct handler *h, struct sysfs *s, char *const *envp)
 	const char *seqstr = uevent_get(&ev, "SEQNUM");
 	unsigned long seq = seqstr ? strtoul(seqstr, NULL, 10) : 0;
 	int seqfd = seqstr ? seq_wait(h->dev, seq) : -1;
-	int rc = 0;
-	/* "remove" of a firmware request is not a device going away (mdev
-	 * learnt that the hard way: it deleted live nodes). It still takes
-	 * its turn in mdev.seq. */
-	if (!(dev.op == DEVOP_REMOVE && uevent_get(&ev, "FIRMWARE")))
-		rc = handle_device(h, &dev) < 0 ? 1 : 0;
+	/* Every event takes its turn in mdev.seq, even one handle_device()
+	 * ignores (a firmware request's "remove"). */
+	int rc = handle_device(h, &dev) < 0 ? 1 : 0;
 	seq_done(seqfd, seq);
 	return rc;
 }

@@ -67,12 +67,7 @@ echo "1..97"
 
 # ---- helpers --------------------------------------------------------------
 
-etc=$work/etc
-mkdir "$etc"
-printf 'root:x:0:0:root:/root:/bin/sh\n' >"$etc/passwd"
-printf 'root:x:0:\ntty:x:5:\ndisk:x:6:\n' >"$etc/group"
-empty=$work/empty.conf
-: >"$empty"
+tap_small_etc
 
 upids=()	# unshare processes started (each the parent of one namespace)
 loops=()	# loop device numbers added (removed again by cleanup)

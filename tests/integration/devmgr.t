@@ -60,12 +60,7 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 sys=$work/sys
 "$lib/gensysfs.sh" "$sys" || { echo "Bail out! gensysfs.sh failed"; exit 1; }
-etc=$work/etc
-mkdir "$etc"
-printf 'root:x:0:0:root:/root:/bin/sh\n' >"$etc/passwd"
-printf 'root:x:0:\ntty:x:5:\ndisk:x:6:\n' >"$etc/group"
-empty=$work/empty.conf
-: >"$empty"
+tap_small_etc
 err=$work/stderr
 
 # kernel_env MAJ:MIN [char|block]: EV=(the keys the kernel gives a

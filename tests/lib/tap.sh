@@ -8,6 +8,8 @@
 #   check DESC CMD...   CMD must succeed
 #   diag                stdin as TAP comments
 #   node PATH           "type maj:min mode uid gid" of PATH, or "absent"
+#   tap_small_etc       $etc = $work/etc with passwd (root) and group (root,
+#                       tty, disk) only; $empty = an empty file, for --config
 #   tap_skip_unless_root WHY      plan "1..0 # SKIP" and exit when not root
 #   tap_skip_unless_built FILE    same when FILE is not an executable
 #
@@ -69,4 +71,13 @@ tap_skip_unless_built() {
 		echo "1..0 # SKIP $1 not built (run make)"
 		exit 0
 	fi
+}
+
+tap_small_etc() {
+	etc=$work/etc
+	mkdir "$etc"
+	printf 'root:x:0:0:root:/root:/bin/sh\n' >"$etc/passwd"
+	printf 'root:x:0:\ntty:x:5:\ndisk:x:6:\n' >"$etc/group"
+	empty=$work/empty.conf
+	: >"$empty"
 }

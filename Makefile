@@ -66,6 +66,11 @@ $(BUILD)/tools/%: tests/tools/%.c
 	@mkdir -p $(BUILD)/tools
 	$(CC) -O2 -std=c11 -Wall -Wextra -Werror -D_DEFAULT_SOURCE -o $@ $<
 
+# The real libudev client links Debian's systemd libudev.
+$(BUILD)/tools/udevclient: tests/tools/udevclient.c
+	@mkdir -p $(BUILD)/tools
+	$(CC) -O2 -std=c11 -Wall -Wextra -Werror -D_DEFAULT_SOURCE -o $@ $< $$($(PKG_CONFIG) --libs libudev)
+
 tools: $(TOOL_BINS)
 
 # Integration tests need root (namespaces, mknod); they skip themselves
@@ -75,10 +80,24 @@ check: $(BIN) unit tools musl-check
 
 # Debian 12 packages for building, testing and benchmarking.
 DEB_PKGS := build-essential pkg-config libnl-3-dev libinih-dev libkmod-dev musl-tools \
-            linux-libc-dev busybox-static strace bc perl util-linux procps python3
+            linux-libc-dev busybox-static strace bc perl util-linux procps python3 \
+            libudev-dev
 deps:
 	@if dpkg -s $(DEB_PKGS) >/dev/null 2>&1; then echo "deps: all installed"; else \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PKGS); fi
+	@$(MAKE) --no-print-directory udevadm
+
+# udevadm, the tests' second real client, comes from Debian's udev
+# package unpacked into .deps/: installing the package would start udevd
+# on this machine (its postinst does on hosts without systemd).
+UDEVADM := .deps/udev/bin/udevadm
+udevadm: $(UDEVADM)
+$(UDEVADM):
+	@rm -rf .deps/udev-dl && mkdir -p .deps/udev-dl && chmod 777 .deps/udev-dl
+	cd .deps/udev-dl && apt-get download udev
+	dpkg -x .deps/udev-dl/udev_*.deb .deps/udev
+	@rm -rf .deps/udev-dl
+	@$(UDEVADM) --version >/dev/null && echo "udevadm $$($(UDEVADM) --version) in $(UDEVADM)"
 
 # musl: compile-only (Debian has no musl builds of libnl/inih). The Linux
 # UAPI headers and the libraries' headers are linked into a private
@@ -111,5 +130,5 @@ clean:
 	rm -rf build devmgr
 
 FORCE:
-.PHONY: all unit tools check deps musl-check bench install uninstall clean FORCE
+.PHONY: all unit tools check deps udevadm musl-check bench install uninstall clean FORCE
 -include $(wildcard $(BUILD)/*.d)

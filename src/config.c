@@ -17,6 +17,11 @@ void config_defaults(struct config *c)
 	c->log_level = LOG_LVL_WARN;
 	c->jobs = 0;
 	c->rcvbuf = 128 * 1024 * 1024;
+	c->run = xstrdup("/run/udev");
+	c->udev = c->zero = c->database = c->ids = 1;
+	c->udev_groups = 0x2;	/* what systemd-udevd sends on */
+	c->zero_groups = 0x4;	/* what libudev-zero listens on */
+	c->ntags = 0;
 }
 
 void config_free(struct config *c)
@@ -25,7 +30,13 @@ void config_free(struct config *c)
 	free(c->dev);
 	free(c->rules);
 	free(c->etc);
-	c->sys = c->dev = c->rules = c->etc = NULL;
+	free(c->run);
+	c->sys = c->dev = c->rules = c->etc = c->run = NULL;
+	for (unsigned i = 0; i < c->ntags; i++) {
+		free(c->tags[i].subsystem);
+		free(c->tags[i].tag);
+	}
+	c->ntags = 0;
 }
 
 static const char *const levels[] = { "error", "warning", "info", "debug" };
@@ -36,6 +47,53 @@ static const char *set_path(char **slot, const char *value)
 		return "must be an absolute path";
 	free(*slot);
 	*slot = xstrdup(value);
+	return NULL;
+}
+
+static const char *set_bool(int *slot, const char *value)
+{
+	if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0 || strcmp(value, "1") == 0)
+		*slot = 1;
+	else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0 || strcmp(value, "0") == 0)
+		*slot = 0;
+	else
+		return "expected yes or no";
+	return NULL;
+}
+
+/* Netlink multicast groups as a socket's nl_groups mask: 0x2 is where
+ * systemd-udevd's clients listen, 0x4 libudev-zero's; 0x1 is the
+ * kernel's own and is refused, clients would take our events for raw
+ * kernel ones. */
+static const char *set_groups(unsigned *slot, const char *value)
+{
+	char *end;
+	errno = 0;
+	unsigned long n = strtoul(value, &end, 0);
+
+	if (*value < '0' || *value > '9' || *end != '\0' || errno || n > 0xffffffffUL)
+		return "expected a netlink group mask such as 0x2 (0: none)";
+	if (n & 1)
+		return "group 0x1 is the kernel's: publishing there would forge kernel events";
+	*slot = (unsigned)n;
+	return NULL;
+}
+
+/* "SUBSYSTEM TAG": devices of SUBSYSTEM carry TAG, as udev's rules tag
+ * them (clients filter on tags, e.g. "seat"). */
+static const char *add_tag(struct config *c, const char *value)
+{
+	char sub[64], tag[64], extra;
+
+	if (sscanf(value, "%63s %63s %c", sub, tag, &extra) != 2)
+		return "expected SUBSYSTEM TAG";
+	if (strpbrk(tag, ":/ ") || strcmp(tag, ".") == 0 || strcmp(tag, "..") == 0)
+		return "a tag cannot contain ':', '/' or spaces";
+	if (c->ntags == CONFIG_MAX_TAGS)
+		return "too many tags (at most 16)";
+	c->tags[c->ntags].subsystem = xstrdup(sub);
+	c->tags[c->ntags].tag = xstrdup(tag);
+	c->ntags++;
 	return NULL;
 }
 
@@ -50,6 +108,23 @@ const char *config_set(struct config *c, const char *section, const char *key, c
 			return set_path(&c->rules, value);
 		if (strcmp(key, "etc") == 0)
 			return set_path(&c->etc, value);
+		if (strcmp(key, "run") == 0)
+			return set_path(&c->run, value);
+	} else if (strcmp(section, "publish") == 0) {
+		if (strcmp(key, "udev") == 0)
+			return set_bool(&c->udev, value);
+		if (strcmp(key, "udev_groups") == 0)
+			return set_groups(&c->udev_groups, value);
+		if (strcmp(key, "zero") == 0)
+			return set_bool(&c->zero, value);
+		if (strcmp(key, "zero_groups") == 0)
+			return set_groups(&c->zero_groups, value);
+		if (strcmp(key, "database") == 0)
+			return set_bool(&c->database, value);
+		if (strcmp(key, "ids") == 0)
+			return set_bool(&c->ids, value);
+		if (strcmp(key, "tag") == 0)
+			return add_tag(c, value);
 	} else if (strcmp(section, "log") == 0 && strcmp(key, "level") == 0) {
 		for (int i = 0; i < (int)(sizeof(levels) / sizeof(levels[0])); i++)
 			if (strcmp(value, levels[i]) == 0) {

@@ -3,6 +3,8 @@
 #ifndef DEVMGR_CONFIG_H
 #define DEVMGR_CONFIG_H
 
+#define CONFIG_MAX_TAGS 16
+
 struct config {
 	char *sys;		/* [paths] sys */
 	char *dev;		/* [paths] dev */
@@ -11,6 +13,18 @@ struct config {
 	int log_level;		/* [log] level */
 	unsigned jobs;		/* [coldplug] jobs: worker processes, 0 = auto */
 	int rcvbuf;		/* [daemon] rcvbuf: uevent socket buffer, bytes */
+	char *run;		/* [paths] run: the udev database directory */
+	/* [publish]: what other programs are told, after devmgr acted */
+	int udev;		/* udev: systemd-libudev format events */
+	unsigned udev_groups;	/* udev_groups: netlink group mask, 0x2 */
+	int zero;		/* zero: libudev-zero format events */
+	unsigned zero_groups;	/* zero_groups: 0x4 */
+	int database;		/* database: keep RUN/data for libudev */
+	int ids;		/* ids: ID_* properties from sysfs */
+	unsigned ntags;
+	struct config_tag {	/* tag = SUBSYSTEM TAG: udev tags by subsystem */
+		char *subsystem, *tag;
+	} tags[CONFIG_MAX_TAGS];
 };
 
 void config_defaults(struct config *c);

@@ -82,14 +82,41 @@ int context_reload(struct context *c)
 	cfg.rules = NULL;
 	c->cfg.log_level = cfg.log_level;
 	c->cfg.jobs = cfg.jobs;
+	/* what is published can change; where the database is cannot */
+	c->cfg.udev = cfg.udev;
+	c->cfg.udev_groups = cfg.udev_groups;
+	c->cfg.zero = cfg.zero;
+	c->cfg.zero_groups = cfg.zero_groups;
+	c->cfg.ids = cfg.ids;
+	struct config_tag tags[CONFIG_MAX_TAGS];
+	unsigned ntags = cfg.ntags;
+	memcpy(tags, cfg.tags, sizeof(tags));
+	memcpy(cfg.tags, c->cfg.tags, sizeof(tags));
+	cfg.ntags = c->cfg.ntags;
+	memcpy(c->cfg.tags, tags, sizeof(tags));
+	c->cfg.ntags = ntags;
+	if (cfg.database != c->cfg.database || strcmp(cfg.run, c->cfg.run))
+		log_warn("reload: [publish] database and [paths] run take effect on restart only");
 	config_free(&cfg);
 	log_set_verbosity(c->cfg.log_level + c->verbose);
 	log_info("reloaded %s: %zu rules", c->cfg.rules, c->rules.n);
 	return 0;
 }
 
+void context_publish(struct context *c, bool send)
+{
+	publisher_open(&c->pub, &c->cfg, c->sys.fd, send);
+	c->pub_open = true;
+	c->h.pub = &c->pub;
+}
+
 void context_close(struct context *c)
 {
+	if (c->pub_open) {
+		c->h.pub = NULL;
+		publisher_close(&c->pub);
+		c->pub_open = false;
+	}
 	if (c->sys.path)
 		sysfs_close(&c->sys);
 	if (c->dev.path)

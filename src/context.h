@@ -10,6 +10,7 @@
 #include "devnode.h"
 #include "handler.h"
 #include "passwd.h"
+#include "publish.h"
 #include "rules.h"
 #include "sysfs.h"
 
@@ -29,6 +30,8 @@ struct context {
 	struct devroot dev;
 	struct sysfs sys;
 	struct handler h;
+	struct publisher pub;
+	bool pub_open;
 };
 
 /* 0; 1 when a path cannot be opened or the rules read; 2 for a bad config
@@ -38,6 +41,11 @@ int context_open(struct context *c);
  * wrong keeps what is in force and returns -1 after logging why. */
 int context_reload(struct context *c);
 void context_close(struct context *c);
+
+/* Starts keeping the udev database and, when SEND, opens the socket
+ * events are republished on (sending starts with publisher_sending()).
+ * What cannot be opened is logged and left out: device nodes come first. */
+void context_publish(struct context *c, bool send);
 
 /* Coldplug with the "root" link of mdev -s. 0, or 1 when nothing could be
  * done (logged). */

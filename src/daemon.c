@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 /* The event loop. Order matters for "devmgr -d && app" never to race:
  * the uevent socket is bound before the coldplug scan, so an event that
  * happens during the scan waits in the socket; only then does the process
@@ -80,7 +81,7 @@ static void resync(struct daemon *d)
 		}
 	for (size_t i = 0; i < n; i++) {
 		log_info("resync: %s is gone", gone[i].node);
-		handler_forget(&d->c->h, gone[i].type, gone[i].rdev, gone[i].node, gone[i].link);
+		handler_gone(&d->c->h, gone[i].type, gone[i].rdev, gone[i].node, gone[i].link);
 		free(gone[i].node);
 		free(gone[i].link);
 	}
@@ -186,7 +187,9 @@ static int on_signal(struct daemon *d)
 		case SIGTERM:
 		case SIGINT:
 			log_info("stopping on signal %u: %lu events handled, %lu forged dropped, "
-				 "%lu overruns", si.ssi_signo, d->events, d->sock.forged, d->overruns);
+				 "%lu overruns, %lu messages published, %lu not", si.ssi_signo,
+				 d->events, d->sock.forged, d->overruns, d->c->pub.published,
+				 d->c->pub.send_failures);
 			return 1;
 		case SIGCHLD:
 			while (waitpid(-1, NULL, WNOHANG) > 0)
@@ -195,6 +198,20 @@ static int on_signal(struct daemon *d)
 		}
 	}
 	return 0;
+}
+
+/* Node removals are held back during a batch of events (a device that
+ * comes back within it keeps its node), so the batch's published events
+ * are too: a client hears of a remove only once the node is gone. */
+static void batch(struct daemon *d, bool start)
+{
+	if (start) {
+		devnode_defer(&d->c->dev, true);
+		publisher_hold(&d->c->pub, true);
+	} else {
+		devnode_defer(&d->c->dev, false);
+		publisher_hold(&d->c->pub, false);
+	}
 }
 
 static int loop(struct daemon *d)
@@ -216,23 +233,23 @@ static int loop(struct daemon *d)
 		/* A bounded batch, so signals are looked at during storms.
 		 * Node removals are held back until the batch is done: a
 		 * device that comes back within it keeps its node. */
-		devnode_defer(&d->c->dev, true);
+		batch(d, true);
 		for (int i = 0; i < 1024; i++) {
 			enum recv_result r = uevent_sock_recv(&d->sock, &ev);
 			if (r == RECV_EVENT) {
 				handle_event(d, &ev);
 			} else if (r == RECV_OVERRUN) {
-				devnode_defer(&d->c->dev, false);
+				batch(d, false);
 				resync(d);
-				devnode_defer(&d->c->dev, true);
+				batch(d, true);
 			} else if (r == RECV_AGAIN) {
 				break;
 			} else if (r == RECV_ERROR) {
-				devnode_defer(&d->c->dev, false);
+				batch(d, false);
 				return 1;
 			}
 		}
-		devnode_defer(&d->c->dev, false);
+		batch(d, false);
 	}
 }
 
@@ -264,11 +281,14 @@ int daemon_run(struct context *c, const struct daemon_opts *o)
 	}
 	nodedb_init(&d.db);
 	c->h.db = &d.db;
-	/* One process: the daemon must record every node it makes. */
+	context_publish(c, true);
+	/* One process: the daemon must record every node it makes. The scan
+	 * fills the udev database; its devices are no events to publish. */
 	if (context_coldplug(c, 1) != 0) {
 		rc = 1;
 		goto out;
 	}
+	publisher_sending(&c->pub, true);
 	if (!o->foreground)
 		detach(o->ready_fd);
 	if (o->syslog || (!o->foreground && access("/dev/log", W_OK) == 0))

@@ -1,6 +1,8 @@
+#define _GNU_SOURCE
 #include "handler.h"
 #include "fileio.h"
 #include "log.h"
+#include "publish.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -79,8 +81,27 @@ static dev_t dev_rdev(const struct device *dev)
 
 /* nonode: a "!" rule matched; like busybox, that sticks for the rest of
  * the event, even when a later rule matches after a "-" line. */
+/* The outcome names the node of the last rule that acted: with "-"
+ * rules, that is the one whose owner and mode stay. */
+static void outcome_set(struct outcome *o, char **node, const char *link, bool root)
+{
+	free(o->node);
+	free(o->link);
+	o->node = *node;
+	*node = NULL;
+	o->link = link ? xstrdup(link) : NULL;
+	o->root = root;
+}
+
+static void outcome_free(struct outcome *o)
+{
+	free(o->node);
+	free(o->link);
+	o->node = o->link = NULL;
+}
+
 static int apply(struct handler *h, const struct device *dev, const struct match_result *m,
-		 bool nonode, const char *watch, bool *watched)
+		 bool nonode, const char *watch, bool *watched, struct outcome *o)
 {
 	const struct rule *r = m->rule;
 	char *node = node_name_for(dev, m);
@@ -96,12 +117,14 @@ static int apply(struct handler *h, const struct device *dev, const struct match
 			goto out;
 		}
 		h->nodes++;
-		if (dev->major == h->root_major && dev->minor == h->root_minor)
+		bool root = dev->major == h->root_major && dev->minor == h->root_minor;
+		if (root)
 			devnode_symlink(h->dev, "root", node);
 		if (r->move == '>' && devnode_symlink(h->dev, dev->devname, node) < 0)
 			rc = -1;
 		if (h->db)
 			nodedb_put(h->db, dev->type, rdev, node, r->move == '>' ? dev->devname : NULL);
+		outcome_set(o, &node, r->move == '>' ? dev->devname : NULL, root);
 	} else if (dev->op == DEVOP_REMOVE) {
 		if (watch && strcmp(node, watch) == 0)
 			*watched = true;
@@ -114,6 +137,10 @@ static int apply(struct handler *h, const struct device *dev, const struct match
 		devnode_prune(h->dev, node);
 		if (r->move == '>')
 			devnode_prune(h->dev, dev->devname);
+		outcome_set(o, &node, r->move == '>' ? dev->devname : NULL, false);
+	} else if (dev->op == DEVOP_OTHER && dev->major >= 0) {
+		/* change, bind...: the node stays where the rules put it */
+		outcome_set(o, &node, r->move == '>' ? dev->devname : NULL, false);
 	}
 	/* Commands (@ $ *) are parsed but run only once rule actions exist. */
 out:
@@ -151,9 +178,18 @@ void handler_forget(struct handler *h, mode_t type, dev_t rdev, const char *node
 		nodedb_del(h->db, type, rdev);
 }
 
+void handler_gone(struct handler *h, mode_t type, dev_t rdev, const char *node, const char *link)
+{
+	handler_forget(h, type, rdev, node, link);
+	if (h->pub)
+		publish_forget(h->pub, type, (int)major(rdev), (int)minor(rdev));
+}
+
 /* A device renamed by the kernel (ACTION=move): make its node under the
  * new name as for an add, then drop what the old name left, if different. */
-static int handle_move(struct handler *h, const struct device *dev)
+static int handle(struct handler *h, const struct device *dev, struct outcome *o);
+
+static int handle_move(struct handler *h, const struct device *dev, struct outcome *o)
 {
 	dev_t rdev = makedev((unsigned)dev->major, (unsigned)dev->minor);
 	struct nodedb_entry *e = nodedb_get(h->db, dev->type, rdev);
@@ -163,7 +199,7 @@ static int handle_move(struct handler *h, const struct device *dev)
 	int rc;
 
 	add.op = DEVOP_ADD;
-	rc = handle_device(h, &add);
+	rc = handle(h, &add, o);
 	e = nodedb_get(h->db, dev->type, rdev);
 	if (old_node && !(e && strcmp(e->node, old_node) == 0))
 		remove_made(h, dev->type, rdev, old_node, old_link);
@@ -174,19 +210,33 @@ static int handle_move(struct handler *h, const struct device *dev)
 
 int handle_device(struct handler *h, const struct device *dev)
 {
+	struct outcome o = { 0 };
+	int rc;
+
 	/* "remove" of a firmware request is not a device going away (mdev
 	 * learnt that the hard way: it deleted live nodes). */
 	if (dev->op == DEVOP_REMOVE && dev->ev && uevent_get(dev->ev, "FIRMWARE"))
 		return 0;
 	if (dev->op == DEVOP_MOVE) {
-		if (h->db && dev->major >= 0)
-			return handle_move(h, dev);
-		/* mdev does nothing on move but run '*' commands */
-		struct device other = *dev;
-		other.op = DEVOP_OTHER;
-		return handle_device(h, &other);
+		if (h->db && dev->major >= 0) {
+			rc = handle_move(h, dev, &o);
+		} else {
+			/* mdev does nothing on move but run '*' commands */
+			struct device other = *dev;
+			other.op = DEVOP_OTHER;
+			rc = handle(h, &other, &o);
+		}
+	} else {
+		rc = handle(h, dev, &o);
 	}
+	if (h->pub)
+		publish_device(h->pub, dev, &o);
+	outcome_free(&o);
+	return rc;
+}
 
+static int handle(struct handler *h, const struct device *dev, struct outcome *o)
+{
 	const struct match_input in = {
 		.devname = dev->devname, .major = dev->major, .minor = dev->minor, .ev = dev->ev,
 		.lazy_get = dev->lazy_get, .lazy_arg = dev->lazy_arg,
@@ -221,13 +271,17 @@ int handle_device(struct handler *h, const struct device *dev)
 			 * @major,minor rule can match either. */
 			cur.major = cur.minor = -1;
 		}
-		if (apply(h, dev, &m, nonode, rec_node, &rec_done) < 0)
+		if (apply(h, dev, &m, nonode, rec_node, &rec_done, o) < 0)
 			rc = -1;
 		if (!m.rule->keep_matching)
 			break;
 	}
-	if (rec_node && !rec_done && !nonode)
+	if (rec_node && !rec_done && !nonode) {
 		handler_forget(h, dev->type, rdev, rec_node, rec_link);
+		outcome_set(o, &rec_node, rec_link, false);
+	}
+	if (nonode)
+		outcome_free(o);
 	free(rec_node);
 	free(rec_link);
 	if (rc < 0)

@@ -12,6 +12,9 @@
 
 #include "nodedb.h"
 
+struct publisher;
+struct outcome;
+
 enum devop { DEVOP_ADD, DEVOP_REMOVE, DEVOP_MOVE, DEVOP_OTHER };
 
 struct handler {
@@ -19,6 +22,7 @@ struct handler {
 	struct devroot *dev;
 	int root_major, root_minor;	/* device of "/", gets a "root" link; -1: none */
 	struct nodedb *db;		/* the daemon's record of what it made, or NULL */
+	struct publisher *pub;		/* told after each device, or NULL */
 	unsigned long nodes, failures;
 	unsigned long scan_errors;	/* devices or directories sysfs would not give */
 };
@@ -30,6 +34,8 @@ struct device {
 	int major, minor;		/* -1: no node numbers */
 	mode_t type;			/* S_IFCHR or S_IFBLK */
 	enum devop op;
+	const char *sysdir;		/* its sysfs directory, relative to the root;
+					 * NULL: DEVPATH's */
 	const char *(*lazy_get)(void *arg, const char *key);	/* see match_input */
 	void *lazy_arg;
 };
@@ -45,5 +51,7 @@ int handle_device(struct handler *h, const struct device *dev);
 /* Removes what was made for a device that is gone without an event
  * (found by a resync): its node, its link, emptied directories. */
 void handler_forget(struct handler *h, mode_t type, dev_t rdev, const char *node, const char *link);
+/* handler_forget(), and its udev database entry goes too. */
+void handler_gone(struct handler *h, mode_t type, dev_t rdev, const char *node, const char *link);
 
 #endif

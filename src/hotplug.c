@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 /* Differences from busybox, on purpose: a remove event matches @major,minor
  * rules by the MAJOR/MINOR it carries (busybox cannot, so a renamed node
  * outlived its device), and removal only deletes a node of that number. */

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 /* Command line and mode dispatch; nothing else. */
 #define _GNU_SOURCE
 #include "context.h"
@@ -43,6 +44,8 @@ static void usage(FILE *out)
 "  --dev DIR        device directory (default /dev)        [paths] dev\n"
 "  --rules FILE     rule file (default /etc/mdev.conf)     [paths] rules\n"
 "  --etc DIR        passwd and group from DIR (default /etc) [paths] etc\n"
+"  --run DIR        udev database for libudev clients (default /run/udev)\n"
+"                                                          [paths] run\n"
 "  -j, --jobs N     coldplug worker processes (default: one per CPU, max 4)\n"
 "                                                          [coldplug] jobs\n"
 "  --rcvbuf BYTES   uevent socket buffer (default 128 MiB)  [daemon] rcvbuf\n"
@@ -56,12 +59,17 @@ static void usage(FILE *out)
 "(--cap-add MKNOD) and a device cgroup rule for the devices it manages.\n"
 "SIGHUP reloads the rules and settings (a broken file keeps the old ones).\n"
 "\n"
+"After handling an event, the daemon republishes it for libudev clients:\n"
+"systemd's libudev format on netlink group 0x2, libudev-zero's on 0x4\n"
+"(needs CAP_NET_ADMIN), and keeps the udev database in /run/udev; see\n"
+"[publish] in devmgr.conf.\n"
+"\n"
 "Exit status: 0 done (rule lines that could not be used are reported as\n"
 "FILE:LINE and skipped); 1 nothing could be done (-s: not a single node;\n"
 "hotplug: this event's node); 2 bad usage or config.\n");
 }
 
-enum { OPT_SYS = 256, OPT_DEV, OPT_RULES, OPT_ETC, OPT_CONFIG, OPT_RCVBUF };
+enum { OPT_SYS = 256, OPT_DEV, OPT_RULES, OPT_ETC, OPT_RUN, OPT_CONFIG, OPT_RCVBUF };
 
 struct cmdline {
 	int scan;
@@ -92,6 +100,7 @@ static void parse_args(int argc, char **argv, struct cmdline *cl)
 		{ "dev", required_argument, 0, OPT_DEV },
 		{ "rules", required_argument, 0, OPT_RULES },
 		{ "etc", required_argument, 0, OPT_ETC },
+		{ "run", required_argument, 0, OPT_RUN },
 		{ "config", required_argument, 0, OPT_CONFIG },
 		{ "jobs", required_argument, 0, 'j' },
 		{ "rcvbuf", required_argument, 0, OPT_RCVBUF },
@@ -99,7 +108,7 @@ static void parse_args(int argc, char **argv, struct cmdline *cl)
 		{ "version", no_argument, 0, 'V' },
 		{ 0, 0, 0, 0 },
 	};
-	static const char *const keys[] = { "sys", "dev", "rules", "etc" };
+	static const char *const keys[] = { "sys", "dev", "rules", "etc", "run" };
 	int c;
 
 	struct context *ctx = cl->ctx;
@@ -133,7 +142,7 @@ static void parse_args(int argc, char **argv, struct cmdline *cl)
 		case 'v':
 			ctx->verbose++;
 			break;
-		case OPT_SYS: case OPT_DEV: case OPT_RULES: case OPT_ETC:
+		case OPT_SYS: case OPT_DEV: case OPT_RULES: case OPT_ETC: case OPT_RUN:
 			override(ctx, "paths", keys[c - OPT_SYS], optarg);
 			break;
 		case 'j':
@@ -195,12 +204,17 @@ int main(int argc, char **argv)
 	umask(0);
 	rc = context_open(&ctx);
 	if (rc == 0) {
-		if (cl.scan)
+		if (cl.scan) {
+			/* a scan is no event: the database only */
+			context_publish(&ctx, false);
 			rc = context_coldplug(&ctx, coldplug_jobs(ctx.cfg.jobs));
-		else if (cl.daemon)
+		} else if (cl.daemon) {
 			rc = daemon_run(&ctx, &cl.dopts);
-		else
+		} else {
+			context_publish(&ctx, true);
+			publisher_sending(&ctx.pub, true);
 			rc = hotplug_run(&ctx.h, &ctx.sys, environ);
+		}
 	}
 	context_close(&ctx);
 	return rc;

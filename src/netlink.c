@@ -132,6 +132,58 @@ enum recv_result uevent_sock_recv(struct uevent_sock *s, struct uevent *ev)
 	return RECV_EVENT;
 }
 
+int nl_sender_open(struct nl_sender *s)
+{
+	int err;
+
+	s->fd = -1;
+	s->nl = nl_socket_alloc();
+	if (s->nl == NULL) {
+		log_err("cannot allocate a netlink socket: out of memory");
+		return -1;
+	}
+	err = nl_connect(s->nl, NETLINK_KOBJECT_UEVENT);
+	if (err < 0) {
+		log_err("cannot open a uevent socket to publish on: %s", nl_geterror(err));
+		nl_socket_free(s->nl);
+		s->nl = NULL;
+		return -1;
+	}
+	s->fd = nl_socket_get_fd(s->nl);
+	return 0;
+}
+
+void nl_sender_close(struct nl_sender *s)
+{
+	if (s->nl)
+		nl_socket_free(s->nl);
+	s->nl = NULL;
+	s->fd = -1;
+}
+
+int nl_sender_send(struct nl_sender *s, struct mmsghdr *msgs, unsigned n)
+{
+	unsigned done = 0;
+
+	while (done < n) {
+		int r = sendmmsg(s->fd, msgs + done, n - done, 0);
+		if (r < 0) {
+			/* The message also goes to port 0, the kernel, which has
+			 * nothing to say to it: a refusal there is no failure
+			 * (systemd-udevd ignores it too). */
+			if (errno == ECONNREFUSED) {
+				done++;
+				continue;
+			}
+			if (errno == EINTR)
+				continue;
+			return (int)done;
+		}
+		done += (unsigned)r;
+	}
+	return (int)done;
+}
+
 #ifndef NSIO
 #define NSIO 0xb7
 #endif

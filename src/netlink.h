@@ -45,6 +45,19 @@ enum recv_result { RECV_EVENT, RECV_AGAIN, RECV_DROPPED, RECV_OVERRUN, RECV_ERRO
  * RECV_OVERRUN means the kernel dropped events (ENOBUFS): resync. */
 enum recv_result uevent_sock_recv(struct uevent_sock *s, struct uevent *ev);
 
+/* The socket published events leave by. It joins no group, so nothing
+ * queues up on it. */
+struct nl_sender {
+	struct nl_sock *nl;
+	int fd;
+};
+
+int nl_sender_open(struct nl_sender *s);
+void nl_sender_close(struct nl_sender *s);
+/* Multicasts each message to the groups in its msg_name (a sockaddr_nl).
+ * Returns how many went out; on a failure, stops there with errno set. */
+int nl_sender_send(struct nl_sender *s, struct mmsghdr *msgs, unsigned n);
+
 /* Whether the kernel sends uevents to our network namespace (only those
  * owned by the initial user namespace get them): 1 yes, 0 no, -1 cannot
  * tell. */

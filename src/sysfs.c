@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 /* Coldplug costs, per device: the uevent file (openat, read, close),
  * mknodat, and only when needed the subsystem link (readlinkat) and
  * fchownat. The major and
@@ -146,6 +147,9 @@ static void coldplug_one(int kindfd, const char *entry, mode_t type, struct hand
 		h->scan_errors++;
 		return;
 	}
+	char sysdir[NAME_MAX + 16];
+	snprintf(sysdir, sizeof(sysdir), "dev/%s/%s", type == S_IFBLK ? "block" : "char", entry);
+	dev.sysdir = sysdir;
 	/* mdev -s falls back to the entry's own name, "MAJ:MIN". */
 	dev.devname = uevent_get(&ev, "DEVNAME");
 	if (dev.devname == NULL || *dev.devname == '\0')

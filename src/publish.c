@@ -1,0 +1,307 @@
+#define _GNU_SOURCE
+#include "publish.h"
+#include "devid.h"
+#include "fileio.h"
+#include "handler.h"
+#include "log.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+void publisher_open(struct publisher *p, const struct config *cfg, int sys_fd, bool send)
+{
+	memset(p, 0, sizeof(*p));
+	p->cfg = cfg;
+	p->sys_fd = sys_fd;
+	p->msg = xmalloc(sizeof(*p->msg));
+	if (cfg->database) {
+		if (udevdb_open(&p->db, cfg->run) == 0)
+			p->db_open = true;
+		else
+			log_warn("continuing without the udev database: libudev clients will "
+				 "see devices as not initialised");
+	}
+	/* Sending is decided per event, so a reload can switch it on. */
+	if (send) {
+		if (nl_sender_open(&p->sock) == 0)
+			p->sock_open = true;
+		else
+			log_warn("continuing without publishing events");
+	}
+}
+
+void publisher_close(struct publisher *p)
+{
+	publisher_hold(p, false);
+	if (p->db_open)
+		udevdb_close(&p->db);
+	if (p->sock_open)
+		nl_sender_close(&p->sock);
+	p->db_open = p->sock_open = false;
+	free(p->q);
+	free(p->qm);
+	free(p->msg);
+	p->q = NULL;
+	p->qm = NULL;
+	p->msg = NULL;
+}
+
+void publisher_sending(struct publisher *p, bool on)
+{
+	p->sending = on && p->sock_open;
+}
+
+static void send_failed(struct publisher *p, int e, unsigned n)
+{
+	p->send_failures += n;
+	/* Without CAP_NET_ADMIN every send fails: say why once, then
+	 * count (a total is logged when the daemon stops). */
+	if (p->send_failures == n || p->send_failures % 10000 < n)
+		log_warn("cannot publish events: %s%s (%lu lost so far)", strerror(e),
+			 e == EPERM ? "; multicasting needs CAP_NET_ADMIN in the network "
+			 "namespace (docker/podman: --cap-add NET_ADMIN)" : "", p->send_failures);
+}
+
+static void flush(struct publisher *p)
+{
+	enum { CHUNK = 64 };
+	struct mmsghdr mm[CHUNK];
+	struct iovec iov[CHUNK];
+	struct sockaddr_nl to[CHUNK];
+
+	for (unsigned i = 0; i < p->nq; i += CHUNK) {
+		unsigned n = p->nq - i < CHUNK ? p->nq - i : CHUNK;
+		for (unsigned j = 0; j < n; j++) {
+			const struct queued *m = &p->qm[i + j];
+			to[j] = (struct sockaddr_nl){ .nl_family = AF_NETLINK, .nl_groups = m->groups };
+			iov[j] = (struct iovec){ .iov_base = p->q + m->off, .iov_len = m->len };
+			mm[j] = (struct mmsghdr){ .msg_hdr = {
+				.msg_name = &to[j], .msg_namelen = sizeof(to[j]),
+				.msg_iov = &iov[j], .msg_iovlen = 1 } };
+		}
+		unsigned done = 0;
+		while (done < n) {
+			int r = nl_sender_send(&p->sock, mm + done, n - done);
+			int e = errno;
+			done += (unsigned)r;
+			p->published += (unsigned)r;
+			if (done < n) {
+				/* a failure is usually for all: report and skip one */
+				send_failed(p, e, 1);
+				done++;
+			}
+		}
+	}
+	p->nq = 0;
+	p->qlen = 0;
+}
+
+void publisher_hold(struct publisher *p, bool on)
+{
+	p->holding = on;
+	if (!on && p->nq)
+		flush(p);
+}
+
+static void enqueue(struct publisher *p, const void *data, size_t len, unsigned groups)
+{
+	if (p->qlen + len > p->qcap) {
+		p->qcap = (p->qlen + len) * 2 + 65536;
+		unsigned char *q = realloc(p->q, p->qcap);
+		if (q == NULL)
+			die("out of memory");
+		p->q = q;
+	}
+	if (p->nq == p->qmcap) {
+		p->qmcap = p->qmcap ? p->qmcap * 2 : 256;
+		struct queued *qm = realloc(p->qm, p->qmcap * sizeof(*qm));
+		if (qm == NULL)
+			die("out of memory");
+		p->qm = qm;
+	}
+	memcpy(p->q + p->qlen, data, len);
+	p->qm[p->nq++] = (struct queued){ .off = p->qlen, .len = len, .groups = groups };
+	p->qlen += len;
+}
+
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Keys of the kernel's event that are not passed on: DEVNAME is ours to
+ * say (the node may have been renamed), the rest are ours to add, and
+ * HOME and PATH come from the hotplug helper's environment, not from the
+ * kernel (libudev-zero's own helper drops them too). */
+static bool replaced(const char *pair)
+{
+	static const char *const keys[] = {
+		"DEVNAME=", "DEVLINKS=", "TAGS=", "CURRENT_TAGS=", "USEC_INITIALIZED=",
+		"UDEV_DATABASE_VERSION=", "HOME=", "PATH=",
+	};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strncmp(pair, keys[i], strlen(keys[i])) == 0)
+			return true;
+	return false;
+}
+
+static void join(char *buf, size_t size, const char *sep_first, const char *sep,
+		 const char *prefix, const char *const *v, unsigned n, const char *last)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < n; i++) {
+		int k = snprintf(buf + len, size - len, "%s%s%s", i ? sep : sep_first, prefix, v[i]);
+		if (k < 0 || (size_t)k >= size - len) {
+			buf[len] = '\0';
+			return;
+		}
+		len += (size_t)k;
+	}
+	if (n)
+		snprintf(buf + len, size - len, "%s", last);
+}
+
+static void build(struct publisher *p, const struct device *dev, const struct outcome *o,
+		  const char *subsystem, const char *devtype)
+{
+	const struct devprops *d = &p->props;
+	struct udevmsg *m = p->msg;
+	const struct uevent *ev = dev->ev;
+	char buf[4096], root[4096];
+
+	udevmsg_init(m);
+	/* systemd's libudev reads this to know current tags are meaningful */
+	udevmsg_add_pair(m, "UDEV_DATABASE_VERSION=1");
+	for (unsigned i = 0; i < ev->nkeys; i++) {
+		if (strchr(ev->keys[i], '=') == NULL || replaced(ev->keys[i]))
+			continue;
+		/* a property devmgr computed wins over the kernel's */
+		char key[128];
+		size_t k = (size_t)(strchr(ev->keys[i], '=') - ev->keys[i]);
+		if (k < sizeof(key)) {
+			memcpy(key, ev->keys[i], k);
+			key[k] = '\0';
+			if (devprops_get(d, key))
+				continue;
+		}
+		udevmsg_add_pair(m, ev->keys[i]);
+	}
+	if (o && o->node)
+		udevmsg_add_devname(m, p->cfg->dev, o->node);
+	snprintf(root, sizeof(root), "%s/", strcmp(p->cfg->dev, "/") ? p->cfg->dev : "");
+	join(buf, sizeof(buf), "", " ", root, d->link, d->nlink, "");
+	if (d->nlink)
+		udevmsg_add(m, "DEVLINKS", buf);
+	for (unsigned i = 0; i < d->nprop; i++)
+		udevmsg_add_pair(m, d->prop[i]);
+	uint64_t bloom = 0;
+	if (d->ntag) {
+		join(buf, sizeof(buf), ":", ":", "", d->tag, d->ntag, ":");
+		udevmsg_add(m, "TAGS", buf);
+		udevmsg_add(m, "CURRENT_TAGS", buf);
+		for (unsigned i = 0; i < d->ntag; i++)
+			bloom |= tag_bloom(d->tag[i]);
+	}
+	if (d->usec) {
+		snprintf(buf, sizeof(buf), "%" PRIu64, d->usec);
+		udevmsg_add(m, "USEC_INITIALIZED", buf);
+	}
+	udevmsg_finish(m, subsystem, devtype, bloom);
+}
+
+/* What devmgr adds to a device that is there: links, tags, ID_*. */
+static void describe(struct publisher *p, const struct device *dev, const struct outcome *o,
+		     const char *subsystem, const char *devtype, const char *devpath)
+{
+	struct devprops *d = &p->props;
+
+	if (o && o->node) {
+		if (o->link)
+			devprops_link(d, o->link);
+		if (o->root)
+			devprops_link(d, "root");
+	}
+	for (unsigned i = 0; subsystem && i < p->cfg->ntags; i++)
+		if (strcmp(p->cfg->tags[i].subsystem, subsystem) == 0)
+			devprops_tag(d, p->cfg->tags[i].tag);
+	if (p->cfg->ids) {
+		const char *sysdir = dev->sysdir ? dev->sysdir : devpath ? devpath + 1 : NULL;
+		if (sysdir && *sysdir)
+			devid_add(p->sys_fd, sysdir, subsystem, devtype, d);
+	}
+}
+
+void publish_device(struct publisher *p, const struct device *dev, const struct outcome *o)
+{
+	const struct uevent *ev = dev->ev;
+	const char *subsystem = uevent_get(ev, "SUBSYSTEM");
+	const char *devpath = uevent_get(ev, "DEVPATH");
+	const char *devtype = uevent_get(ev, "DEVTYPE");
+	char id[512];
+	bool have_id;
+
+	if (subsystem == NULL && dev->lazy_get)
+		subsystem = dev->lazy_get(dev->lazy_arg, "SUBSYSTEM");
+	have_id = p->db_open && udevdb_id(id, sizeof(id), dev->type, dev->major, dev->minor,
+					  subsystem, devpath, uevent_get(ev, "IFINDEX")) == 0;
+	devprops_init(&p->props);
+	if (dev->op == DEVOP_REMOVE) {
+		/* what the add said comes with the remove, as with udev */
+		if (have_id) {
+			udevdb_read(&p->db, id, &p->props);
+			udevdb_remove(&p->db, id, &p->props);
+		}
+	} else {
+		/* first set up now, or when the entry says (change, bind...) */
+		if (have_id && dev->op != DEVOP_ADD) {
+			udevdb_read(&p->db, id, &p->props);
+			uint64_t usec = p->props.usec;
+			devprops_init(&p->props);
+			p->props.usec = usec;
+		}
+		if (p->props.usec == 0)
+			p->props.usec = now_usec();
+		describe(p, dev, o, subsystem, devtype, devpath);
+		if (have_id)
+			udevdb_write(&p->db, id, &p->props);
+	}
+
+	/* Only real events (not a coldplug scan) with what both client
+	 * libraries insist on. */
+	if (!p->sending || !devpath || !subsystem || !uevent_get(ev, "ACTION") ||
+	    !uevent_get(ev, "SEQNUM"))
+		return;
+	build(p, dev, o, subsystem, devtype);
+	if (p->msg->overflow) {
+		log_warn("%s: event too large to publish", devpath);
+		p->send_failures++;
+		return;
+	}
+	if (p->cfg->udev && p->cfg->udev_groups)
+		enqueue(p, p->msg->udev, p->msg->udev_len, p->cfg->udev_groups);
+	if (p->cfg->zero && p->cfg->zero_groups)
+		enqueue(p, p->msg->zero, p->msg->zero_len, p->cfg->zero_groups);
+	if (!p->holding)
+		flush(p);
+}
+
+void publish_forget(struct publisher *p, mode_t type, int major, int minor)
+{
+	char id[64];
+
+	if (!p->db_open || udevdb_id(id, sizeof(id), type, major, minor, NULL, NULL, NULL) < 0)
+		return;
+	devprops_init(&p->props);
+	udevdb_read(&p->db, id, &p->props);
+	udevdb_remove(&p->db, id, &p->props);
+}

@@ -1,0 +1,60 @@
+/* Telling other programs, once devmgr has acted on an event: the event
+ * republished on netlink in systemd's libudev format and in
+ * libudev-zero's, and the udev database. A device's event leaves only
+ * after its node exists with its final owner and mode (or, for a remove,
+ * is gone): a client that opens the node on the event never races us. */
+#ifndef DEVMGR_PUBLISH_H
+#define DEVMGR_PUBLISH_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "devprops.h"
+#include "netlink.h"
+#include "udevdb.h"
+#include "udevmsg.h"
+
+struct device;
+
+/* What the rules did with a device, for the publisher. */
+struct outcome {
+	char *node;		/* where its node is, relative to the dev root; NULL: none */
+	char *link;		/* the ">" link made to it */
+	bool root;		/* the "root" link points to it */
+};
+
+struct publisher {
+	const struct config *cfg;	/* the context's, reloaded in place */
+	int sys_fd;			/* sysfs root, for ID_* properties */
+	bool db_open, sock_open;
+	struct udevdb db;
+	struct nl_sender sock;
+	bool sending;			/* off during coldplug: database only */
+	bool holding;			/* queue until publisher_hold(false) */
+	/* Queued messages: bytes in one buffer, a record per message. */
+	unsigned char *q;
+	size_t qlen, qcap;
+	struct queued { size_t off, len; unsigned groups; } *qm;
+	unsigned nq, qmcap;
+	unsigned long published, send_failures;
+	struct udevmsg *msg;		/* scratch: large */
+	struct devprops props;
+};
+
+/* Opens the database (if configured) and, when SEND, the socket; what
+ * fails is logged and left out. */
+void publisher_open(struct publisher *p, const struct config *cfg, int sys_fd, bool send);
+void publisher_close(struct publisher *p);
+/* Events are sent only while on (the database is kept either way). */
+void publisher_sending(struct publisher *p, bool on);
+/* While on, events are queued; turning it off sends them, in order. The
+ * daemon holds them while node removals are held back. */
+void publisher_hold(struct publisher *p, bool on);
+
+/* After the handler acted on DEV: database, then the event. */
+void publish_device(struct publisher *p, const struct device *dev, const struct outcome *o);
+/* A device found gone by a resync: its database entry goes. */
+void publish_forget(struct publisher *p, mode_t type, int major, int minor);
+
+#endif

@@ -46,9 +46,11 @@ void publisher_close(struct publisher *p)
 	free(p->q);
 	free(p->qm);
 	free(p->msg);
+	free(p->dbq);
 	p->q = NULL;
 	p->qm = NULL;
 	p->msg = NULL;
+	p->dbq = NULL;
 }
 
 void publisher_sending(struct publisher *p, bool on)
@@ -101,10 +103,72 @@ static void flush(struct publisher *p)
 	p->qlen = 0;
 }
 
+/* Carries out the held-back database changes. */
+static void db_apply(struct publisher *p)
+{
+	for (unsigned i = 0; i < p->ndbq; i++) {
+		struct dbchange *c = &p->dbq[i];
+		if (c->remove)
+			udevdb_remove(&p->db, c->id, &c->props);
+		else
+			udevdb_write(&p->db, c->id, &c->props);
+	}
+	p->ndbq = 0;
+}
+
+static struct dbchange *db_pending(struct publisher *p, const char *id)
+{
+	for (unsigned i = 0; i < p->ndbq; i++)
+		if (strcmp(p->dbq[i].id, id) == 0)
+			return &p->dbq[i];
+	return NULL;
+}
+
+/* What the database holds for ID, into p->props: the held-back state
+ * if there is one. */
+static void db_read(struct publisher *p, const char *id)
+{
+	struct dbchange *c = p->holding ? db_pending(p, id) : NULL;
+
+	if (c == NULL)
+		udevdb_read(&p->db, id, &p->props);
+	else if (!c->remove)
+		p->props = c->props;
+}
+
+/* Writes p->props as ID's entry, or removes the entry: now, or at the
+ * end of the batch. */
+static void db_change(struct publisher *p, const char *id, bool remove)
+{
+	if (!p->holding || strlen(id) >= sizeof(p->dbq[0].id)) {
+		if (remove)
+			udevdb_remove(&p->db, id, &p->props);
+		else
+			udevdb_write(&p->db, id, &p->props);
+		return;
+	}
+	struct dbchange *c = db_pending(p, id);
+	if (c == NULL) {
+		if (p->dbq == NULL)
+			p->dbq = xmalloc(PUBLISH_DBQ * sizeof(*p->dbq));
+		if (p->ndbq == PUBLISH_DBQ)
+			db_apply(p);
+		c = &p->dbq[p->ndbq++];
+		strcpy(c->id, id);
+	}
+	c->remove = remove;
+	c->props = p->props;
+}
+
 void publisher_hold(struct publisher *p, bool on)
 {
 	p->holding = on;
-	if (!on && p->nq)
+	if (on)
+		return;
+	/* the database first: a client that hears of an add may look there */
+	if (p->ndbq)
+		db_apply(p);
+	if (p->nq)
 		flush(p);
 }
 
@@ -198,7 +262,10 @@ static void build(struct publisher *p, const struct device *dev, const struct ou
 	}
 	if (o && o->node)
 		udevmsg_add_devname(m, p->cfg->dev, o->node);
-	snprintf(root, sizeof(root), "%s/", strcmp(p->cfg->dev, "/") ? p->cfg->dev : "");
+	size_t rlen = strlen(p->cfg->dev);
+	while (rlen > 0 && p->cfg->dev[rlen - 1] == '/')
+		rlen--;
+	snprintf(root, sizeof(root), "%.*s/", (int)rlen, p->cfg->dev);
 	join(buf, sizeof(buf), "", " ", root, d->link, d->nlink, "");
 	if (d->nlink)
 		udevmsg_add(m, "DEVLINKS", buf);
@@ -258,13 +325,13 @@ void publish_device(struct publisher *p, const struct device *dev, const struct 
 	if (dev->op == DEVOP_REMOVE) {
 		/* what the add said comes with the remove, as with udev */
 		if (have_id) {
-			udevdb_read(&p->db, id, &p->props);
-			udevdb_remove(&p->db, id, &p->props);
+			db_read(p, id);
+			db_change(p, id, true);
 		}
 	} else {
 		/* first set up now, or when the entry says (change, bind...) */
 		if (have_id && dev->op != DEVOP_ADD) {
-			udevdb_read(&p->db, id, &p->props);
+			db_read(p, id);
 			uint64_t usec = p->props.usec;
 			devprops_init(&p->props);
 			p->props.usec = usec;
@@ -273,7 +340,7 @@ void publish_device(struct publisher *p, const struct device *dev, const struct 
 			p->props.usec = now_usec();
 		describe(p, dev, o, subsystem, devtype, devpath);
 		if (have_id)
-			udevdb_write(&p->db, id, &p->props);
+			db_change(p, id, false);
 	}
 
 	/* Only real events (not a coldplug scan) with what both client
@@ -302,6 +369,6 @@ void publish_forget(struct publisher *p, mode_t type, int major, int minor)
 	if (!p->db_open || udevdb_id(id, sizeof(id), type, major, minor, NULL, NULL, NULL) < 0)
 		return;
 	devprops_init(&p->props);
-	udevdb_read(&p->db, id, &p->props);
-	udevdb_remove(&p->db, id, &p->props);
+	db_read(p, id);
+	db_change(p, id, true);
 }

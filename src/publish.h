@@ -15,6 +15,8 @@
 #include "udevdb.h"
 #include "udevmsg.h"
 
+#define PUBLISH_DBQ 32
+
 struct device;
 
 /* What the rules did with a device, for the publisher. */
@@ -37,6 +39,15 @@ struct publisher {
 	size_t qlen, qcap;
 	struct queued { size_t off, len; unsigned groups; } *qm;
 	unsigned nq, qmcap;
+	/* Database changes held back while holding, the last state per
+	 * entry: in a storm a device that flaps within a batch costs one
+	 * write, and its remove reads what its add wrote from here. */
+	struct dbchange {
+		char id[64];		/* "" when free */
+		bool remove;
+		struct devprops props;
+	} *dbq;
+	unsigned ndbq;
 	unsigned long published, send_failures;
 	struct udevmsg *msg;		/* scratch: large */
 	struct devprops props;

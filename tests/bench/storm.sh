@@ -31,6 +31,8 @@ work=$(mktemp -d /tmp/devmgr-storm.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 sed -E 's/[[:space:]]+[@$*][^[:space:]].*$//' "$alpine" >"$work/rules"
 ns_mketc "$work/etc" "$work/rules"
+# DEVMGR_CONF=FILE: devmgr's settings for the run (e.g. publishing off)
+[ -z "${DEVMGR_CONF:-}" ] || cp "$DEVMGR_CONF" "$work/etc/devmgr.conf"
 
 # run NAME CMD...: one manager through one storm; prints a result line
 run() {
@@ -41,6 +43,7 @@ run() {
 		work=$1 fire=$2 per=$3 stormed=$4; shift 4
 		mount --bind "$work/etc" /etc
 		mount -t tmpfs -o mode=0755 storm /dev
+		mount -t tmpfs -o mode=0755 storm /run
 		"$@" >"$work/log" 2>&1 || { echo "start failed: $(cat "$work/log")"; exit 1; }
 		pid=$(pgrep -n -f "^$1 ")
 		idle=$(awk "/^VmRSS/ {print \$2}" /proc/$pid/status)

@@ -75,12 +75,12 @@ kernel_env() {
 # hp VAR=value...: devmgr as hotplug helper on $DEV with $RULES
 hp() {
 	env -i PATH=$kpath "$@" "$devmgr" --config "$empty" --sys "$sys" \
-	    --dev "$DEV" --rules "$RULES" --etc "$etc" 2>"$err"
+	    --run "$work/run" --dev "$DEV" --rules "$RULES" --etc "$etc" 2>"$err"
 }
 # scan [ARGS]: devmgr -s on ${SYS:-$sys}, $DEV, $RULES
 scan() {
 	env -i PATH=$kpath "$devmgr" --config "$empty" --sys "${SYS:-$sys}" \
-	    --dev "$DEV" --rules "$RULES" --etc "$etc" -s "$@" 2>"$err"
+	    --run "$work/run" --dev "$DEV" --rules "$RULES" --etc "$etc" -s "$@" 2>"$err"
 }
 # newdev NAME: fresh $work/NAME/dev as $DEV, $work/NAME/rules as $RULES
 newdev() {
@@ -367,20 +367,20 @@ check "k: ... hidraw0 -> hid/hidraw0" grep -qx 'hidraw0 l 0777 0 0 -> hid/hidraw
 newdev l
 cfg=$work/l/bad.conf
 printf '# devmgr.conf\n[paths]\nsys = %s\n\n[paths]\nbogus = 1\n' "$sys" >"$cfg"
-env -i PATH=$kpath "$devmgr" --config "$cfg" --dev "$DEV" --rules "$RULES" --etc "$etc" -s 2>"$err"
+env -i PATH=$kpath "$devmgr" --run "$work/run" --config "$cfg" --dev "$DEV" --rules "$RULES" --etc "$etc" -s 2>"$err"
 is "l: unknown key: exit 2" $? 2
 err_has "l: ... reported as FILE:LINE" "$cfg:6:"
 is "l: ... and nothing done" "$(ls -A "$DEV")" ""
 mkdir "$work/l/cfgdev" "$work/l/cfgdev2" "$work/l/clidev"
 printf '[paths]\nsys = %s\ndev = %s\nrules = %s\netc = %s\n' \
     "$sys" "$work/l/cfgdev" "$RULES" "$etc" >"$work/l/good.conf"
-env -i PATH=$kpath "$devmgr" --config "$work/l/good.conf" -s 2>"$err"
+env -i PATH=$kpath "$devmgr" --run "$work/run" --config "$work/l/good.conf" -s 2>"$err"
 is "l: [paths] dev = DIR: exit 0" $? 0
 is "l: ... the node appears in DIR" "$(node "$work/l/cfgdev/null")" \
     "character special file 1:3 660 0 0"
 printf '[paths]\nsys = %s\ndev = %s\nrules = %s\netc = %s\n' \
     "$sys" "$work/l/cfgdev2" "$RULES" "$etc" >"$work/l/good2.conf"
-env -i PATH=$kpath "$devmgr" --config "$work/l/good2.conf" --dev "$work/l/clidev" -s 2>"$err"
+env -i PATH=$kpath "$devmgr" --run "$work/run" --config "$work/l/good2.conf" --dev "$work/l/clidev" -s 2>"$err"
 is "l: --dev overrides [paths] dev: exit 0" $? 0
 is "l: ... the node appears in the --dev dir" "$(node "$work/l/clidev/null")" \
     "character special file 1:3 660 0 0"

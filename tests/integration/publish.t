@@ -19,6 +19,7 @@
 #   a  default settings: both formats, database, tags from [publish] tag
 #   b  database = no: no /run/udev, libudev clients hear nothing
 #   c  udev = no, zero_groups = 0x8: groups chosen by the settings
+#   d  the hotplug helper publishes its one event too
 
 set -u
 export LC_ALL=C
@@ -52,7 +53,7 @@ if [ ! -c /dev/loop-control ] || [ ! -w /sys/class/mem/null/uevent ]; then
 fi
 
 tap_workdir publish
-echo "1..53"
+echo "1..55"
 
 tap_small_etc
 . "$lib/daemon.sh"
@@ -258,6 +259,33 @@ is "udev = no: nothing on 0x2" "$(wc -l <"$work/g2.out")" 0
 is "nothing on 0x4 any more" "$(wc -l <"$work/g4.out")" 0
 stop_clients
 daemon_stop
+
+# ---- d: hotplug helper ----------------------------------------------------
+
+cat >"$work/helper.sh" <<'HELPER'
+set -u
+work=$1 tools=$2 devmgr=$3 rules=$4 etc=$5 empty=$6
+exec 5</dev/null	# a background job's stdin, before /dev is emptied
+mount -t tmpfs -o mode=0755 pubtest /dev && mount -t tmpfs -o mode=0755 pubtest /run || exit 99
+"$tools/nlrecv" 0x4 -n 1 -w 5000 -r "$work/h.ready" >"$work/h.out" <&5 &
+while [ ! -e "$work/h.ready" ]; do sleep 0.02; done
+env -i PATH=/sbin:/bin:/usr/sbin:/usr/bin ACTION=add DEVPATH=/devices/virtual/mem/null \
+    SUBSYSTEM=mem MAJOR=1 MINOR=3 DEVNAME=null SEQNUM=77 HOME=/ \
+    "$devmgr" --config "$empty" --rules "$rules" --etc "$etc" 2>"$work/h.err"
+echo "status=$?"
+wait
+stat -c '%F %t:%T %a' /dev/null
+sed 's/^I:[0-9]*$/I:usec/' /run/udev/data/c1:3 | tr '\n' ' '
+echo
+HELPER
+out=$(unshare -m -n -- bash "$work/helper.sh" "$work" "$tools" "$devmgr" "$rules" "$etc" "$empty" 2>&1)
+is "hotplug helper: node made, database entry written" "$out" \
+    "status=0
+character special file 1:3 666
+I:usec V:1 "
+is "hotplug helper: its event on 0x4, environment keys HOME and PATH left out" \
+    "$(sed -n 2p "$work/h.out" | sed 's/USEC_INITIALIZED=[0-9]*/USEC_INITIALIZED=U/')" \
+    'UDEV_DATABASE_VERSION=1\0ACTION=add\0DEVPATH=/devices/virtual/mem/null\0SUBSYSTEM=mem\0MAJOR=1\0MINOR=3\0SEQNUM=77\0DEVNAME=null\0USEC_INITIALIZED=U\0'
 
 printf '[publish]\n\nzero_groups = 0x3\n' >"$work/bad.conf"
 out=$("$devmgr" -s --config "$work/bad.conf" --dev "$work" 2>&1)

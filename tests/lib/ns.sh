@@ -11,7 +11,7 @@
 # empty tmpfs is mounted over /dev; all of it vanishes when CMD exits.
 # The rest of the root (/bin/sh for rule commands, the binaries, the
 # test's work directory) stays the host's, so paths given to CMD and OUT
-# must be absolute and outside /sys, /etc and /dev.
+# must be absolute and outside /sys, /etc, /dev and /run.
 #
 # Name resolution (checked with Debian's busybox-static 1.35.0-4+deb12u1):
 # busybox resolves user and group NAMES from the bind-mounted /etc/passwd
@@ -66,12 +66,14 @@ ns_mketc() {
 }
 
 # ns_run SYSDIR ETCDIR CMD...: run CMD (its stdin, stdout and stderr are
-# the caller's) with SYSDIR as /sys, ETCDIR as /etc and an empty tmpfs as
-# /dev.  Returns CMD's exit status.
+# the caller's) with SYSDIR as /sys, ETCDIR as /etc and empty tmpfs as
+# /dev and /run (devmgr keeps the udev database in /run/udev), in a
+# private network namespace too (a hotplug helper publishes its event
+# there, never to the host's listeners).  Returns CMD's exit status.
 ns_run() {
 	local sys=$1 etc=$2
 	shift 2
-	unshare -m -- /bin/sh -c '
+	unshare -m -n -- /bin/sh -c '
 		set -e
 		sys=$1 etc=$2
 		shift 2
@@ -79,6 +81,7 @@ ns_run() {
 		mount --bind "$etc" /etc
 		# mode 0755 like devtmpfs; busybox never chmods /dev itself
 		mount -t tmpfs -o mode=0755 devmgr-test /dev
+		mount -t tmpfs -o mode=0755 devmgr-test /run
 		set +e
 		"$@"
 	' ns_run "$sys" "$etc" "$@"

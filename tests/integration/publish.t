@@ -20,6 +20,8 @@
 #   b  database = no: no /run/udev, libudev clients hear nothing
 #   c  udev = no, zero_groups = 0x8: groups chosen by the settings
 #   d  the hotplug helper publishes its one event too
+#   e  a device flapping 100 times: every event out, in order, and the
+#      database ends right (its changes are coalesced within a batch)
 
 set -u
 export LC_ALL=C
@@ -53,7 +55,7 @@ if [ ! -c /dev/loop-control ] || [ ! -w /sys/class/mem/null/uevent ]; then
 fi
 
 tap_workdir publish
-echo "1..55"
+echo "1..59"
 
 tap_small_etc
 . "$lib/daemon.sh"
@@ -286,6 +288,25 @@ I:usec V:1 "
 is "hotplug helper: its event on 0x4, environment keys HOME and PATH left out" \
     "$(sed -n 2p "$work/h.out" | sed 's/USEC_INITIALIZED=[0-9]*/USEC_INITIALIZED=U/')" \
     'UDEV_DATABASE_VERSION=1\0ACTION=add\0DEVPATH=/devices/virtual/mem/null\0SUBSYSTEM=mem\0MAJOR=1\0MINOR=3\0SEQNUM=77\0DEVNAME=null\0USEC_INITIALIZED=U\0'
+
+# ---- e: flapping ------------------------------------------------------------
+
+daemon_start e "$rules" --config "$conf" || { fail "daemon e started"; show e; exit 1; }
+client flap "$tools/udevclient" monitor -s mem -n 201 -w 20000
+for i in $(seq 100); do uevent null remove; uevent null add; done
+uevent null change
+wait_for 10 has flap "^change mem"
+is "201 events, in order: remove/add x100, change" \
+    "$(awk '{ printf "%s ", $1 }' "$work/flap.out" | md5sum)" \
+    "$( (for i in $(seq 100); do printf 'remove add '; done; printf 'change ') | md5sum)"
+is "the node is there at the end" "$(tail -1 "$work/flap.out")" \
+    "change mem - /dev/null init=1 node=c1:3:0666:0:0"
+is "the database entry is there, with its tag" \
+    "$(sed 's/^I:[0-9]*$/I:usec/' "$RUN/udev/data/c1:3" 2>&1 | tr '\n' ' ')" \
+    "I:usec G:uaccess Q:uaccess V:1 "
+check "and the tag mark" test -f "$RUN/udev/tags/uaccess/c1:3"
+stop_clients
+daemon_stop
 
 printf '[publish]\n\nzero_groups = 0x3\n' >"$work/bad.conf"
 out=$("$devmgr" -s --config "$work/bad.conf" --dev "$work" 2>&1)

@@ -55,7 +55,7 @@ done
 . "$top/tests/lib/tap.sh"
 tap_workdir static
 
-echo "1..21"
+echo "1..22"
 
 
 # ---- build and inspect ----------------------------------------------------
@@ -156,9 +156,11 @@ is "subdirectories: input/event0" "$(node "$d/input/event0")" \
     "character special file 13:64 660 0 0"
 want=$(find "$sys/dev/char" "$sys/dev/block" -mindepth 1 -maxdepth 1 | wc -l)
 is "one node per sysfs device" "$(find "$d" \( -type c -o -type b \) | wc -l)" "$want"
-is "nothing created in ROOT outside dev/" \
-    "$(cd "$root" && find . -mindepth 1 -path ./dev -prune -o -print | sort | tr '\n' ' ')" \
-    "./devmgr ./etc ./etc/group ./etc/mdev.conf ./etc/passwd ./sys "
+is "one udev database entry per device, as in ROOT/run/udev/data" \
+    "$(find "$root/run/udev/data" -type f -name '[cb]*:*' | wc -l)" "$want"
+is "nothing created in ROOT outside dev/ and the udev database in run/udev/" \
+    "$(cd "$root" && find . -mindepth 1 \( -path ./dev -o -path './run/udev/data/*' \) -prune -o -print | sort | tr '\n' ' ')" \
+    "./devmgr ./etc ./etc/group ./etc/mdev.conf ./etc/passwd ./run ./run/udev ./run/udev/control ./run/udev/data ./sys "
 
 # Cross-check: the dynamic build with the same files through --etc,
 # --rules, --sys and --dev makes the same tree.
@@ -167,7 +169,7 @@ if [ -x "$dyn" ]; then
 	: >"$work/empty.conf"
 	env -i PATH=/sbin:/bin:/usr/sbin:/usr/bin "$dyn" --config "$work/empty.conf" \
 	    --sys "$sys" --dev "$work/dyndev" --rules "$root/etc/mdev.conf" \
-	    --etc "$root/etc" -s 2>"$work/dyn.err"
+	    --etc "$root/etc" --run "$work/dynrun" -s 2>"$work/dyn.err"
 	"$lib/devtree.sh" "$d" >"$work/static.tree"
 	"$lib/devtree.sh" "$work/dyndev" >"$work/dynamic.tree"
 	if cmp -s "$work/static.tree" "$work/dynamic.tree"; then
@@ -180,4 +182,4 @@ else
 	skip "no $dyn to compare with"
 fi
 
-[ "$n" = 21 ] || echo "# planned 21 tests but ran $n"
+[ "$n" = 22 ] || echo "# planned 22 tests but ran $n"

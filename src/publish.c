@@ -329,8 +329,10 @@ void publish_device(struct publisher *p, const struct device *dev, const struct 
 			db_change(p, id, true);
 		}
 	} else {
-		/* first set up now, or when the entry says (change, bind...) */
-		if (have_id && dev->op != DEVOP_ADD) {
+		/* First set up now, or when the entry says: for change, bind...,
+		 * and for a device the daemon's resync scan finds again. */
+		bool rescan = p->sending && !uevent_get(ev, "SEQNUM");
+		if (have_id && (dev->op != DEVOP_ADD || rescan)) {
 			db_read(p, id);
 			uint64_t usec = p->props.usec;
 			devprops_init(&p->props);

@@ -65,6 +65,19 @@ static int splice(char *todo, size_t size, const char *link, const char *rest)
 	return 0;
 }
 
+/* Appends the component S (N long) to OUT. */
+static int push(char *out, size_t *len, size_t size, const char *s, size_t n)
+{
+	if (*len + n + 2 > size)
+		return -1;
+	if (*len > 0)
+		out[(*len)++] = '/';
+	memcpy(out + *len, s, n);
+	*len += n;
+	out[*len] = '\0';
+	return 0;
+}
+
 /* SYSDIR with every symlink in it (dev/char/M:m, class/tty/x) replaced
  * by its target, so that each ancestor is a prefix of OUT. Links are
  * read relative to the root fd; an absolute one, or ".." above the
@@ -94,14 +107,15 @@ static int resolve(int sys_fd, const char *sysdir, char *out, size_t size)
 			s += n;
 			continue;
 		}
-		if (len + n + 2 > size)
+		if (push(out, &len, size, s, n) < 0)
 			return -1;
-		if (len > 0)
-			out[len++] = '/';
-		memcpy(out + len, s, n);
-		len += n;
-		out[len] = '\0';
 		s += n;
+		/* The kernel's device tree has no symlinks in it: below
+		 * devices/, asking costs a path walk per component for
+		 * nothing (a coldplug entry needs just its own link read). */
+		if (strncmp(out, "devices", 7) == 0 || strcmp(out, "dev") == 0 ||
+		    strcmp(out, "dev/char") == 0 || strcmp(out, "dev/block") == 0)
+			continue;
 		ssize_t r = readlinkat(sys_fd, out, link, sizeof(link) - 1);
 		if (r < 0) {
 			if (errno == EINVAL)	/* a directory or file: keep it */
@@ -534,6 +548,22 @@ static void scsi_strings(int sys_fd, const char *devpath, struct usbid *u)
 	close(fd);
 }
 
+/* The usb_device an interface at IPATH belongs to: its parent. Taken
+ * even without idVendor (udev goes by DEVTYPE, then gives up on it),
+ * not some usb_device further up. */
+static int interface_device(int sys_fd, char *ipath)
+{
+	int fd;
+
+	if (!up(ipath) || (fd = open_dir(sys_fd, ipath)) < 0)
+		return -1;
+	if (!subsystem_ok(fd, "usb") || has(fd, "bInterfaceClass")) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* From the interface above the device at PATH: its number, driver and
  * type, the SCSI data for storage. The fd of the usb_device above it,
  * or -1 when the device is not below a USB interface. */
@@ -562,7 +592,7 @@ static int from_interface(int sys_fd, const char *path, struct usbid *u)
 	else if (read_attr(ifd, "bInterfaceSubClass", raw, sizeof(raw)) == 0)
 		protocol = storage_type(raw, u->type, sizeof(u->type));
 	close(ifd);
-	usb_fd = find_up(sys_fd, ipath, is_usb_device, NULL);
+	usb_fd = interface_device(sys_fd, ipath);
 	if (usb_fd >= 0 && (protocol == 6 || protocol == 2))
 		scsi_strings(sys_fd, path, u);
 	return usb_fd;
@@ -956,6 +986,10 @@ void devid_add(int sys_fd, const char *sysdir, const char *subsystem, const char
 		return;
 	if (resolve(sys_fd, sysdir, path, sizeof(path)) < 0)
 		return;
+	/* A coldplug scan reads no SUBSYSTEM unless a rule asks: input
+	 * devices are known by where they sit. */
+	if (subsystem == NULL)
+		input = strstr(path, "/input/input") != NULL;
 	if (strstr(path, "/usb"))
 		usb_ids(sys_fd, path, devtype, p);
 	if (input)

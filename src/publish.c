@@ -317,10 +317,17 @@ void publish_device(struct publisher *p, const struct device *dev, const struct 
 	char id[512];
 	bool have_id;
 
-	if (subsystem == NULL && dev->lazy_get)
+	/* a scan reads SUBSYSTEM only when a rule asked; tags need it */
+	if (subsystem == NULL && dev->lazy_get && p->cfg->ntags)
 		subsystem = dev->lazy_get(dev->lazy_arg, "SUBSYSTEM");
 	have_id = p->db_open && udevdb_id(id, sizeof(id), dev->type, dev->major, dev->minor,
 					  subsystem, devpath, uevent_get(ev, "IFINDEX")) == 0;
+	/* Only real events (not a coldplug scan) are sent, with what both
+	 * client libraries insist on. */
+	bool send = p->sending && devpath && subsystem && uevent_get(ev, "ACTION") &&
+		    uevent_get(ev, "SEQNUM");
+	if (!have_id && !send)
+		return;		/* nobody would see what is worked out */
 	devprops_init(&p->props);
 	if (dev->op == DEVOP_REMOVE) {
 		/* what the add said comes with the remove, as with udev */
@@ -345,10 +352,7 @@ void publish_device(struct publisher *p, const struct device *dev, const struct 
 			db_change(p, id, false);
 	}
 
-	/* Only real events (not a coldplug scan) with what both client
-	 * libraries insist on. */
-	if (!p->sending || !devpath || !subsystem || !uevent_get(ev, "ACTION") ||
-	    !uevent_get(ev, "SEQNUM"))
+	if (!send)
 		return;
 	build(p, dev, o, subsystem, devtype);
 	if (p->msg->overflow) {

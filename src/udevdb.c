@@ -39,6 +39,7 @@ int udevdb_open(struct udevdb *db, const char *run)
 
 	db->run_fd = db->data_fd = -1;
 	db->errors = 0;
+	db->pid = (long)getpid();
 	db->path = xstrdup(run);
 	if (make_path(run) < 0 || (db->run_fd = open(run, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		log_err("cannot create the udev database %s: %s", run, strerror(errno));
@@ -156,7 +157,7 @@ int udevdb_write(struct udevdb *db, const char *id, const struct devprops *p)
 	PUT("V:1\n");
 #undef PUT
 
-	snprintf(tmp, sizeof(tmp), ".#%s.%ld", id, (long)getpid());
+	snprintf(tmp, sizeof(tmp), ".#%s.%ld", id, db->pid);
 	int fd = openat(db->data_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		goto fail;

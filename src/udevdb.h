@@ -17,6 +17,9 @@ struct udevdb {
 	int data_fd;		/* RUN/data */
 	char *path;		/* for messages */
 	unsigned long errors;
+	long pid;		/* in temporary file names, with the entry's: a
+				 * concurrent devmgr never shares one (coldplug
+				 * workers have the same but disjoint entries) */
 };
 
 /* Creates RUN, RUN/data and RUN/control. Refuses (-1, logged) when a

@@ -80,7 +80,7 @@ client() {
 	wait_for 5 test -e "$work/$name.ready"
 }
 lines() { grep -c -e "$2" "$work/$1.out"; }
-has() { grep -q -e "$2" "$work/$1.out"; }
+has() { grep -qs -e "$2" "$work/$1.out"; }
 show() { { echo "$1.out:"; cat "$work/$1.out"; } | diag; }
 
 # ---- a: default settings --------------------------------------------------
@@ -112,7 +112,7 @@ have_udevadm=
 if [ -x "$udevadm" ]; then
 	ns_exec "$udevadm" monitor --udev --property >"$work/udevadm.out" 2>&1 &
 	bg+=("$!")
-	wait_for 5 grep -q "UDEV - the event" "$work/udevadm.out" && have_udevadm=1
+	wait_for 5 grep -qs "UDEV - the event" "$work/udevadm.out" && have_udevadm=1
 	sleep 0.3	# it prints its banner before it binds
 fi
 

@@ -24,6 +24,8 @@
 #   k  -j 1 and the default number of jobs give the same tree
 #   l  --config: errors with FILE:LINE, [paths] honoured, command line wins
 #   m  --help, --version, no arguments
+#   n  the udev database on a generated sysfs: ID_* of a USB serial
+#      adapter (udev's usb_id), none for others, ids = no
 # (f, broken rule lines, is badrules.t.)
 #
 
@@ -42,7 +44,7 @@ tap_skip_unless_built "$devmgr"
 
 tap_workdir t
 
-echo "1..87"
+echo "1..93"
 
 # err_has DESC FIXED-STRING: a "devmgr: " line of the last stderr has it
 err_has() {
@@ -62,6 +64,10 @@ sys=$work/sys
 "$lib/gensysfs.sh" "$sys" || { echo "Bail out! gensysfs.sh failed"; exit 1; }
 tap_small_etc
 err=$work/stderr
+# Outside a network namespace, the hotplug helper must not publish its
+# made-up events to the host's listeners.
+nopub=$work/nopub.conf
+printf '[publish]\nudev = no\nzero = no\n' >"$nopub"
 
 # kernel_env MAJ:MIN [char|block]: EV=(the keys the kernel gives a
 # helper for that device of $sys: DEVPATH, SUBSYSTEM, uevent keys)
@@ -74,7 +80,7 @@ kernel_env() {
 
 # hp VAR=value...: devmgr as hotplug helper on $DEV with $RULES
 hp() {
-	env -i PATH=$kpath "$@" "$devmgr" --config "$empty" --sys "$sys" \
+	env -i PATH=$kpath "$@" "$devmgr" --config "$nopub" --sys "$sys" \
 	    --run "$work/run" --dev "$DEV" --rules "$RULES" --etc "$etc" 2>"$err"
 }
 # scan [ARGS]: devmgr -s on ${SYS:-$sys}, $DEV, $RULES
@@ -401,4 +407,35 @@ err_has "m: ... with a message" "nothing to do"
 env -i PATH=$kpath DEVPATH=/devices/x "$devmgr" >"$work/m.out" 2>"$err"
 is "m: DEVPATH without ACTION: exit 2" $? 2
 
-[ "$n" = 87 ] || echo "# planned 87 tests but ran $n"
+# ---- n: udev database and ID_* ------------------------------------------
+
+usb=$sys/devices/pci0000:00/0000:00:14.0/usb1/1-2
+printf '0403\n' >"$usb/idVendor"
+printf '6001\n' >"$usb/idProduct"
+printf 'FTDI\n' >"$usb/manufacturer"
+printf 'FT232R USB UART\n' >"$usb/product"
+printf 'A9XYZ123\n' >"$usb/serial"
+printf '0600\n' >"$usb/bcdDevice"
+for a in InterfaceNumber:00 InterfaceClass:ff InterfaceSubClass:ff InterfaceProtocol:ff; do
+	printf '%s\n' "${a#*:}" >"$usb/1-2:1.0/b${a%%:*}"
+done
+newdev n
+rm -rf "$work/run"	# the other parts' scans left entries
+scan
+is "n: -s exit 0" $? 0
+data=$work/run/data
+is "n: one database entry per sysfs device" "$(ls "$data" | grep -c '^[cb][0-9]*:[0-9]*$')" \
+    "$(ls "$sys/dev/char" "$sys/dev/block" | grep -c :)"
+is "n: ttyUSB0 (c188:0): udev's usb_id properties" \
+    "$(grep '^E:ID_\(BUS\|VENDOR\|VENDOR_ID\|MODEL\|MODEL_ID\|SERIAL\|SERIAL_SHORT\|REVISION\|TYPE\|USB_INTERFACE_NUM\)=' "$data/c188:0" | tr '\n' ' ')" \
+    "E:ID_BUS=usb E:ID_MODEL=FT232R_USB_UART E:ID_MODEL_ID=6001 E:ID_SERIAL=FTDI_FT232R_USB_UART_A9XYZ123 E:ID_SERIAL_SHORT=A9XYZ123 E:ID_VENDOR=FTDI E:ID_VENDOR_ID=0403 E:ID_REVISION=0600 E:ID_TYPE=generic E:ID_USB_INTERFACE_NUM=00 "
+is "n: ... and I:, V:1" "$(grep -c '^I:[0-9][0-9]*$\|^V:1$' "$data/c188:0")" 2
+is "n: tty0: no E: lines" "$(grep -c '^E:' "$data/c4:0")" 0
+printf '[publish]\nids = no\n' >"$work/noids.conf"
+rm -rf "$work/run"
+newdev n2
+env -i PATH=$kpath "$devmgr" --config "$work/noids.conf" --sys "$sys" --run "$work/run" \
+    --dev "$DEV" --rules "$RULES" --etc "$etc" -s 2>"$err"
+is "n: ids = no: the entry has no E: lines" "$(grep -c '^E:' "$data/c188:0" 2>&1)" 0
+
+[ "$n" = 93 ] || echo "# planned 93 tests but ran $n"

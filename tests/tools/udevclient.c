@@ -8,9 +8,10 @@
  *       when the event arrives>, then with -p every property. READYFILE is
  *       created once the monitor listens. Stops after COUNT events or MS
  *       milliseconds of silence (default 3000).
- *   udevclient enumerate SUBSYSTEM
- *       Prints SYSNAME DEVNODE init=0|1 tags=... and the properties the
- *       database adds, for every device of SUBSYSTEM. */
+ *   udevclient enumerate SUBSYSTEM [PROPERTY]...
+ *       Prints SYSNAME DEVNODE init=0|1 tags=... links=... usec=0|1, then
+ *       PROPERTY=value for each PROPERTY the device has, for every device
+ *       of SUBSYSTEM. */
 #define _GNU_SOURCE
 #include <libudev.h>
 #include <poll.h>
@@ -117,7 +118,7 @@ static int monitor(int argc, char **argv)
 	return 0;
 }
 
-static int enumerate(const char *subsystem)
+static int enumerate(const char *subsystem, char **props, int nprops)
 {
 	struct udev *u = udev_new();
 	struct udev_enumerate *e = udev_enumerate_new(u);
@@ -139,6 +140,11 @@ static int enumerate(const char *subsystem)
 		udev_list_entry_foreach(t, udev_device_get_devlinks_list_entry(d))
 			printf("%s,", udev_list_entry_get_name(t));
 		printf(" usec=%llu\n", udev_device_get_usec_since_initialized(d) > 0 ? 1ULL : 0ULL);
+		for (int i = 0; i < nprops; i++) {
+			const char *v = udev_device_get_property_value(d, props[i]);
+			if (v)
+				printf("  %s=%s\n", props[i], v);
+		}
 		udev_device_unref(d);
 	}
 	udev_enumerate_unref(e);
@@ -150,9 +156,9 @@ int main(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "monitor") == 0)
 		return monitor(argc - 1, argv + 1);
-	if (argc == 3 && strcmp(argv[1], "enumerate") == 0)
-		return enumerate(argv[2]);
+	if (argc >= 3 && strcmp(argv[1], "enumerate") == 0)
+		return enumerate(argv[2], argv + 3, argc - 3);
 	fprintf(stderr, "usage: udevclient monitor [-s SUB[/TYPE]] [-t TAG] [-n N] [-w MS] [-r FILE] [-p]\n"
-			"       udevclient enumerate SUBSYSTEM\n");
+			"       udevclient enumerate SUBSYSTEM [PROPERTY]...\n");
 	return 2;
 }

@@ -425,7 +425,7 @@ scan
 is "n: -s exit 0" $? 0
 data=$work/run/data
 is "n: one database entry per sysfs device" "$(ls "$data" | grep -c '^[cb][0-9]*:[0-9]*$')" \
-    "$(ls "$sys/dev/char" "$sys/dev/block" | grep -c :)"
+    "$(find "$sys/dev/char" "$sys/dev/block" -mindepth 1 | wc -l)"
 is "n: ttyUSB0 (c188:0): udev's usb_id properties" \
     "$(grep '^E:ID_\(BUS\|VENDOR\|VENDOR_ID\|MODEL\|MODEL_ID\|SERIAL\|SERIAL_SHORT\|REVISION\|TYPE\|USB_INTERFACE_NUM\)=' "$data/c188:0" | tr '\n' ' ')" \
     "E:ID_BUS=usb E:ID_MODEL=FT232R_USB_UART E:ID_MODEL_ID=6001 E:ID_SERIAL=FTDI_FT232R_USB_UART_A9XYZ123 E:ID_SERIAL_SHORT=A9XYZ123 E:ID_VENDOR=FTDI E:ID_VENDOR_ID=0403 E:ID_REVISION=0600 E:ID_TYPE=generic E:ID_USB_INTERFACE_NUM=00 "

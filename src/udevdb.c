@@ -41,8 +41,15 @@ int udevdb_open(struct udevdb *db, const char *run)
 	db->errors = 0;
 	db->pid = (long)getpid();
 	db->path = xstrdup(run);
-	if (make_path(run) < 0 || (db->run_fd = open(run, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		log_err("cannot create the udev database %s: %s", run, strerror(errno));
+	/* The last component is ours to make: a symlink planted there would
+	 * send every entry elsewhere. (The parents are the system's.) */
+	if (make_path(run) < 0 ||
+	    (db->run_fd = open(run, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		int e = errno;
+		if (lstat(run, &st) == 0 && S_ISLNK(st.st_mode))
+			log_err("the udev database %s is a symlink: refused", run);
+		else
+			log_err("cannot create the udev database %s: %s", run, strerror(e));
 		goto fail;
 	}
 	if (fstatat(db->run_fd, "control", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISSOCK(st.st_mode)) {
@@ -109,28 +116,33 @@ int udevdb_id(char *buf, size_t size, mode_t type, int major, int minor,
 	return 0;
 }
 
+/* RUN/tags/TAG/ID, for enumerating by tag; no symlink is followed. */
 static void mark_tags(struct udevdb *db, const char *id, const struct devprops *p, int add)
 {
-	char path[256];
+	int tags = openat(db->run_fd, "tags", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
+	if (tags < 0 && add && errno == ENOENT && mkdirat(db->run_fd, "tags", 0755) == 0)
+		tags = openat(db->run_fd, "tags", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (tags < 0)
+		return;
 	for (unsigned i = 0; i < p->ntag; i++) {
 		if (!file_name_ok(p->tag[i]))
 			continue;
-		if (snprintf(path, sizeof(path), "tags/%s/%s", p->tag[i], id) >= (int)sizeof(path))
+		if (add)
+			mkdirat(tags, p->tag[i], 0755);
+		int dir = openat(tags, p->tag[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dir < 0)
 			continue;
 		if (!add) {
-			unlinkat(db->run_fd, path, 0);
-			continue;
+			unlinkat(dir, id, 0);
+		} else {
+			int fd = openat(dir, id, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0444);
+			if (fd >= 0)
+				close(fd);
 		}
-		char *dir = path + 5 + strlen(p->tag[i]);
-		*dir = '\0';
-		mkdirat(db->run_fd, "tags", 0755);
-		mkdirat(db->run_fd, path, 0755);
-		*dir = '/';
-		int fd = openat(db->run_fd, path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0444);
-		if (fd >= 0)
-			close(fd);
+		close(dir);
 	}
+	close(tags);
 }
 
 int udevdb_write(struct udevdb *db, const char *id, const struct devprops *p)

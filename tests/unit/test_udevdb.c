@@ -125,6 +125,16 @@ int main(void)
 	is_int(udevdb_open(&db, sub), -1, "refused next to a udevd");
 	close(s);
 
+	/* a symlink planted as RUN is not followed */
+	char planted[200], target[200];
+	snprintf(planted, sizeof(planted), "%s/planted", run);
+	snprintf(target, sizeof(target), "%s/elsewhere", run);
+	mkdir(target, 0755);
+	ok(symlink(target, planted) == 0, "(RUN planted as a symlink)");
+	is_int(udevdb_open(&db, planted), -1, "a symlink as RUN: refused");
+	snprintf(target + strlen(target), sizeof(target) - strlen(target), "/control");
+	ok(access(target, F_OK) < 0, "nothing created where it points");
+
 	char cmd[700];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", run);
 	if (system(cmd) != 0)

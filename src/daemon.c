@@ -296,6 +296,7 @@ int daemon_run(struct context *c, const struct daemon_opts *o)
 	notify_ready(o);
 	log_info("ready: uevent buffer %d bytes, %zu rules", d.sock.rcvbuf, c->rules.n);
 	rc = loop(&d);
+	publisher_retire(&c->pub);
 out:
 	c->h.db = NULL;
 	nodedb_free(&d.db);

@@ -1,5 +1,6 @@
 #include "devprops.h"
 
+#include <stddef.h>
 #include <string.h>
 
 void devprops_init(struct devprops *p)
@@ -7,6 +8,30 @@ void devprops_init(struct devprops *p)
 	p->usec = 0;
 	p->nprop = p->nlink = p->ntag = 0;
 	p->used = 0;
+}
+
+static void rebase(const char **v, unsigned n, const struct devprops *from, struct devprops *to)
+{
+	for (unsigned i = 0; i < n; i++)
+		v[i] = to->buf + (v[i] - from->buf);
+}
+
+void devprops_copy(struct devprops *dst, const struct devprops *src)
+{
+	if (dst == src)
+		return;
+	memcpy(dst, src, offsetof(struct devprops, buf) + src->used);
+	rebase(dst->prop, dst->nprop, src, dst);
+	rebase(dst->link, dst->nlink, src, dst);
+	rebase(dst->tag, dst->ntag, src, dst);
+}
+
+int devprops_has_tag(const struct devprops *p, const char *tag)
+{
+	for (unsigned i = 0; i < p->ntag; i++)
+		if (strcmp(p->tag[i], tag) == 0)
+			return 1;
+	return 0;
 }
 
 static const char *store(struct devprops *p, const char *a, const char *b, const char *c)

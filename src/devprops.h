@@ -23,6 +23,10 @@ struct devprops {
 };
 
 void devprops_init(struct devprops *p);
+/* A copy that stands alone (its pointers into its own buffer). */
+void devprops_copy(struct devprops *dst, const struct devprops *src);
+/* Whether TAG is among p's tags. */
+int devprops_has_tag(const struct devprops *p, const char *tag);
 /* Each returns 0, or -1 when full (the value is then left out). A
  * property that is set already is replaced; a link or tag that is there
  * already is not added twice. */

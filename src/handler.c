@@ -137,7 +137,8 @@ static int apply(struct handler *h, const struct device *dev, const struct match
 		devnode_prune(h->dev, node);
 		if (r->move == '>')
 			devnode_prune(h->dev, dev->devname);
-		outcome_set(o, &node, r->move == '>' ? dev->devname : NULL, false);
+		if (dev->major >= 0)
+			outcome_set(o, &node, r->move == '>' ? dev->devname : NULL, false);
 	} else if (dev->op == DEVOP_OTHER && dev->major >= 0) {
 		/* change, bind...: the node stays where the rules put it */
 		outcome_set(o, &node, r->move == '>' ? dev->devname : NULL, false);
@@ -211,13 +212,15 @@ static int handle_move(struct handler *h, const struct device *dev, struct outco
 int handle_device(struct handler *h, const struct device *dev)
 {
 	struct outcome o = { 0 };
+	bool firmware = dev->op == DEVOP_REMOVE && dev->ev && uevent_get(dev->ev, "FIRMWARE");
 	int rc;
 
 	/* "remove" of a firmware request is not a device going away (mdev
-	 * learnt that the hard way: it deleted live nodes). */
-	if (dev->op == DEVOP_REMOVE && dev->ev && uevent_get(dev->ev, "FIRMWARE"))
-		return 0;
-	if (dev->op == DEVOP_MOVE) {
+	 * learnt that the hard way: it deleted live nodes); the request
+	 * itself, without numbers, is gone, and that is published. */
+	if (firmware) {
+		rc = 0;
+	} else if (dev->op == DEVOP_MOVE) {
 		if (h->db && dev->major >= 0) {
 			rc = handle_move(h, dev, &o);
 		} else {
@@ -229,7 +232,7 @@ int handle_device(struct handler *h, const struct device *dev)
 	} else {
 		rc = handle(h, dev, &o);
 	}
-	if (h->pub)
+	if (h->pub && !(firmware && dev->major >= 0))
 		publish_device(h->pub, dev, &o);
 	outcome_free(&o);
 	return rc;

@@ -19,7 +19,17 @@ void publisher_open(struct publisher *p, const struct config *cfg, int sys_fd, b
 	p->cfg = cfg;
 	p->sys_fd = sys_fd;
 	p->msg = xmalloc(sizeof(*p->msg));
-	if (cfg->database) {
+	/* A real udevd (its control is a socket) publishes its own events:
+	 * ours would reach its clients twice. */
+	char control[4096];
+	struct stat st;
+	snprintf(control, sizeof(control), "%s/control", cfg->run);
+	if (lstat(control, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		p->udevd = true;
+		log_warn("systemd-udevd runs here (%s is its socket): devmgr leaves the udev "
+			 "database and the libudev-format events to it", control);
+	}
+	if (cfg->database && !p->udevd) {
 		if (udevdb_open(&p->db, cfg->run) == 0)
 			p->db_open = true;
 		else
@@ -33,6 +43,12 @@ void publisher_open(struct publisher *p, const struct config *cfg, int sys_fd, b
 		else
 			log_warn("continuing without publishing events");
 	}
+}
+
+void publisher_retire(struct publisher *p)
+{
+	if (p->db_open)
+		udevdb_release(&p->db);
 }
 
 void publisher_close(struct publisher *p)
@@ -109,42 +125,47 @@ static void db_apply(struct publisher *p)
 	for (unsigned i = 0; i < p->ndbq; i++) {
 		struct dbchange *c = &p->dbq[i];
 		if (c->remove)
-			udevdb_remove(&p->db, c->id, &c->props);
+			udevdb_remove(&p->db, c->id, &c->props, &c->old);
 		else
-			udevdb_write(&p->db, c->id, &c->props);
+			udevdb_write(&p->db, c->id, &c->props, &c->old);
 	}
 	p->ndbq = 0;
 }
 
 static struct dbchange *db_pending(struct publisher *p, const char *id)
 {
-	for (unsigned i = 0; i < p->ndbq; i++)
+	for (unsigned i = 0; p->holding && i < p->ndbq; i++)
 		if (strcmp(p->dbq[i].id, id) == 0)
 			return &p->dbq[i];
 	return NULL;
 }
 
-/* What the database holds for ID, into p->props: the held-back state
- * if there is one. */
-static void db_read(struct publisher *p, const char *id)
+/* What the database holds for ID (the held-back state if there is one)
+ * into p->props, and into OLD the tags it has marks for. */
+static void db_read(struct publisher *p, const char *id, struct oldtags *old)
 {
-	struct dbchange *c = p->holding ? db_pending(p, id) : NULL;
+	struct dbchange *c = db_pending(p, id);
 
-	if (c == NULL)
+	if (c == NULL) {
 		udevdb_read(&p->db, id, &p->props);
-	else if (!c->remove)
-		p->props = c->props;
+		oldtags_add(old, &p->props);
+		return;
+	}
+	if (!c->remove)
+		devprops_copy(&p->props, &c->props);
+	oldtags_add(old, &c->props);
+	oldtags_merge(old, &c->old);
 }
 
 /* Writes p->props as ID's entry, or removes the entry: now, or at the
- * end of the batch. */
-static void db_change(struct publisher *p, const char *id, bool remove)
+ * end of the batch. OLD: tags whose marks may be there. */
+static void db_change(struct publisher *p, const char *id, bool remove, const struct oldtags *old)
 {
 	if (!p->holding || strlen(id) >= sizeof(p->dbq[0].id)) {
 		if (remove)
-			udevdb_remove(&p->db, id, &p->props);
+			udevdb_remove(&p->db, id, &p->props, old);
 		else
-			udevdb_write(&p->db, id, &p->props);
+			udevdb_write(&p->db, id, &p->props, old);
 		return;
 	}
 	struct dbchange *c = db_pending(p, id);
@@ -155,9 +176,14 @@ static void db_change(struct publisher *p, const char *id, bool remove)
 			db_apply(p);
 		c = &p->dbq[p->ndbq++];
 		strcpy(c->id, id);
+		c->old.n = 0;
+	} else {
+		/* what the batch planned before may have been on disk too */
+		oldtags_add(&c->old, &c->props);
 	}
+	oldtags_merge(&c->old, old);
 	c->remove = remove;
-	c->props = p->props;
+	devprops_copy(&c->props, &p->props);
 }
 
 void publisher_hold(struct publisher *p, bool on)
@@ -328,28 +354,46 @@ void publish_device(struct publisher *p, const struct device *dev, const struct 
 		    uevent_get(ev, "SEQNUM");
 	if (!have_id && !send)
 		return;		/* nobody would see what is worked out */
+	struct oldtags old = { 0 };
+	uint64_t usec = 0;
 	devprops_init(&p->props);
+	/* A device without numbers renamed by the kernel: its entry had the
+	 * old name. */
+	const char *devpath_old = uevent_get(ev, "DEVPATH_OLD");
+	char old_id[512];
+	if (dev->op == DEVOP_MOVE && p->db_open && dev->major < 0 && devpath_old &&
+	    udevdb_id(old_id, sizeof(old_id), dev->type, -1, -1, subsystem, devpath_old,
+		      uevent_get(ev, "IFINDEX")) == 0 && (!have_id || strcmp(old_id, id) != 0)) {
+		db_read(p, old_id, &old);
+		usec = p->props.usec;
+		db_change(p, old_id, true, &old);
+		devprops_init(&p->props);
+	}
 	if (dev->op == DEVOP_REMOVE) {
 		/* what the add said comes with the remove, as with udev */
 		if (have_id) {
-			db_read(p, id);
-			db_change(p, id, true);
+			db_read(p, id, &old);
+			db_change(p, id, true, &old);
 		}
 	} else {
 		/* First set up now, or when the entry says: for change, bind...,
 		 * and for a device the daemon's resync scan finds again. */
 		bool rescan = p->sending && !uevent_get(ev, "SEQNUM");
-		if (have_id && (dev->op != DEVOP_ADD || rescan)) {
-			db_read(p, id);
-			uint64_t usec = p->props.usec;
+		if (have_id) {
+			if (dev->op != DEVOP_ADD || rescan) {
+				db_read(p, id, &old);
+				if (p->props.usec)
+					usec = p->props.usec;
+			} else if (db_pending(p, id)) {
+				/* re-added within the batch: marks of before */
+				db_read(p, id, &old);
+			}
 			devprops_init(&p->props);
-			p->props.usec = usec;
 		}
-		if (p->props.usec == 0)
-			p->props.usec = now_usec();
+		p->props.usec = usec ? usec : now_usec();
 		describe(p, dev, o, subsystem, devtype, devpath);
 		if (have_id)
-			db_change(p, id, false);
+			db_change(p, id, false, &old);
 	}
 
 	if (!send)
@@ -360,21 +404,24 @@ void publish_device(struct publisher *p, const struct device *dev, const struct 
 		p->send_failures++;
 		return;
 	}
-	if (p->cfg->udev && p->cfg->udev_groups)
-		enqueue(p, p->msg->udev, p->msg->udev_len, p->cfg->udev_groups);
-	if (p->cfg->zero && p->cfg->zero_groups)
-		enqueue(p, p->msg->zero, p->msg->zero_len, p->cfg->zero_groups);
+	/* The kernel delivers a message to one group, its mask's lowest:
+	 * one copy per group asked for. */
+	for (unsigned g = p->cfg->udev && !p->udevd ? p->cfg->udev_groups : 0; g; g &= g - 1)
+		enqueue(p, p->msg->udev, p->msg->udev_len, g & -g);
+	for (unsigned g = p->cfg->zero ? p->cfg->zero_groups : 0; g; g &= g - 1)
+		enqueue(p, p->msg->zero, p->msg->zero_len, g & -g);
 	if (!p->holding)
 		flush(p);
 }
 
 void publish_forget(struct publisher *p, mode_t type, int major, int minor)
 {
+	struct oldtags old = { 0 };
 	char id[64];
 
 	if (!p->db_open || udevdb_id(id, sizeof(id), type, major, minor, NULL, NULL, NULL) < 0)
 		return;
 	devprops_init(&p->props);
-	db_read(p, id);
-	db_change(p, id, true);
+	db_read(p, id, &old);
+	db_change(p, id, true, &old);
 }

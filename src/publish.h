@@ -33,6 +33,7 @@ struct publisher {
 	struct udevdb db;
 	struct nl_sender sock;
 	bool sending;			/* off during coldplug: database only */
+	bool udevd;			/* a real udevd runs: no libudev-format events */
 	bool holding;			/* queue until publisher_hold(false) */
 	/* Queued messages: bytes in one buffer, a record per message. */
 	unsigned char *q;
@@ -46,6 +47,7 @@ struct publisher {
 		char id[64];		/* "" when free */
 		bool remove;
 		struct devprops props;
+		struct oldtags old;	/* marks that may be on disk */
 	} *dbq;
 	unsigned ndbq;
 	unsigned long published, send_failures;
@@ -57,6 +59,8 @@ struct publisher {
  * fails is logged and left out. */
 void publisher_open(struct publisher *p, const struct config *cfg, int sys_fd, bool send);
 void publisher_close(struct publisher *p);
+/* The daemon stops: libudev must no longer think a manager runs. */
+void publisher_retire(struct publisher *p);
 /* Events are sent only while on (the database is kept either way). */
 void publisher_sending(struct publisher *p, bool on);
 /* While on, events are queued; turning it off sends them, in order. The

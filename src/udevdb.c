@@ -78,6 +78,12 @@ fail:
 	return -1;
 }
 
+void udevdb_release(struct udevdb *db)
+{
+	if (unlinkat(db->run_fd, "control", 0) < 0 && errno != ENOENT)
+		log_warn("cannot remove %s/control: %s", db->path, strerror(errno));
+}
+
 void udevdb_close(struct udevdb *db)
 {
 	if (db->run_fd >= 0)
@@ -116,36 +122,69 @@ int udevdb_id(char *buf, size_t size, mode_t type, int major, int minor,
 	return 0;
 }
 
+void oldtags_add(struct oldtags *t, const struct devprops *p)
+{
+	for (unsigned i = 0; i < p->ntag; i++) {
+		unsigned j;
+		for (j = 0; j < t->n && strcmp(t->v[j], p->tag[i]) != 0; j++)
+			;
+		if (j == t->n && t->n < sizeof(t->v) / sizeof(t->v[0]) &&
+		    strlen(p->tag[i]) < sizeof(t->v[0]))
+			strcpy(t->v[t->n++], p->tag[i]);
+	}
+}
+
+void oldtags_merge(struct oldtags *t, const struct oldtags *more)
+{
+	struct devprops tmp;
+
+	devprops_init(&tmp);
+	for (unsigned i = 0; i < more->n; i++)
+		devprops_tag(&tmp, more->v[i]);
+	oldtags_add(t, &tmp);
+}
+
 /* RUN/tags/TAG/ID, for enumerating by tag; no symlink is followed. */
-static void mark_tags(struct udevdb *db, const char *id, const struct devprops *p, int add)
+static void mark(struct udevdb *db, const char *id, const char *tag, int add)
 {
 	int tags = openat(db->run_fd, "tags", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
+	if (!file_name_ok(tag))
+		goto out;
 	if (tags < 0 && add && errno == ENOENT && mkdirat(db->run_fd, "tags", 0755) == 0)
 		tags = openat(db->run_fd, "tags", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (tags < 0)
 		return;
-	for (unsigned i = 0; i < p->ntag; i++) {
-		if (!file_name_ok(p->tag[i]))
-			continue;
-		if (add)
-			mkdirat(tags, p->tag[i], 0755);
-		int dir = openat(tags, p->tag[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (dir < 0)
-			continue;
-		if (!add) {
-			unlinkat(dir, id, 0);
-		} else {
-			int fd = openat(dir, id, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0444);
-			if (fd >= 0)
-				close(fd);
-		}
-		close(dir);
+	if (add)
+		mkdirat(tags, tag, 0755);
+	int dir = openat(tags, tag, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dir < 0)
+		goto out;
+	if (!add) {
+		unlinkat(dir, id, 0);
+	} else {
+		int fd = openat(dir, id, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0444);
+		if (fd >= 0)
+			close(fd);
 	}
-	close(tags);
+	close(dir);
+out:
+	if (tags >= 0)
+		close(tags);
 }
 
-int udevdb_write(struct udevdb *db, const char *id, const struct devprops *p)
+static void mark_tags(struct udevdb *db, const char *id, const struct devprops *p, int add,
+		      const struct oldtags *old)
+{
+	for (unsigned i = 0; i < p->ntag; i++)
+		mark(db, id, p->tag[i], add);
+	for (unsigned i = 0; old && i < old->n; i++)
+		if (!add || !devprops_has_tag(p, old->v[i]))
+			mark(db, id, old->v[i], 0);
+}
+
+int udevdb_write(struct udevdb *db, const char *id, const struct devprops *p,
+		 const struct oldtags *old)
 {
 	char text[8192], tmp[256];
 	size_t len = 0;
@@ -188,7 +227,7 @@ int udevdb_write(struct udevdb *db, const char *id, const struct devprops *p)
 		errno = e;
 		goto fail;
 	}
-	mark_tags(db, id, p, 1);
+	mark_tags(db, id, p, 1, old);
 	return 0;
 too_long:
 	errno = E2BIG;
@@ -235,11 +274,12 @@ int udevdb_read(struct udevdb *db, const char *id, struct devprops *p)
 	return 0;
 }
 
-void udevdb_remove(struct udevdb *db, const char *id, const struct devprops *p)
+void udevdb_remove(struct udevdb *db, const char *id, const struct devprops *p,
+		   const struct oldtags *old)
 {
 	if (unlinkat(db->data_fd, id, 0) < 0 && errno != ENOENT) {
 		db->errors++;
 		log_warn("cannot remove %s/data/%s: %s", db->path, id, strerror(errno));
 	}
-	mark_tags(db, id, p, 0);
+	mark_tags(db, id, p, 0, old);
 }

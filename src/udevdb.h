@@ -27,6 +27,8 @@ struct udevdb {
  * database. */
 int udevdb_open(struct udevdb *db, const char *run);
 void udevdb_close(struct udevdb *db);
+/* Removes RUN/control, when no manager keeps the database any more. */
+void udevdb_release(struct udevdb *db);
 
 /* The name systemd gives a device's entry: "c<maj>:<min>" or
  * "b<maj>:<min>" for devices with numbers, "n<ifindex>" for network
@@ -35,11 +37,24 @@ void udevdb_close(struct udevdb *db);
 int udevdb_id(char *buf, size_t size, mode_t type, int major, int minor,
 	      const char *subsystem, const char *devpath, const char *ifindex);
 
-/* Replaces the entry atomically (a reader sees the old or the new). */
-int udevdb_write(struct udevdb *db, const char *id, const struct devprops *p);
+/* Tags an entry may have had marks for: those it no longer has are
+ * unmarked when it is written or removed. */
+struct oldtags {
+	unsigned n;
+	char v[2 * DEVPROPS_TAGS][64];
+};
+void oldtags_add(struct oldtags *t, const struct devprops *p);
+void oldtags_merge(struct oldtags *t, const struct oldtags *more);
+
+/* Replaces the entry atomically (a reader sees the old or the new), and
+ * the tag marks: p's made, OLD's others taken away (OLD may be NULL). */
+int udevdb_write(struct udevdb *db, const char *id, const struct devprops *p,
+		 const struct oldtags *old);
 /* Adds what the entry holds to p. 0, or -1 when there is none. */
 int udevdb_read(struct udevdb *db, const char *id, struct devprops *p);
-/* Removes the entry and its tag marks (p: what it held). */
-void udevdb_remove(struct udevdb *db, const char *id, const struct devprops *p);
+/* Removes the entry and its tag marks (p: what it held; OLD, NULL or
+ * more tags it may have had). */
+void udevdb_remove(struct udevdb *db, const char *id, const struct devprops *p,
+		   const struct oldtags *old);
 
 #endif

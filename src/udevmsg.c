@@ -10,10 +10,10 @@ uint32_t murmur_hash2(const void *key, size_t len, uint32_t seed)
 	uint32_t h = seed ^ (uint32_t)len;
 
 	for (; len >= 4; len -= 4, p += 4) {
-		/* little-endian reads, as the reference does on x86 and systemd
-		 * does everywhere its clients run */
-		uint32_t k = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-			     (uint32_t)p[3] << 24;
+		/* host byte order, as systemd's copy reads it: its clients
+		 * compare with hashes of their own making */
+		uint32_t k;
+		memcpy(&k, p, 4);
 		k *= m;
 		k ^= k >> 24;
 		k *= m;

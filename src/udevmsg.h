@@ -13,7 +13,9 @@
 
 #define UDEVMSG_HEADER_SIZE 40
 #define UDEVMSG_MAGIC 0xfeedcafeU
-#define UDEVMSG_PROPS_MAX 12288	/* a kernel event is at most 2048 bytes */
+/* Both client libraries receive into 8192 bytes and drop what was
+ * truncated: no message may be longer (a kernel event is at most 2048). */
+#define UDEVMSG_PROPS_MAX (8192 - UDEVMSG_HEADER_SIZE)
 
 struct udevmsg {
 	/* header followed by the properties, ready to send */

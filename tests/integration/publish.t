@@ -22,6 +22,8 @@
 #   d  the hotplug helper publishes its one event too
 #   e  a device flapping 100 times: every event out, in order, and the
 #      database ends right (its changes are coalesced within a batch)
+#   f  several devices in one batch (the daemon stopped while they come):
+#      each entry its own; tags changed by a reload lose their old marks
 
 set -u
 export LC_ALL=C
@@ -55,7 +57,7 @@ if [ ! -c /dev/loop-control ] || [ ! -w /sys/class/mem/null/uevent ]; then
 fi
 
 tap_workdir publish
-echo "1..59"
+echo "1..65"
 
 tap_small_etc
 . "$lib/daemon.sh"
@@ -305,6 +307,39 @@ is "the database entry is there, with its tag" \
     "$(sed 's/^I:[0-9]*$/I:usec/' "$RUN/udev/data/c1:3" 2>&1 | tr '\n' ' ')" \
     "I:usec G:uaccess Q:uaccess V:1 "
 check "and the tag mark" test -f "$RUN/udev/tags/uaccess/c1:3"
+stop_clients
+daemon_stop
+
+# ---- f: one batch, several devices; tags after a reload --------------------
+
+printf 'null root:root 0666 >nulllink\nzero root:root 0666 >zerolink\n' >"$work/f.rules"
+printf '[publish]\ntag = mem uaccess\n' >"$work/f.conf"
+daemon_start f "$work/f.rules" --config "$work/f.conf" || { fail "daemon f started"; show f; exit 1; }
+client fmon "$tools/udevclient" monitor -s mem -n 5 -w 20000
+kill -STOP "$DPID"
+wait_for 5 stopped
+uevent null change
+uevent zero change
+uevent full remove
+uevent full add
+uevent urandom change
+kill -CONT "$DPID"
+wait_for 10 has fmon "^change mem - /dev/urandom"
+d=$RUN/udev/data
+is "batch: null's entry has its own link (> leaves one at the kernel name)" "$(grep '^S:' "$d/c1:3" 2>&1)" "S:null"
+is "batch: zero's entry has its own link" "$(grep '^S:' "$d/c1:5" 2>&1)" "S:zero"
+is "batch: full, removed and added, has its entry and tag mark" \
+    "$(grep -c '^G:uaccess$' "$d/c1:7" 2>&1) $(ls "$RUN/udev/tags/uaccess/" | tr '\n' ' ')" \
+    "1 c1:11 c1:3 c1:5 c1:7 c1:8 c1:9 "
+printf '[publish]\ntag = mem seat\n' >"$work/f.conf"
+kill -HUP "$DPID"
+wait_for 5 log_count "reloaded" >/dev/null
+sleep 0.2
+uevent null change
+wait_for 5 test -e "$RUN/udev/tags/seat/c1:3"
+is "reload: null's entry now tagged seat" "$(grep '^[GQ]:' "$d/c1:3" | tr '\n' ' ')" "G:seat Q:seat "
+check "reload: its uaccess mark is gone" absent "$RUN/udev/tags/uaccess/c1:3"
+check "reload: zero's uaccess mark stays until zero changes" test -e "$RUN/udev/tags/uaccess/c1:5"
 stop_clients
 daemon_stop
 

@@ -80,7 +80,7 @@ int main(void)
 	devprops_link(&p, "serial/by-id/x");		/* once */
 	devprops_tag(&p, "seat");
 	devprops_tag(&p, "uaccess");
-	is_int(udevdb_write(&db, "c188:0", &p), 0, "write");
+	is_int(udevdb_write(&db, "c188:0", &p, NULL), 0, "write");
 	is_str(slurp(data, "c188:0"),
 	       "S:serial/by-id/x\nI:123456\nE:ID_VENDOR_ID=0404\nE:ID_SERIAL=FTDI_FT232R_A9XYZ\n"
 	       "G:seat\nG:uaccess\nQ:seat\nQ:uaccess\nV:1\n", "the lines systemd's libudev reads");
@@ -100,18 +100,18 @@ int main(void)
 	/* replaced whole: a reader never sees a mix */
 	devprops_init(&q);
 	q.usec = 7;
-	is_int(udevdb_write(&db, "c188:0", &q), 0, "rewrite");
+	is_int(udevdb_write(&db, "c188:0", &q, NULL), 0, "rewrite");
 	is_str(slurp(data, "c188:0"), "I:7\nV:1\n", "rewritten entry has only the new lines");
 	char tmpname[64];
 	snprintf(tmpname, sizeof(tmpname), ".#c188:0.%ld", (long)getpid());
 	ok(slurp(data, tmpname) == NULL, "no temporary file left");
 
-	udevdb_remove(&db, "c188:0", &p);
+	udevdb_remove(&db, "c188:0", &p, NULL);
 	ok(slurp(data, "c188:0") == NULL, "removed");
 	snprintf(sub + strlen(sub), sizeof(sub) - strlen(sub), "/tags/seat/c188:0");
 	ok(stat(sub, &st) < 0 && errno == ENOENT, "tag mark removed");
 	*strstr(sub, "/tags/") = '\0';
-	udevdb_remove(&db, "c188:0", &p);
+	udevdb_remove(&db, "c188:0", &p, NULL);
 	is_int(db.errors, 0, "removing twice is no error");
 	udevdb_close(&db);
 

@@ -90,6 +90,7 @@ cat >"$readyrun" <<'EOF'
 #!/bin/bash
 exec 5<>/dev/null
 mount -t tmpfs -o mode=0755 devmgr-daemon-test /dev || { echo "mount failed"; exit 1; }
+mount -t tmpfs -o mode=0755 devmgr-daemon-test /run || { echo "mount failed"; exit 1; }
 exe=$1
 shift
 "$@" <&5
@@ -198,7 +199,7 @@ EOF
 	cat >"$work/notifyrun" <<'EOF'
 #!/bin/bash
 exec 5<>/dev/null
-mount -t tmpfs -o mode=0755 devmgr-daemon-test /dev || exit 99
+mount -t tmpfs -o mode=0755 devmgr-daemon-test /dev && mount -t tmpfs -o mode=0755 devmgr-daemon-test /run || exit 99
 py=$1 sock=$2 out=$3
 shift 3
 "$py" -I "${out%/*}/notify.py" "$sock" "$out" <&5 &
@@ -338,8 +339,9 @@ ctl=$work/d-control
 mkdir "$ctl"
 forged=(ACTION=add DEVPATH=/devices/virtual/mem/null SUBSYSTEM=mem MAJOR=1 MINOR=99
 	DEVNAME=forged SEQNUM=1)
-env -i PATH=$kpath "${forged[@]}" "$devmgr" --config "$empty" --etc "$etc" --rules "$empty" \
-    --dev "$ctl" 2>"$work/d-control.err"
+printf '[publish]\nudev = no\nzero = no\n' >"$work/nopub.conf"	# host netns: say nothing
+env -i PATH=$kpath "${forged[@]}" "$devmgr" --config "$work/nopub.conf" --etc "$etc" \
+    --rules "$empty" --dev "$ctl" --run "$work/d-run" 2>"$work/d-control.err"
 is "d: control: these keys through the hotplug helper make 'forged'" "$(node "$ctl/forged")" \
     "character special file 1:3 660 0 0"
 
@@ -498,7 +500,7 @@ cat >"$work/nocap" <<'EOF'
 #!/bin/bash
 # without CAP_MKNOD: mknod must fail, then devmgr -d must refuse to start
 exec 5<>/dev/null
-mount -t tmpfs -o mode=0755 devmgr-daemon-test /dev || exit 99
+mount -t tmpfs -o mode=0755 devmgr-daemon-test /dev && mount -t tmpfs -o mode=0755 devmgr-daemon-test /run || exit 99
 out=$1
 shift
 mknod /dev/probe c 1 3 2>&5 && echo "mknod=works" >"$out" || echo "mknod=refused" >"$out"

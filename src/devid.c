@@ -244,6 +244,13 @@ static bool is_usb_interface(int fd, const char *path)
 	return has(fd, "bInterfaceClass") && subsystem_ok(fd, "usb");
 }
 
+/* Where looking for an interface ends: at its usb_device, or above
+ * the USB tree (every USB path has its root hub, usbN, in it). */
+static bool usb_stop(int fd, const char *path)
+{
+	return strstr(path, "/usb") == NULL || is_usb_device(fd, path);
+}
+
 /* A SCSI device is named host:channel:target:lun. */
 static bool scsi_name(const char *path, int *target, int *lun)
 {
@@ -574,7 +581,7 @@ static int from_interface(int sys_fd, const char *path, struct usbid *u)
 	int ifd, usb_fd, protocol = 0;
 
 	strcpy(ipath, path);
-	ifd = find_up(sys_fd, ipath, is_usb_interface, is_usb_device);
+	ifd = find_up(sys_fd, ipath, is_usb_interface, usb_stop);
 	if (ifd < 0)
 		return -1;
 	/* udev gives up on an interface without a readable class */

@@ -22,6 +22,9 @@ void config_defaults(struct config *c)
 	c->udev_groups = 0x2;	/* what systemd-udevd sends on */
 	c->zero_groups = 0x4;	/* what libudev-zero listens on */
 	c->ntags = 0;
+	c->nallow = 0;
+	c->outside_node = 0;
+	c->cgroup = xstrdup("/sys/fs/cgroup");
 }
 
 void config_free(struct config *c)
@@ -31,7 +34,8 @@ void config_free(struct config *c)
 	free(c->rules);
 	free(c->etc);
 	free(c->run);
-	c->sys = c->dev = c->rules = c->etc = c->run = NULL;
+	free(c->cgroup);
+	c->sys = c->dev = c->rules = c->etc = c->run = c->cgroup = NULL;
 	for (unsigned i = 0; i < c->ntags; i++) {
 		free(c->tags[i].subsystem);
 		free(c->tags[i].tag);
@@ -110,6 +114,26 @@ const char *config_set(struct config *c, const char *section, const char *key, c
 			return set_path(&c->etc, value);
 		if (strcmp(key, "run") == 0)
 			return set_path(&c->run, value);
+	} else if (strcmp(section, "policy") == 0) {
+		if (strcmp(key, "allow") == 0) {
+			if (c->nallow == CONFIG_MAX_ALLOW)
+				return "too many allow rules (at most 64)";
+			const char *why = policy_parse_rule(value, &c->allow[c->nallow]);
+			if (why == NULL)
+				c->nallow++;
+			return why;
+		}
+		if (strcmp(key, "outside") == 0) {
+			if (strcmp(value, "skip") == 0)
+				c->outside_node = 0;
+			else if (strcmp(value, "node") == 0)
+				c->outside_node = 1;
+			else
+				return "expected skip (no node, no command, no event) or node (a node only)";
+			return NULL;
+		}
+		if (strcmp(key, "cgroup") == 0)
+			return set_path(&c->cgroup, value);
 	} else if (strcmp(section, "publish") == 0) {
 		if (strcmp(key, "udev") == 0)
 			return set_bool(&c->udev, value);

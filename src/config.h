@@ -3,7 +3,10 @@
 #ifndef DEVMGR_CONFIG_H
 #define DEVMGR_CONFIG_H
 
+#include "policy.h"
+
 #define CONFIG_MAX_TAGS 16
+#define CONFIG_MAX_ALLOW 64
 
 struct config {
 	char *sys;		/* [paths] sys */
@@ -25,6 +28,11 @@ struct config {
 	struct config_tag {	/* tag = SUBSYSTEM TAG: udev tags by subsystem */
 		char *subsystem, *tag;
 	} tags[CONFIG_MAX_TAGS];
+	/* [policy] */
+	unsigned nallow;	/* allow = TYPE MAJ:MIN PERMS, repeated */
+	struct policy_rule allow[CONFIG_MAX_ALLOW];
+	int outside_node;	/* outside = node (1) or skip (0) */
+	char *cgroup;		/* cgroup = where the v1 hierarchy is mounted */
 };
 
 void config_defaults(struct config *c);

@@ -39,6 +39,11 @@ int context_open(struct context *c)
 	if (sysfs_open(&c->sys, c->cfg.sys) < 0)
 		return 1;
 	memset(&c->h, 0, sizeof(c->h));
+	policy_init(&c->policy, c->cfg.allow, c->cfg.nallow, c->cfg.outside_node, "/proc",
+		    c->cfg.cgroup);
+	if (c->policy.source != POLICY_NONE)
+		log_info("device policy: %zu rules from %s", c->policy.n, c->policy.origin);
+	c->h.policy = &c->policy;
 	c->h.rules = &c->rules;
 	c->h.dev = &c->dev;
 	c->h.root_major = c->h.root_minor = -1;
@@ -95,6 +100,12 @@ int context_reload(struct context *c)
 	cfg.ntags = c->cfg.ntags;
 	memcpy(c->cfg.tags, tags, sizeof(tags));
 	c->cfg.ntags = ntags;
+	c->cfg.nallow = cfg.nallow;
+	memcpy(c->cfg.allow, cfg.allow, sizeof(cfg.allow));
+	c->cfg.outside_node = cfg.outside_node;
+	policy_free(&c->policy);
+	policy_init(&c->policy, c->cfg.allow, c->cfg.nallow, c->cfg.outside_node, "/proc",
+		    c->cfg.cgroup);
 	if (cfg.database != c->cfg.database || strcmp(cfg.run, c->cfg.run))
 		log_warn("reload: [publish] database and [paths] run take effect on restart only");
 	config_free(&cfg);
@@ -117,6 +128,7 @@ void context_close(struct context *c)
 		publisher_close(&c->pub);
 		c->pub_open = false;
 	}
+	policy_free(&c->policy);
 	if (c->sys.path)
 		sysfs_close(&c->sys);
 	if (c->dev.path)
@@ -130,7 +142,7 @@ void context_close(struct context *c)
 int context_coldplug(struct context *c, unsigned jobs)
 {
 	struct stat st;
-	unsigned long nodes0 = c->h.nodes, fail0 = c->h.failures;
+	unsigned long nodes0 = c->h.nodes, fail0 = c->h.failures, outside0 = c->h.outside;
 
 	/* mdev links /dev/root to the node of the root filesystem. */
 	if (stat("/", &st) == 0) {
@@ -144,6 +156,10 @@ int context_coldplug(struct context *c, unsigned jobs)
 	}
 	unsigned long nodes = c->h.nodes - nodes0, failures = c->h.failures - fail0;
 	log_info("coldplug: %ld devices, %lu nodes, %lu failures", n, nodes, failures);
+	if (c->h.outside > outside0)
+		log_warn("coldplug: %lu devices the container may not use were %s (device policy "
+			 "from %s; -v names them)", c->h.outside - outside0,
+			 c->policy.node_only ? "given a node only" : "left alone", c->policy.origin);
 	/* Some failures are normal (a device the cgroup forbids); none made
 	 * at all means the container is set up wrong. */
 	if (failures > 0 && nodes == 0) {

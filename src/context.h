@@ -32,6 +32,7 @@ struct context {
 	struct handler h;
 	struct publisher pub;
 	bool pub_open;
+	struct policy policy;
 };
 
 /* 0; 1 when a path cannot be opened or the rules read; 2 for a bad config

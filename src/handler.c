@@ -213,7 +213,16 @@ int handle_device(struct handler *h, const struct device *dev)
 {
 	struct outcome o = { 0 };
 	bool firmware = dev->op == DEVOP_REMOVE && dev->ev && uevent_get(dev->ev, "FIRMWARE");
+	bool outside = h->policy && !policy_allows(h->policy, dev->type, dev->major, dev->minor);
 	int rc;
+
+	/* A device the container may not use: nothing, or a node only. */
+	if (outside) {
+		h->outside++;
+		policy_log_skip(h->policy, dev->type, dev->major, dev->minor, dev->devname);
+		if (!h->policy->node_only)
+			return 0;
+	}
 
 	/* "remove" of a firmware request is not a device going away (mdev
 	 * learnt that the hard way: it deleted live nodes); the request
@@ -232,7 +241,7 @@ int handle_device(struct handler *h, const struct device *dev)
 	} else {
 		rc = handle(h, dev, &o);
 	}
-	if (h->pub && !(firmware && dev->major >= 0))
+	if (h->pub && !(firmware && dev->major >= 0) && !outside)
 		publish_device(h->pub, dev, &o);
 	outcome_free(&o);
 	return rc;

@@ -11,6 +11,7 @@
 #include "uevent.h"
 
 #include "nodedb.h"
+#include "policy.h"
 
 struct publisher;
 struct outcome;
@@ -23,6 +24,8 @@ struct handler {
 	int root_major, root_minor;	/* device of "/", gets a "root" link; -1: none */
 	struct nodedb *db;		/* the daemon's record of what it made, or NULL */
 	struct publisher *pub;		/* told after each device, or NULL */
+	struct policy *policy;		/* which devices this container may use */
+	unsigned long outside;		/* devices left alone by the policy */
 	unsigned long nodes, failures;
 	unsigned long scan_errors;	/* devices or directories sysfs would not give */
 };

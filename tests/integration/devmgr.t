@@ -26,6 +26,7 @@
 #   m  --help, --version, no arguments
 #   n  the udev database on a generated sysfs: ID_* of a USB serial
 #      adapter (udev's usb_id), none for others, ids = no
+#   o  device policy: [policy] allow, outside = node, a bad rule
 # (f, broken rule lines, is badrules.t.)
 #
 
@@ -44,7 +45,7 @@ tap_skip_unless_built "$devmgr"
 
 tap_workdir t
 
-echo "1..93"
+echo "1..101"
 
 # err_has DESC FIXED-STRING: a "devmgr: " line of the last stderr has it
 err_has() {
@@ -438,4 +439,35 @@ env -i PATH=$kpath "$devmgr" --config "$work/noids.conf" --sys "$sys" --run "$wo
     --dev "$DEV" --rules "$RULES" --etc "$etc" -s 2>"$err"
 is "n: ids = no: the entry has no E: lines" "$(grep -c '^E:' "$data/c188:0" 2>&1)" 0
 
-[ "$n" = 93 ] || echo "# planned 93 tests but ran $n"
+# ---- o: device policy -----------------------------------------------------
+
+printf '[policy]\nallow = char 1:* rw\nallow = block 7:0 r\nallow = c 4:* m\n' >"$work/o.conf"
+newdev o
+rm -rf "$work/run"
+env -i PATH=$kpath "$devmgr" --config "$work/o.conf" --sys "$sys" --run "$work/run" \
+    --dev "$DEV" --rules "$RULES" --etc "$etc" -s 2>"$err"
+is "o: -s with a policy: exit 0" $? 0
+want=$(cd "$sys/dev" && { ls char | grep '^1:' | sed 's/^/c/'; echo b7:0; } | sort | tr '\n' ' ')
+is "o: nodes only for char 1:* and block 7:0 (4:* is mknod only)" \
+    "$(find "$DEV" \( -type c -o -type b \) -exec stat -c '%F %Hr:%Lr' {} + |
+       sed 's/^block special file /b/; s/^character special file /c/' | sort | tr '\n' ' ')" \
+    "$want"
+is "o: database entries for the same devices only" "$(ls "$work/run/data" | sort | tr '\n' ' ')" "$want"
+err_has "o: the skipped devices counted, with where the policy came from" \
+    "devices the container may not use were left alone (device policy from [policy] allow"
+printf '[policy]\nallow = char 1:* rw\noutside = node\n' >"$work/o2.conf"
+newdev o2
+rm -rf "$work/run"
+env -i PATH=$kpath "$devmgr" --config "$work/o2.conf" --sys "$sys" --run "$work/run" \
+    --dev "$DEV" --rules "$RULES" --etc "$etc" -s 2>"$err"
+is "o: outside = node: every device has its node" "$(find "$DEV" \( -type c -o -type b \) | wc -l)" \
+    "$(find "$sys/dev/char" "$sys/dev/block" -mindepth 1 | wc -l)"
+is "o: ... but only the allowed ones are in the database" "$(ls "$work/run/data" | grep -vc '^c1:')" 0
+printf '[policy]\nallow = char 1:* rw\nallow = tape 1:1 r\n' >"$work/o3.conf"
+env -i PATH=$kpath "$devmgr" --config "$work/o3.conf" --sys "$sys" --run "$work/run" \
+    --dev "$DEV" --rules "$RULES" --etc "$etc" -s 2>"$err"
+is "o: a bad allow rule: exit 2" $? 2
+err_has "o: ... reported with file and line" \
+    "$work/o3.conf:3: [policy] allow = tape 1:1 r: type must be char, block or any (c, b, a)"
+
+[ "$n" = 101 ] || echo "# planned 101 tests but ran $n"

@@ -87,7 +87,7 @@ check: $(BIN) unit tools musl-check
 # Debian 12 packages for building, testing and benchmarking.
 DEB_PKGS := build-essential pkg-config libnl-3-dev libinih-dev libkmod-dev musl-tools \
             linux-libc-dev busybox-static strace bc perl util-linux procps python3 \
-            libudev-dev runc
+            libudev-dev runc python3-yaml
 deps:
 	@if dpkg -s $(DEB_PKGS) >/dev/null 2>&1; then echo "deps: all installed"; else \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PKGS); fi

@@ -45,7 +45,7 @@ tap_skip_unless_built "$devmgr"
 
 tap_workdir t
 
-echo "1..101"
+echo "1..102"
 
 # err_has DESC FIXED-STRING: a "devmgr: " line of the last stderr has it
 err_has() {
@@ -470,4 +470,9 @@ is "o: a bad allow rule: exit 2" $? 2
 err_has "o: ... reported with file and line" \
     "$work/o3.conf:3: [policy] allow = tape 1:1 r: type must be char, block or any (c, b, a)"
 
-[ "$n" = 101 ] || echo "# planned 101 tests but ran $n"
+newdev o4
+env -i PATH=$kpath "$devmgr" --config "$top/etc/devmgr.conf" --sys "$sys" --run "$work/run" \
+    --dev "$DEV" --rules "$RULES" --etc "$etc" -s 2>"$err"
+is "o: the shipped etc/devmgr.conf, every key at its default, loads (exit 0)" $? 0
+
+[ "$n" = 102 ] || echo "# planned 102 tests but ran $n"

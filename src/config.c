@@ -25,6 +25,9 @@ void config_defaults(struct config *c)
 	c->nallow = 0;
 	c->outside_node = 0;
 	c->cgroup = xstrdup("/sys/fs/cgroup");
+	c->cmd_timeout = 30;
+	c->firmware = xstrdup("/lib/firmware");
+	c->firmware_load = 1;
 }
 
 void config_free(struct config *c)
@@ -35,7 +38,8 @@ void config_free(struct config *c)
 	free(c->etc);
 	free(c->run);
 	free(c->cgroup);
-	c->sys = c->dev = c->rules = c->etc = c->run = c->cgroup = NULL;
+	free(c->firmware);
+	c->sys = c->dev = c->rules = c->etc = c->run = c->cgroup = c->firmware = NULL;
 	for (unsigned i = 0; i < c->ntags; i++) {
 		free(c->tags[i].subsystem);
 		free(c->tags[i].tag);
@@ -114,6 +118,18 @@ const char *config_set(struct config *c, const char *section, const char *key, c
 			return set_path(&c->etc, value);
 		if (strcmp(key, "run") == 0)
 			return set_path(&c->run, value);
+	} else if (strcmp(section, "commands") == 0 && strcmp(key, "timeout") == 0) {
+		char *end;
+		unsigned long n = strtoul(value, &end, 10);
+		if (*value < '0' || *value > '9' || *end != '\0' || n > 86400)
+			return "expected seconds from 0 (no limit) to 86400";
+		c->cmd_timeout = (unsigned)n;
+		return NULL;
+	} else if (strcmp(section, "firmware") == 0) {
+		if (strcmp(key, "dir") == 0)
+			return set_path(&c->firmware, value);
+		if (strcmp(key, "load") == 0)
+			return set_bool(&c->firmware_load, value);
 	} else if (strcmp(section, "policy") == 0) {
 		if (strcmp(key, "allow") == 0) {
 			if (c->nallow == CONFIG_MAX_ALLOW)

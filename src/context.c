@@ -1,8 +1,11 @@
 #define _GNU_SOURCE
 #include "context.h"
+#include "firmware.h"
 #include "log.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -26,8 +29,19 @@ static int load_config(const struct context *c, struct config *cfg)
 	return 0;
 }
 
+/* The kernel's firmware fallback asks; busybox answers from
+ * /lib/firmware, after the rules. */
+static void serve_firmware(void *arg, const char *devpath, const char *name)
+{
+	struct context *c = arg;
+
+	if (c->cfg.firmware_load)
+		firmware_load(c->sys.fd, devpath, c->fw_fd, name);
+}
+
 int context_open(struct context *c)
 {
+	c->fw_fd = -1;
 	if (load_config(c, &c->cfg) < 0)
 		return 2;
 	log_set_verbosity(c->cfg.log_level + c->verbose);
@@ -44,6 +58,11 @@ int context_open(struct context *c)
 	if (c->policy.source != POLICY_NONE)
 		log_info("device policy: %zu rules from %s", c->policy.n, c->policy.origin);
 	c->h.policy = &c->policy;
+	c->h.cmd_timeout = c->cfg.cmd_timeout;
+	/* missing is fine: every request is then answered "-1" */
+	c->fw_fd = open(c->cfg.firmware, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	c->h.firmware = serve_firmware;
+	c->h.firmware_arg = c;
 	c->h.rules = &c->rules;
 	c->h.dev = &c->dev;
 	c->h.root_major = c->h.root_minor = -1;
@@ -103,6 +122,7 @@ int context_reload(struct context *c)
 	c->cfg.nallow = cfg.nallow;
 	memcpy(c->cfg.allow, cfg.allow, sizeof(cfg.allow));
 	c->cfg.outside_node = cfg.outside_node;
+	c->cfg.cmd_timeout = c->h.cmd_timeout = cfg.cmd_timeout;
 	policy_free(&c->policy);
 	policy_init(&c->policy, c->cfg.allow, c->cfg.nallow, c->cfg.outside_node, "/proc",
 		    c->cfg.cgroup);
@@ -129,6 +149,9 @@ void context_close(struct context *c)
 		c->pub_open = false;
 	}
 	policy_free(&c->policy);
+	if (c->fw_fd >= 0)
+		close(c->fw_fd);
+	c->fw_fd = -1;
 	if (c->sys.path)
 		sysfs_close(&c->sys);
 	if (c->dev.path)

@@ -33,6 +33,7 @@ struct context {
 	struct publisher pub;
 	bool pub_open;
 	struct policy policy;
+	int fw_fd;			/* the firmware directory, or -1 */
 };
 
 /* 0; 1 when a path cannot be opened or the rules read; 2 for a bad config

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include "daemon.h"
 #include "fileio.h"
+#include "jobs.h"
 #include "log.h"
 #include "netlink.h"
 #include "nodedb.h"
@@ -33,18 +34,16 @@ struct daemon {
 	struct uevent_sock sock;
 	struct nodedb db;
 	int sigfd;
+	struct jobs jobs;		/* events whose commands still run */
 	unsigned long events, overruns;
 };
 
 static void handle_event(struct daemon *d, struct uevent *ev)
 {
-	struct device dev;
-
 	/* The kernel's own MAJOR/MINOR: the sender is verified, and reading
 	 * sysfs for them would cost a path walk per event. */
-	device_from_uevent(&dev, ev);
 	d->events++;
-	handle_device(&d->c->h, &dev);
+	jobs_event(&d->jobs, ev);
 }
 
 /* Discards what is queued, rescans sysfs, and removes the nodes devmgr
@@ -192,8 +191,8 @@ static int on_signal(struct daemon *d)
 				 d->c->pub.send_failures);
 			return 1;
 		case SIGCHLD:
-			while (waitpid(-1, NULL, WNOHANG) > 0)
-				;
+			/* only commands are our children: each job reaps its own */
+			jobs_service(&d->jobs);
 			break;
 		}
 	}
@@ -216,11 +215,14 @@ static void batch(struct daemon *d, bool start)
 
 static int loop(struct daemon *d)
 {
-	struct pollfd p[2] = { { .fd = d->sock.fd, .events = POLLIN }, { .fd = d->sigfd, .events = POLLIN } };
+	struct pollfd p[2 + JOBS_RUNNING_MAX] = {
+		{ .fd = d->sock.fd, .events = POLLIN }, { .fd = d->sigfd, .events = POLLIN },
+	};
 	struct uevent ev;
 
 	for (;;) {
-		if (poll(p, 2, -1) < 0) {
+		int n = 2 + jobs_pollfds(&d->jobs, p + 2, JOBS_RUNNING_MAX);
+		if (poll(p, (nfds_t)n, jobs_timeout(&d->jobs)) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("poll: %s", strerror(errno));
@@ -228,6 +230,8 @@ static int loop(struct daemon *d)
 		}
 		if (p[1].revents && on_signal(d))
 			return 0;
+		if (jobs_active(&d->jobs))
+			jobs_service(&d->jobs);	/* output, deadlines */
 		if (!p[0].revents)
 			continue;
 		/* A bounded batch, so signals are looked at during storms.
@@ -280,6 +284,7 @@ int daemon_run(struct context *c, const struct daemon_opts *o)
 		return 1;
 	}
 	nodedb_init(&d.db);
+	jobs_init(&d.jobs, &c->h);
 	c->h.db = &d.db;
 	context_publish(c, true);
 	/* One process: the daemon must record every node it makes. The scan
@@ -296,6 +301,7 @@ int daemon_run(struct context *c, const struct daemon_opts *o)
 	notify_ready(o);
 	log_info("ready: uevent buffer %d bytes, %zu rules", d.sock.rcvbuf, c->rules.n);
 	rc = loop(&d);
+	jobs_stop(&d.jobs);
 	publisher_retire(&c->pub);
 out:
 	c->h.db = NULL;

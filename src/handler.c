@@ -2,6 +2,7 @@
 #include "handler.h"
 #include "fileio.h"
 #include "log.h"
+#include "exec.h"
 #include "publish.h"
 
 #include <stdbool.h>
@@ -100,17 +101,49 @@ static void outcome_free(struct outcome *o)
 	o->node = o->link = NULL;
 }
 
+/* Whether a rule's command runs for this event: busybox's test, on the
+ * kernel's ACTION (a move is neither add nor remove, whatever devmgr
+ * does to its node). */
+static bool command_due(const struct rule *r, const struct device *dev)
+{
+	enum devop op = devop_from_action(dev->ev ? uevent_get(dev->ev, "ACTION") : NULL);
+
+	return r->cmd && ((r->cmd_when == '@' && op == DEVOP_ADD) ||
+			  (r->cmd_when == '$' && op == DEVOP_REMOVE) || r->cmd_when == '*');
+}
+
+static void push_step(struct pending *p, char kind, const char *a, const char *b)
+{
+	if (p->nsteps == HANDLER_STEPS) {
+		log_warn("%s: more than %d rule actions; the rest are not done", p->dev.devname,
+			 HANDLER_STEPS);
+		return;
+	}
+	struct step *s = &p->steps[p->nsteps++];
+	s->kind = kind;
+	s->a = xstrdup(a);
+	s->b = b ? xstrdup(b) : NULL;
+}
+
+/* Nodes are made at once; a command runs after its node is made (as
+ * step), and a node goes after its rule's command (as step), as in
+ * busybox. nonode: a "!" rule matched; like busybox, that sticks for the
+ * rest of the event, even when a later rule matches after a "-" line. */
 static int apply(struct handler *h, const struct device *dev, const struct match_result *m,
-		 bool nonode, const char *watch, bool *watched, struct outcome *o)
+		 bool nonode, const char *watch, bool *watched, struct pending *p)
 {
 	const struct rule *r = m->rule;
 	char *node = node_name_for(dev, m);
 	dev_t rdev = dev_rdev(dev);
+	struct outcome *o = &p->o;
 	int rc = 0;
 
-	if (nonode)
+	if (nonode) {
+		/* busybox runs the command of a "!" rule with its device name */
+		if (command_due(r, dev))
+			push_step(p, 'c', r->cmd, dev->devname);
 		goto out;
-
+	}
 	if (dev->op == DEVOP_ADD && dev->major >= 0) {
 		if (devnode_make(h->dev, node, dev->type, r->mode, rdev, r->uid, r->gid) < 0) {
 			rc = -1;
@@ -124,26 +157,24 @@ static int apply(struct handler *h, const struct device *dev, const struct match
 			rc = -1;
 		if (h->db)
 			nodedb_put(h->db, dev->type, rdev, node, r->move == '>' ? dev->devname : NULL);
+		if (command_due(r, dev))
+			push_step(p, 'c', r->cmd, node);
 		outcome_set(o, &node, r->move == '>' ? dev->devname : NULL, root);
 	} else if (dev->op == DEVOP_REMOVE) {
 		if (watch && strcmp(node, watch) == 0)
 			*watched = true;
-		if (r->move == '>' && devnode_remove_symlink(h->dev, dev->devname, node) < 0)
-			rc = -1;
-		if (devnode_remove(h->dev, node, dev->type, dev->major >= 0, rdev) < 0)
-			rc = -1;
-		if (h->db && dev->major >= 0)
-			nodedb_del(h->db, dev->type, rdev);
-		devnode_prune(h->dev, node);
-		if (r->move == '>')
-			devnode_prune(h->dev, dev->devname);
+		if (command_due(r, dev))
+			push_step(p, 'c', r->cmd, node);
+		push_step(p, 'r', node, r->move == '>' ? dev->devname : NULL);
 		if (dev->major >= 0)
 			outcome_set(o, &node, r->move == '>' ? dev->devname : NULL, false);
-	} else if (dev->op == DEVOP_OTHER && dev->major >= 0) {
+	} else {
+		if (command_due(r, dev))
+			push_step(p, 'c', r->cmd, node);
 		/* change, bind...: the node stays where the rules put it */
-		outcome_set(o, &node, r->move == '>' ? dev->devname : NULL, false);
+		if (dev->major >= 0)
+			outcome_set(o, &node, r->move == '>' ? dev->devname : NULL, false);
 	}
-	/* Commands (@ $ *) are parsed but run only once rule actions exist. */
 out:
 	free(node);
 	return rc;
@@ -188,9 +219,11 @@ void handler_gone(struct handler *h, mode_t type, dev_t rdev, const char *node, 
 
 /* A device renamed by the kernel (ACTION=move): make its node under the
  * new name as for an add, then drop what the old name left, if different. */
-static int handle(struct handler *h, const struct device *dev, struct outcome *o);
+static int collect(struct handler *h, const struct device *dev, struct pending *p);
 
-static int handle_move(struct handler *h, const struct device *dev, struct outcome *o)
+/* A device renamed by the kernel (ACTION=move): make its node under the
+ * new name as for an add, then drop what the old name left, if different. */
+static int handle_move(struct handler *h, const struct device *dev, struct pending *p)
 {
 	dev_t rdev = makedev((unsigned)dev->major, (unsigned)dev->minor);
 	struct nodedb_entry *e = nodedb_get(h->db, dev->type, rdev);
@@ -200,7 +233,7 @@ static int handle_move(struct handler *h, const struct device *dev, struct outco
 	int rc;
 
 	add.op = DEVOP_ADD;
-	rc = handle(h, &add, o);
+	rc = collect(h, &add, p);
 	e = nodedb_get(h->db, dev->type, rdev);
 	if (old_node && !(e && strcmp(e->node, old_node) == 0))
 		remove_made(h, dev->type, rdev, old_node, old_link);
@@ -209,45 +242,156 @@ static int handle_move(struct handler *h, const struct device *dev, struct outco
 	return rc;
 }
 
-int handle_device(struct handler *h, const struct device *dev)
+/* What a remove step undoes: the node, the ">" link to it, the
+ * directories that emptied, the daemon's record. */
+static int remove_node(struct handler *h, const struct device *dev, const char *node,
+		       const char *link)
 {
-	struct outcome o = { 0 };
-	bool firmware = dev->op == DEVOP_REMOVE && dev->ev && uevent_get(dev->ev, "FIRMWARE");
-	bool outside = h->policy && !policy_allows(h->policy, dev->type, dev->major, dev->minor);
-	int rc;
+	dev_t rdev = dev_rdev(dev);
+	int rc = 0;
+
+	if (link && devnode_remove_symlink(h->dev, link, node) < 0)
+		rc = -1;
+	if (devnode_remove(h->dev, node, dev->type, dev->major >= 0, rdev) < 0)
+		rc = -1;
+	if (h->db && dev->major >= 0)
+		nodedb_del(h->db, dev->type, rdev);
+	devnode_prune(h->dev, node);
+	if (link)
+		devnode_prune(h->dev, link);
+	return rc;
+}
+
+const struct step *handler_next_command(struct handler *h, struct pending *p)
+{
+	while (p->next < p->nsteps) {
+		const struct step *s = &p->steps[p->next++];
+		if (s->kind == 'c')
+			return s;
+		if (s->kind == 'r' && remove_node(h, &p->dev, s->a, s->b) < 0)
+			p->rc = -1;
+		if (s->kind == 'f')
+			handler_forget(h, p->dev.type, dev_rdev(&p->dev), s->a, s->b);
+	}
+	return NULL;
+}
+
+/* The rules' work on the node, and what is left to do in order. */
+static void begin(struct handler *h, const struct device *dev, struct pending *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->dev = *dev;
+	p->firmware = dev->op == DEVOP_REMOVE && dev->ev && uevent_get(dev->ev, "FIRMWARE");
+	p->outside = h->policy && !policy_allows(h->policy, dev->type, dev->major, dev->minor);
 
 	/* A device the container may not use: nothing, or a node only. */
-	if (outside) {
+	if (p->outside) {
 		h->outside++;
 		policy_log_skip(h->policy, dev->type, dev->major, dev->minor, dev->devname);
-		if (!h->policy->node_only)
-			return 0;
+		if (!h->policy->node_only) {
+			p->skip = true;
+			return;
+		}
 	}
-
 	/* "remove" of a firmware request is not a device going away (mdev
 	 * learnt that the hard way: it deleted live nodes); the request
 	 * itself, without numbers, is gone, and that is published. */
-	if (firmware) {
-		rc = 0;
+	if (p->firmware) {
+		p->rc = 0;
 	} else if (dev->op == DEVOP_MOVE) {
 		if (h->db && dev->major >= 0) {
-			rc = handle_move(h, dev, &o);
+			p->rc = handle_move(h, dev, p);
 		} else {
 			/* mdev does nothing on move but run '*' commands */
 			struct device other = *dev;
 			other.op = DEVOP_OTHER;
-			rc = handle(h, &other, &o);
+			p->rc = collect(h, &other, p);
 		}
 	} else {
-		rc = handle(h, dev, &o);
+		p->rc = collect(h, dev, p);
 	}
-	if (h->pub && !(firmware && dev->major >= 0) && !outside)
-		publish_device(h->pub, dev, &o);
-	outcome_free(&o);
+	/* Outside the policy, a node only: no command. */
+	if (p->outside)
+		for (unsigned i = 0; i < p->nsteps; i++)
+			if (p->steps[i].kind == 'c')
+				p->steps[i].kind = '-';
+	/* a command sees SUBSYSTEM, which a scan reads only when asked */
+	for (unsigned i = 0; i < p->nsteps && dev->lazy_get; i++)
+		if (p->steps[i].kind == 'c' && uevent_get(dev->ev, "SUBSYSTEM") == NULL) {
+			dev->lazy_get(dev->lazy_arg, "SUBSYSTEM");
+			break;
+		}
+}
+
+int handler_end(struct handler *h, struct pending *p)
+{
+	int rc = p->rc;
+
+	if (!p->skip) {
+		/* busybox loads firmware once the rules are done */
+		const char *fw = uevent_get(p->dev.ev, "FIRMWARE");
+		const char *devpath = uevent_get(p->dev.ev, "DEVPATH");
+		if (p->dev.op == DEVOP_ADD && fw && devpath && h->firmware)
+			h->firmware(h->firmware_arg, devpath, fw);
+		if (h->pub && !(p->firmware && p->dev.major >= 0) && !p->outside)
+			publish_device(h->pub, &p->dev, &p->o);
+	}
+	outcome_free(&p->o);
+	for (unsigned i = 0; i < p->nsteps; i++) {
+		free(p->steps[i].a);
+		free(p->steps[i].b);
+	}
+	p->nsteps = p->next = 0;
+	if (p->rc < 0)
+		h->failures++;
 	return rc;
 }
 
-static int handle(struct handler *h, const struct device *dev, struct outcome *o)
+int handle_device(struct handler *h, const struct device *dev)
+{
+	struct pending p;
+	const struct step *s;
+
+	begin(h, dev, &p);
+	while (!p.skip && (s = handler_next_command(h, &p)) != NULL)
+		exec_run(s->a, h->dev->root.fd, p.dev.ev, s->b, p.dev.devname, h->cmd_timeout);
+	return handler_end(h, &p);
+}
+
+struct pending *handler_begin(struct handler *h, const struct device *dev)
+{
+	struct pending *p = xmalloc(sizeof(*p));
+
+	begin(h, dev, p);
+	bool commands = false;
+	for (unsigned i = 0; i < p->nsteps && !p->skip; i++)
+		commands |= p->steps[i].kind == 'c';
+	if (!commands) {
+		handler_next_command(h, p);
+		handler_end(h, p);
+		free(p);
+		return NULL;
+	}
+	/* It outlives the caller's event: keep a copy, and the names that
+	 * point into it. */
+	uevent_copy(&p->ev, dev->ev);
+	p->dev.ev = &p->ev;
+	if (dev->devname >= dev->ev->buf && dev->devname < dev->ev->buf + sizeof(dev->ev->buf))
+		p->dev.devname = p->ev.buf + (dev->devname - dev->ev->buf);
+	else
+		p->dev.devname = p->own_devname = xstrdup(dev->devname);
+	p->dev.lazy_get = NULL;
+	p->dev.sysdir = NULL;
+	return p;
+}
+
+void handler_free(struct pending *p)
+{
+	free(p->own_devname);
+	free(p);
+}
+
+static int collect(struct handler *h, const struct device *dev, struct pending *p)
 {
 	const struct match_input in = {
 		.devname = dev->devname, .major = dev->major, .minor = dev->minor, .ev = dev->ev,
@@ -260,13 +404,12 @@ static int handle(struct handler *h, const struct device *dev, struct outcome *o
 	int rc = 0;
 	char *rec_node = NULL, *rec_link = NULL;
 	bool rec_done = false;
-	dev_t rdev = dev_rdev(dev);
 
 	/* What the daemon made for this device, by its record: the rules
 	 * may have changed since (SIGHUP), or name it from keys the remove
 	 * event lacks. */
 	if (dev->op == DEVOP_REMOVE && h->db && dev->major >= 0) {
-		struct nodedb_entry *e = nodedb_get(h->db, dev->type, rdev);
+		struct nodedb_entry *e = nodedb_get(h->db, dev->type, dev_rdev(dev));
 		if (e) {
 			rec_node = xstrdup(e->node);
 			rec_link = e->link ? xstrdup(e->link) : NULL;
@@ -283,20 +426,18 @@ static int handle(struct handler *h, const struct device *dev, struct outcome *o
 			 * @major,minor rule can match either. */
 			cur.major = cur.minor = -1;
 		}
-		if (apply(h, dev, &m, nonode, rec_node, &rec_done, o) < 0)
+		if (apply(h, dev, &m, nonode, rec_node, &rec_done, p) < 0)
 			rc = -1;
 		if (!m.rule->keep_matching)
 			break;
 	}
 	if (rec_node && !rec_done && !nonode) {
-		handler_forget(h, dev->type, rdev, rec_node, rec_link);
-		outcome_set(o, &rec_node, rec_link, false);
+		push_step(p, 'f', rec_node, rec_link);
+		outcome_set(&p->o, &rec_node, rec_link, false);
 	}
 	if (nonode)
-		outcome_free(o);
+		outcome_free(&p->o);
 	free(rec_node);
 	free(rec_link);
-	if (rc < 0)
-		h->failures++;
 	return rc;
 }

@@ -13,8 +13,7 @@
 #include "nodedb.h"
 #include "policy.h"
 
-struct publisher;
-struct outcome;
+#include "publish.h"
 
 enum devop { DEVOP_ADD, DEVOP_REMOVE, DEVOP_MOVE, DEVOP_OTHER };
 
@@ -25,6 +24,10 @@ struct handler {
 	struct nodedb *db;		/* the daemon's record of what it made, or NULL */
 	struct publisher *pub;		/* told after each device, or NULL */
 	struct policy *policy;		/* which devices this container may use */
+	unsigned cmd_timeout;		/* seconds a rule's command may run; 0: no limit */
+	/* Serves a firmware request (FIRMWARE=name on an add), or NULL. */
+	void (*firmware)(void *arg, const char *devpath, const char *name);
+	void *firmware_arg;
 	unsigned long outside;		/* devices left alone by the policy */
 	unsigned long nodes, failures;
 	unsigned long scan_errors;	/* devices or directories sysfs would not give */
@@ -49,8 +52,41 @@ enum devop devop_from_action(const char *action);
  * and block or char as mdev decides (the block subsystem, or /block/ in
  * the path). */
 void device_from_uevent(struct device *dev, struct uevent *ev);
-/* 0, or -1 when something failed (already logged). */
+/* Everything an event does, commands included (they are waited for).
+ * 0, or -1 when something failed (already logged). */
 int handle_device(struct handler *h, const struct device *dev);
+
+/* One thing left to do for an event: 'c' run command A with MDEV=B, 'r'
+ * remove node A (and link B), 'f' forget a recorded node A (link B). */
+struct step {
+	char kind;
+	char *a, *b;
+};
+
+#define HANDLER_STEPS 16
+
+/* An event whose node work is done and whose commands are still to run:
+ * the daemon runs them without waiting, one after another. */
+struct pending {
+	struct device dev;
+	struct outcome o;
+	struct step steps[HANDLER_STEPS];
+	unsigned nsteps, next;
+	bool skip, outside, firmware;
+	int rc;
+	char *own_devname;
+	struct uevent ev;		/* the event, when it outlives the caller's */
+};
+
+/* Does the node work. NULL when that was all (the event is done and
+ * published); else what is left: handler_next_command() until NULL, each
+ * command run to its end, then handler_end() and handler_free(). */
+struct pending *handler_begin(struct handler *h, const struct device *dev);
+/* Carries out the steps up to the next command, and returns it. */
+const struct step *handler_next_command(struct handler *h, struct pending *p);
+/* Firmware, then publishing. Returns the event's result. */
+int handler_end(struct handler *h, struct pending *p);
+void handler_free(struct pending *p);
 /* Removes what was made for a device that is gone without an event
  * (found by a resync): its node, its link, emptied directories. */
 void handler_forget(struct handler *h, mode_t type, dev_t rdev, const char *node, const char *link);

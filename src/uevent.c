@@ -6,6 +6,15 @@
 #include <stdbool.h>
 #include <string.h>
 
+void uevent_copy(struct uevent *dst, const struct uevent *src)
+{
+	dst->len = src->len;
+	dst->nkeys = src->nkeys;
+	memcpy(dst->buf, src->buf, src->len);
+	for (unsigned i = 0; i < src->nkeys; i++)
+		dst->keys[i] = dst->buf + (src->keys[i] - src->buf);
+}
+
 void uevent_init(struct uevent *ev)
 {
 	ev->len = 0;

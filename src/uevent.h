@@ -16,6 +16,8 @@ struct uevent {
 };
 
 void uevent_init(struct uevent *ev);
+/* A copy that stands alone: its keys point into its own buffer. */
+void uevent_copy(struct uevent *dst, const struct uevent *src);
 /* Adds or replaces KEY. Returns 0, or -1 when the event is full. */
 int uevent_set(struct uevent *ev, const char *key, const char *value);
 /* Adds "KEY=VALUE" given as one string of length n. */

@@ -27,6 +27,7 @@
 #   n  the udev database on a generated sysfs: ID_* of a USB serial
 #      adapter (udev's usb_id), none for others, ids = no
 #   o  device policy: [policy] allow, outside = node, a bad rule
+#   p  firmware requests served from [firmware] dir, "-1" when missing
 # (f, broken rule lines, is badrules.t.)
 #
 
@@ -45,7 +46,7 @@ tap_skip_unless_built "$devmgr"
 
 tap_workdir t
 
-echo "1..102"
+echo "1..108"
 
 # err_has DESC FIXED-STRING: a "devmgr: " line of the last stderr has it
 err_has() {
@@ -475,4 +476,34 @@ env -i PATH=$kpath "$devmgr" --config "$top/etc/devmgr.conf" --sys "$sys" --run 
     --dev "$DEV" --rules "$RULES" --etc "$etc" -s 2>"$err"
 is "o: the shipped etc/devmgr.conf, every key at its default, loads (exit 0)" $? 0
 
-[ "$n" = 102 ] || echo "# planned 102 tests but ran $n"
+# ---- p: firmware -------------------------------------------------------------
+
+fw=$work/firmware
+mkdir -p "$fw/intel" "$sys/devices/virtual/firmware/ibt.sfi" "$sys/devices/virtual/firmware/gone.bin"
+head -c 70000 /dev/urandom >"$fw/intel/ibt.sfi"
+for r in ibt.sfi gone.bin; do
+	: >"$sys/devices/virtual/firmware/$r/loading"
+	: >"$sys/devices/virtual/firmware/$r/data"
+done
+printf '[firmware]\ndir = %s\n[publish]\nudev = no\nzero = no\n' "$fw" >"$work/p.conf"
+newdev p
+fwreq() {	# NAME FILE: the kernel's request for FILE, through the hotplug helper
+	env -i PATH=$kpath ACTION=add DEVPATH="/devices/virtual/firmware/$1" SUBSYSTEM=firmware \
+	    FIRMWARE="$2" SEQNUM=5 "$devmgr" --config "$work/p.conf" --sys "$sys" --run "$work/run" \
+	    --dev "$DEV" --rules "$RULES" --etc "$etc" 2>"$err"
+}
+fwreq ibt.sfi intel/ibt.sfi
+is "p: firmware request: exit 0" $? 0
+is "p: loading ends as 0" "$(cat "$sys/devices/virtual/firmware/ibt.sfi/loading")" 0
+check "p: data holds the file's 70000 bytes" \
+    cmp "$fw/intel/ibt.sfi" "$sys/devices/virtual/firmware/ibt.sfi/data"
+fwreq gone.bin nothere.bin
+is "p: missing firmware: loading -1, so the driver does not wait" \
+    "$(cat "$sys/devices/virtual/firmware/gone.bin/loading")" -1
+is "p: ... nothing in data" "$(wc -c <"$sys/devices/virtual/firmware/gone.bin/data")" 0
+: >"$sys/devices/virtual/firmware/gone.bin/loading"
+fwreq gone.bin ../../etc/passwd
+is "p: a name leaving the firmware directory: -1" \
+    "$(cat "$sys/devices/virtual/firmware/gone.bin/loading")" -1
+
+[ "$n" = 108 ] || echo "# planned 108 tests but ran $n"

@@ -1,0 +1,234 @@
+#define _GNU_SOURCE
+#include "jobs.h"
+#include "fileio.h"
+#include "log.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
+}
+
+void jobs_init(struct jobs *j, struct handler *h)
+{
+	memset(j, 0, sizeof(*j));
+	j->h = h;
+}
+
+static const char *devpath_of(const struct job *job)
+{
+	return uevent_get(job->p->dev.ev, "DEVPATH");
+}
+
+static struct job *find(struct jobs *j, const char *devpath)
+{
+	for (unsigned i = 0; devpath && i < j->n; i++)
+		if (j->v[i].p && strcmp(devpath_of(&j->v[i]), devpath) == 0)
+			return &j->v[i];
+	return NULL;
+}
+
+static struct job *new_job(struct jobs *j)
+{
+	for (unsigned i = 0; i < j->n; i++)
+		if (j->v[i].p == NULL)
+			return &j->v[i];
+	if (j->n == j->cap) {
+		j->cap = j->cap ? j->cap * 2 : 8;
+		struct job *v = realloc(j->v, j->cap * sizeof(*v));
+		if (v == NULL)
+			die("out of memory");
+		j->v = v;
+	}
+	memset(&j->v[j->n], 0, sizeof(j->v[0]));
+	return &j->v[j->n++];
+}
+
+static void start(struct jobs *j, struct job *job)
+{
+	const struct step *s = job->step;
+	struct pending *p = job->p;
+
+	if (exec_start(&job->proc, s->a, j->h->dev->root.fd, p->dev.ev, s->b, p->dev.devname) < 0) {
+		job->step = NULL;	/* logged; on to the next step */
+		return;
+	}
+	job->running = true;
+	job->killed = false;
+	job->deadline = j->h->cmd_timeout ? now_ms() + (long)j->h->cmd_timeout * 1000 : 0;
+	j->running++;
+	j->started++;
+}
+
+/* Takes the job as far as it goes without waiting: the next command
+ * started (or waiting for a turn), or the event finished and the
+ * device's next event begun. */
+static void advance(struct jobs *j, struct job *job)
+{
+	while (job->p && !job->running) {
+		if (job->step == NULL)
+			job->step = handler_next_command(j->h, job->p);
+		if (job->step) {
+			if (j->running >= JOBS_RUNNING_MAX)
+				return;		/* started by jobs_service() */
+			start(j, job);
+			continue;
+		}
+		handler_end(j->h, job->p);
+		handler_free(job->p);
+		job->p = NULL;
+		/* the device's next events, in order */
+		while (job->p == NULL && job->nbacklog > 0) {
+			struct uevent *ev = job->backlog[0];
+			memmove(job->backlog, job->backlog + 1, --job->nbacklog * sizeof(*job->backlog));
+			struct device dev;
+			device_from_uevent(&dev, ev);
+			job->p = handler_begin(j->h, &dev);
+			free(ev);
+		}
+		if (job->p == NULL) {
+			free(job->backlog);
+			memset(job, 0, sizeof(*job));
+		}
+	}
+}
+
+void jobs_event(struct jobs *j, struct uevent *ev)
+{
+	struct job *busy = find(j, uevent_get(ev, "DEVPATH"));
+
+	if (busy) {
+		if (busy->nbacklog == busy->capbacklog) {
+			busy->capbacklog = busy->capbacklog ? busy->capbacklog * 2 : 4;
+			struct uevent **b = realloc(busy->backlog, busy->capbacklog * sizeof(*b));
+			if (b == NULL)
+				die("out of memory");
+			busy->backlog = b;
+		}
+		struct uevent *copy = xmalloc(sizeof(*copy));
+		uevent_copy(copy, ev);
+		busy->backlog[busy->nbacklog++] = copy;
+		return;
+	}
+	struct device dev;
+	device_from_uevent(&dev, ev);
+	struct pending *p = handler_begin(j->h, &dev);
+	if (p == NULL)
+		return;		/* no command: all done */
+	struct job *job = new_job(j);
+	job->p = p;
+	advance(j, job);
+}
+
+int jobs_pollfds(const struct jobs *j, struct pollfd *p, int max)
+{
+	int n = 0;
+
+	for (unsigned i = 0; i < j->n && n < max; i++)
+		if (j->v[i].p && j->v[i].running && j->v[i].proc.out >= 0)
+			p[n++] = (struct pollfd){ .fd = j->v[i].proc.out, .events = POLLIN };
+	return n;
+}
+
+int jobs_timeout(const struct jobs *j)
+{
+	long next = -1, now = now_ms();
+
+	for (unsigned i = 0; i < j->n; i++) {
+		const struct job *job = &j->v[i];
+		if (!job->p || !job->running || !job->deadline || job->killed)
+			continue;
+		long left = job->deadline - now;
+		if (left < 0)
+			left = 0;
+		if (next < 0 || left < next)
+			next = left;
+	}
+	/* a job waiting for a turn is looked at on the next wake-up anyway */
+	return next > 60000 ? 60000 : (int)next;
+}
+
+void jobs_service(struct jobs *j)
+{
+	long now = now_ms();
+
+	for (unsigned i = 0; i < j->n; i++) {
+		struct job *job = &j->v[i];
+		int status;
+		if (!job->p || !job->running)
+			continue;
+		exec_drain(&job->proc);
+		if (job->deadline && !job->killed && now >= job->deadline) {
+			log_warn("%s still runs after %u s: killed", job->proc.tag, j->h->cmd_timeout);
+			exec_kill(&job->proc);
+			job->killed = true;
+			j->killed++;
+		}
+		pid_t r = waitpid(job->proc.pid, &status, WNOHANG);
+		if (r != job->proc.pid && !(r < 0 && errno == ECHILD))
+			continue;
+		exec_drain(&job->proc);
+		if (job->proc.out >= 0) {
+			close(job->proc.out);
+			job->proc.out = -1;
+		}
+		if (r == job->proc.pid)
+			exec_report(&job->proc, status);
+		job->running = false;
+		job->step = NULL;
+		j->running--;
+		advance(j, job);
+	}
+	/* turns freed: start what waits */
+	for (unsigned i = 0; i < j->n && j->running < JOBS_RUNNING_MAX; i++)
+		if (j->v[i].p && !j->v[i].running)
+			advance(j, &j->v[i]);
+}
+
+void jobs_stop(struct jobs *j)
+{
+	for (unsigned i = 0; i < j->n; i++)
+		if (j->v[i].p && j->v[i].running)
+			exec_kill(&j->v[i].proc);
+	/* they die at once (SIGKILL); what is left of their events is done */
+	for (int tries = 0; tries < 100 && jobs_active(j); tries++) {
+		jobs_service(j);
+		if (jobs_active(j)) {
+			struct timespec ts = { 0, 10 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+		}
+		for (unsigned i = 0; i < j->n; i++)
+			if (j->v[i].p && j->v[i].running)
+				exec_kill(&j->v[i].proc);
+	}
+	for (unsigned i = 0; i < j->n; i++) {
+		for (unsigned k = 0; k < j->v[i].nbacklog; k++)
+			free(j->v[i].backlog[k]);
+		free(j->v[i].backlog);
+		if (j->v[i].p) {
+			handler_end(j->h, j->v[i].p);
+			handler_free(j->v[i].p);
+		}
+	}
+	free(j->v);
+	j->v = NULL;
+	j->n = j->cap = 0;
+}
+
+unsigned jobs_active(const struct jobs *j)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < j->n; i++)
+		n += j->v[i].p != NULL;
+	return n;
+}

@@ -1,0 +1,50 @@
+/* The daemon's rule commands, run without holding up other devices: an
+ * event whose rules have commands becomes a job that runs them one after
+ * another, in the background; events for the same device that arrive
+ * meanwhile wait behind it (each device's events keep their order); a
+ * command that outlives the time limit is killed with its process group. */
+#ifndef DEVMGR_JOBS_H
+#define DEVMGR_JOBS_H
+
+#include <poll.h>
+#include <stdbool.h>
+
+#include "exec.h"
+#include "handler.h"
+
+#define JOBS_RUNNING_MAX 16	/* commands at once; more wait their turn */
+
+struct job {
+	struct pending *p;		/* NULL: the slot is free */
+	const struct step *step;	/* the command running or waiting to */
+	struct cmd_proc proc;
+	bool running, killed;
+	long deadline;			/* monotonic ms; 0: none */
+	struct uevent **backlog;	/* the device's later events */
+	unsigned nbacklog, capbacklog;
+};
+
+struct jobs {
+	struct handler *h;
+	struct job *v;
+	unsigned n, cap, running;
+	unsigned long started, killed;
+};
+
+void jobs_init(struct jobs *j, struct handler *h);
+/* An event from the kernel: done at once, or its commands started, or
+ * queued behind its device's job. */
+void jobs_event(struct jobs *j, struct uevent *ev);
+/* The running commands' output pipes, for poll(); how many were set. */
+int jobs_pollfds(const struct jobs *j, struct pollfd *p, int max);
+/* Milliseconds until a command's time is up; -1: no limit pending. */
+int jobs_timeout(const struct jobs *j);
+/* Logs output, reaps commands that ended, kills those out of time, and
+ * goes on with their events. */
+void jobs_service(struct jobs *j);
+/* Stopping: kills every command and finishes the events. */
+void jobs_stop(struct jobs *j);
+/* Devices with an event in progress. */
+unsigned jobs_active(const struct jobs *j);
+
+#endif

@@ -28,6 +28,9 @@ void config_defaults(struct config *c)
 	c->cmd_timeout = 30;
 	c->firmware = xstrdup("/lib/firmware");
 	c->firmware_load = 1;
+	c->modules = -1;
+	c->modules_root = c->modules_release = NULL;
+	c->modules_dry_run = 0;
 }
 
 void config_free(struct config *c)
@@ -39,6 +42,9 @@ void config_free(struct config *c)
 	free(c->run);
 	free(c->cgroup);
 	free(c->firmware);
+	free(c->modules_root);
+	free(c->modules_release);
+	c->modules_root = c->modules_release = NULL;
 	c->sys = c->dev = c->rules = c->etc = c->run = c->cgroup = c->firmware = NULL;
 	for (unsigned i = 0; i < c->ntags; i++) {
 		free(c->tags[i].subsystem);
@@ -125,6 +131,25 @@ const char *config_set(struct config *c, const char *section, const char *key, c
 			return "expected seconds from 0 (no limit) to 86400";
 		c->cmd_timeout = (unsigned)n;
 		return NULL;
+	} else if (strcmp(section, "modules") == 0) {
+		if (strcmp(key, "load") == 0) {
+			if (strcmp(value, "auto") == 0) {
+				c->modules = -1;
+				return NULL;
+			}
+			return set_bool(&c->modules, value);
+		}
+		if (strcmp(key, "root") == 0)
+			return set_path(&c->modules_root, value);
+		if (strcmp(key, "release") == 0) {
+			if (strchr(value, '/') || value[0] == '.' || value[0] == '\0')
+				return "expected a kernel release such as 6.1.0-18-amd64";
+			free(c->modules_release);
+			c->modules_release = xstrdup(value);
+			return NULL;
+		}
+		if (strcmp(key, "dry_run") == 0)
+			return set_bool(&c->modules_dry_run, value);
 	} else if (strcmp(section, "firmware") == 0) {
 		if (strcmp(key, "dir") == 0)
 			return set_path(&c->firmware, value);

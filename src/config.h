@@ -36,6 +36,10 @@ struct config {
 	unsigned cmd_timeout;	/* [commands] timeout, seconds; 0: none */
 	char *firmware;		/* [firmware] dir: where requests are served from */
 	int firmware_load;	/* [firmware] load */
+	int modules;		/* [modules] load: 1 yes, 0 no, -1 auto */
+	char *modules_root;	/* [modules] root: another lib/modules tree */
+	char *modules_release;	/* [modules] release: not uname -r */
+	int modules_dry_run;	/* [modules] dry_run: log what would load */
 };
 
 void config_defaults(struct config *c);

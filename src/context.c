@@ -4,6 +4,7 @@
 #include "log.h"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <string.h>
@@ -37,6 +38,55 @@ static void serve_firmware(void *arg, const char *devpath, const char *name)
 
 	if (c->cfg.firmware_load)
 		firmware_load(c->sys.fd, devpath, c->fw_fd, name);
+}
+
+static void load_modules(void *arg, const char *alias)
+{
+	struct context *c = arg;
+
+	modules_load(&c->mods, alias);
+}
+
+/* "auto": modules are the host's business. Loading them is right where
+ * devmgr runs as the host's device manager: in the initial pid
+ * namespace (the kernel's thread kthreadd is pid 2 there) and the
+ * initial user namespace; in a container, the host loads them. */
+static bool host_namespaces(void)
+{
+	char comm[32], map[128];
+	int fd = open("/proc/2/comm", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, comm, sizeof(comm) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return false;
+	comm[n] = '\0';
+	if (strcmp(comm, "kthreadd\n") != 0)
+		return false;
+	fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
+	n = fd >= 0 ? read(fd, map, sizeof(map) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return false;
+	map[n] = '\0';
+	unsigned a, b, l;
+	return sscanf(map, "%u %u %u", &a, &b, &l) == 3 && a == 0 && b == 0 && l == 4294967295u;
+}
+
+void context_modules(struct context *c)
+{
+	bool on = c->cfg.modules == 1 || (c->cfg.modules == -1 && host_namespaces());
+
+	if (!on || c->mods_open)
+		return;
+	if (modules_open(&c->mods, c->cfg.modules_root, c->cfg.modules_release,
+			 c->cfg.modules_dry_run) < 0)
+		return;
+	c->mods_open = true;
+	c->h.modalias = load_modules;
+	c->h.modalias_arg = c;
 }
 
 int context_open(struct context *c)
@@ -143,6 +193,10 @@ void context_publish(struct context *c, bool send)
 
 void context_close(struct context *c)
 {
+	if (c->mods_open) {
+		modules_close(&c->mods);
+		c->mods_open = false;
+	}
 	if (c->pub_open) {
 		c->h.pub = NULL;
 		publisher_close(&c->pub);
@@ -173,6 +227,10 @@ int context_coldplug(struct context *c, unsigned jobs)
 		c->h.root_minor = (int)minor(st.st_dev);
 	}
 	long n = sysfs_coldplug(&c->sys, &c->h, jobs);
+	/* drivers for what is there: every bus device's modalias, as
+	 * "udevadm trigger" makes udev load them */
+	if (c->mods_open)
+		sysfs_modaliases(&c->sys, load_modules, c);
 	if (n < 0) {
 		log_err("no devices: cannot read %s/dev/char or %s/dev/block", c->cfg.sys, c->cfg.sys);
 		return 1;

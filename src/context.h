@@ -9,6 +9,7 @@
 #include "config.h"
 #include "devnode.h"
 #include "handler.h"
+#include "modules.h"
 #include "passwd.h"
 #include "publish.h"
 #include "rules.h"
@@ -34,6 +35,8 @@ struct context {
 	bool pub_open;
 	struct policy policy;
 	int fw_fd;			/* the firmware directory, or -1 */
+	struct modules mods;
+	bool mods_open;
 };
 
 /* 0; 1 when a path cannot be opened or the rules read; 2 for a bad config
@@ -48,6 +51,10 @@ void context_close(struct context *c);
  * events are republished on (sending starts with publisher_sending()).
  * What cannot be opened is logged and left out: device nodes come first. */
 void context_publish(struct context *c, bool send);
+
+/* Turns module loading on when [modules] load says so ("auto": devmgr
+ * runs in the host's initial namespaces). */
+void context_modules(struct context *c);
 
 /* Coldplug with the "root" link of mdev -s. 0, or 1 when nothing could be
  * done (logged). */

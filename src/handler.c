@@ -333,6 +333,10 @@ int handler_end(struct handler *h, struct pending *p)
 		const char *devpath = uevent_get(p->dev.ev, "DEVPATH");
 		if (p->dev.op == DEVOP_ADD && fw && devpath && h->firmware)
 			h->firmware(h->firmware_arg, devpath, fw);
+		/* as udev: a driver for what was added, before anyone hears */
+		const char *alias = uevent_get(p->dev.ev, "MODALIAS");
+		if (p->dev.op == DEVOP_ADD && alias && *alias && h->modalias)
+			h->modalias(h->modalias_arg, alias);
 		if (h->pub && !(p->firmware && p->dev.major >= 0) && !p->outside)
 			publish_device(h->pub, &p->dev, &p->o);
 	}

@@ -28,6 +28,9 @@ struct handler {
 	/* Serves a firmware request (FIRMWARE=name on an add), or NULL. */
 	void (*firmware)(void *arg, const char *devpath, const char *name);
 	void *firmware_arg;
+	/* Loads the modules for a MODALIAS on an add, or NULL. */
+	void (*modalias)(void *arg, const char *modalias);
+	void *modalias_arg;
 	unsigned long outside;		/* devices left alone by the policy */
 	unsigned long nodes, failures;
 	unsigned long scan_errors;	/* devices or directories sysfs would not give */

@@ -212,6 +212,7 @@ int main(int argc, char **argv)
 	umask(0);
 	rc = context_open(&ctx);
 	if (rc == 0) {
+		context_modules(&ctx);
 		if (cl.scan) {
 			/* a scan is no event: the database only */
 			context_publish(&ctx, false);

@@ -270,3 +270,47 @@ long sysfs_coldplug(struct sysfs *s, struct handler *h, unsigned jobs)
 	}
 	return total;
 }
+
+long sysfs_modaliases(struct sysfs *s, void (*fn)(void *arg, const char *alias), void *arg)
+{
+	int busfd = openat(s->fd, "bus", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *buses = busfd >= 0 ? fdopendir(busfd) : NULL;
+	struct dirent *b, *d;
+	long n = 0;
+
+	if (buses == NULL) {
+		if (busfd >= 0)
+			close(busfd);
+		log_warn("cannot read %s/bus: %s", s->path, strerror(errno));
+		return 0;
+	}
+	while ((b = readdir(buses)) != NULL) {
+		char path[NAME_MAX + 16], alias[512];
+		if (b->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/devices", b->d_name);
+		int devfd = openat(busfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		DIR *devs = devfd >= 0 ? fdopendir(devfd) : NULL;
+		if (devs == NULL) {
+			if (devfd >= 0)
+				close(devfd);
+			continue;
+		}
+		while ((d = readdir(devs)) != NULL) {
+			if (d->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/modalias", d->d_name);
+			ssize_t len = read_small_at(devfd, path, alias, sizeof(alias));
+			if (len <= 0)
+				continue;
+			alias[strcspn(alias, "\n")] = '\0';
+			if (alias[0]) {
+				fn(arg, alias);
+				n++;
+			}
+		}
+		closedir(devs);
+	}
+	closedir(buses);
+	return n;
+}

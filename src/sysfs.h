@@ -22,6 +22,11 @@ void sysfs_close(struct sysfs *s);
  * devices seen, -1 when neither directory can be read. */
 long sysfs_coldplug(struct sysfs *s, struct handler *h, unsigned jobs);
 
+/* Calls FN with the modalias of every device on a bus
+ * (bus/<bus>/devices/<dev>/modalias): what a coldplug loads modules
+ * for. The number of aliases. */
+long sysfs_modaliases(struct sysfs *s, void (*fn)(void *arg, const char *alias), void *arg);
+
 /* "MAJ:MIN" from DEVPATH/dev; 0, or -1 when there is none. */
 int sysfs_read_devnum(struct sysfs *s, const char *devpath, int *major, int *minor);
 /* Adds the keys of DEVPATH/uevent to ev. */

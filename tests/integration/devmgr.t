@@ -28,6 +28,8 @@
 #      adapter (udev's usb_id), none for others, ids = no
 #   o  device policy: [policy] allow, outside = node, a bad rule
 #   p  firmware requests served from [firmware] dir, "-1" when missing
+#   q  modules for MODALIAS through libkmod, in a dry run on the test
+#      module tree (tests/data/modules): hotplug add, coldplug, blacklist
 # (f, broken rule lines, is badrules.t.)
 #
 
@@ -46,7 +48,7 @@ tap_skip_unless_built "$devmgr"
 
 tap_workdir t
 
-echo "1..108"
+echo "1..113"
 
 # err_has DESC FIXED-STRING: a "devmgr: " line of the last stderr has it
 err_has() {
@@ -506,4 +508,47 @@ fwreq gone.bin ../../etc/passwd
 is "p: a name leaving the firmware directory: -1" \
     "$(cat "$sys/devices/virtual/firmware/gone.bin/loading")" -1
 
-[ "$n" = 108 ] || echo "# planned 108 tests but ran $n"
+# ---- q: modules -----------------------------------------------------------------
+
+if grep -q -- '-lkmod' <(ldd "$devmgr" 2>/dev/null; echo) || ldd "$devmgr" 2>/dev/null | grep -q libkmod; then
+	mroot=$work/modroot
+	mkdir -p "$mroot/etc/modprobe.d"
+	ln -s "$top/tests/data/modules/lib" "$mroot/lib"
+	printf '[modules]\nload = yes\nroot = %s\nrelease = 6.0.0-test\ndry_run = yes\n[publish]\nudev = no\nzero = no\n' \
+	    "$mroot" >"$work/q.conf"
+	newdev q
+	modev() {	# ACTION MODALIAS: a hotplug event with that alias
+		env -i PATH=$kpath ACTION="$1" DEVPATH=/devices/pci0000:00/0000:00:14.0/usb1/1-2/1-2:1.0 \
+		    SUBSYSTEM=usb DEVTYPE=usb_interface MODALIAS="$2" SEQNUM=9 "$devmgr" -v \
+		    --config "$work/q.conf" --sys "$sys" --run "$work/run" --dev "$DEV" --rules "$RULES" \
+		    --etc "$etc" 2>"$err"
+	}
+	ftdi=usb:v0403p6001d0600dc00dsc00dp00icFFiscFFipFFin00
+	modev add "$ftdi"
+	is "q: add with an FTDI MODALIAS: its module after its dependency" \
+	    "$(sed -n 's/^devmgr: kernel modules: would insert //p' "$err" | tr '\n' ' ')" \
+	    "dmtest_usbserial dmtest_ftdi_sio "
+	modev change "$ftdi"
+	is "q: change: nothing loaded" "$(grep -c 'would insert' "$err")" 0
+	printf 'blacklist dmtest_ftdi_sio\n' >"$mroot/etc/modprobe.d/q.conf"
+	modev add "$ftdi"
+	is "q: blacklisted in modprobe.d: nothing loaded" "$(grep -c 'would insert' "$err")" 0
+	rm "$mroot/etc/modprobe.d/q.conf"
+	# coldplug: every bus device's modalias
+	mkdir -p "$sys/bus/usb/devices"
+	printf '%s\n' "$ftdi" >"$sys/devices/pci0000:00/0000:00:14.0/usb1/1-2/1-2:1.0/modalias"
+	ln -sfn ../../../devices/pci0000:00/0000:00:14.0/usb1/1-2/1-2:1.0 "$sys/bus/usb/devices/1-2:1.0"
+	env -i PATH=$kpath "$devmgr" -v -s --config "$work/q.conf" --sys "$sys" --run "$work/run" \
+	    --dev "$DEV" --rules "$RULES" --etc "$etc" 2>"$err"
+	is "q: -s loads the drivers of bus devices too" \
+	    "$(sed -n 's/^devmgr: kernel modules: would insert //p' "$err" | sort | tr '\n' ' ')" \
+	    "dmtest_ftdi_sio dmtest_usbserial "
+	printf '[modules]\nload = no\nroot = %s\nrelease = 6.0.0-test\ndry_run = yes\n' "$mroot" >"$work/q2.conf"
+	env -i PATH=$kpath "$devmgr" -v -s --config "$work/q2.conf" --sys "$sys" --run "$work/run" \
+	    --dev "$DEV" --rules "$RULES" --etc "$etc" 2>"$err"
+	is "q: load = no: nothing" "$(grep -c 'kernel modules' "$err")" 0
+else
+	for i in 1 2 3 4 5; do skip "q: devmgr built without libkmod"; done
+fi
+
+[ "$n" = 113 ] || echo "# planned 113 tests but ran $n"

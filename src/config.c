@@ -31,6 +31,7 @@ void config_defaults(struct config *c)
 	c->modules = -1;
 	c->modules_root = c->modules_release = NULL;
 	c->modules_dry_run = 0;
+	c->links = 1;
 }
 
 void config_free(struct config *c)
@@ -150,6 +151,8 @@ const char *config_set(struct config *c, const char *section, const char *key, c
 		}
 		if (strcmp(key, "dry_run") == 0)
 			return set_bool(&c->modules_dry_run, value);
+	} else if (strcmp(section, "links") == 0 && strcmp(key, "persistent") == 0) {
+		return set_bool(&c->links, value);
 	} else if (strcmp(section, "firmware") == 0) {
 		if (strcmp(key, "dir") == 0)
 			return set_path(&c->firmware, value);

@@ -40,6 +40,7 @@ struct config {
 	char *modules_root;	/* [modules] root: another lib/modules tree */
 	char *modules_release;	/* [modules] release: not uname -r */
 	int modules_dry_run;	/* [modules] dry_run: log what would load */
+	int links;		/* [links] persistent: udev's by-id, by-path names */
 };
 
 void config_defaults(struct config *c);

@@ -109,6 +109,8 @@ int context_open(struct context *c)
 		log_info("device policy: %zu rules from %s", c->policy.n, c->policy.origin);
 	c->h.policy = &c->policy;
 	c->h.cmd_timeout = c->cfg.cmd_timeout;
+	c->h.sys_fd = c->sys.fd;
+	c->h.links = c->cfg.links;
 	/* missing is fine: every request is then answered "-1" */
 	c->fw_fd = open(c->cfg.firmware, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	c->h.firmware = serve_firmware;
@@ -173,6 +175,7 @@ int context_reload(struct context *c)
 	memcpy(c->cfg.allow, cfg.allow, sizeof(cfg.allow));
 	c->cfg.outside_node = cfg.outside_node;
 	c->cfg.cmd_timeout = c->h.cmd_timeout = cfg.cmd_timeout;
+	c->cfg.links = c->h.links = cfg.links;
 	policy_free(&c->policy);
 	policy_init(&c->policy, c->cfg.allow, c->cfg.nallow, c->cfg.outside_node, "/proc",
 		    c->cfg.cgroup);

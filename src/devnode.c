@@ -12,6 +12,7 @@
 #include "fileio.h"
 #include "log.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -600,4 +601,98 @@ int devnode_mkdirs(struct devroot *d, const char *name)
 		return -1;
 	close(fd);
 	return 0;
+}
+
+int devnode_link_replace(struct devroot *d, const char *linkname, const char *target)
+{
+	const char *why = devnode_bad_name(linkname), *base;
+	char cur[PATH_MAX], tmp[NAME_MAX + 1];
+	struct stat st;
+	int slot;
+
+	if (why) {
+		log_err("refusing symlink name '%s': %s", linkname, why);
+		return -1;
+	}
+	const struct dirinfo *pd = parent(d, linkname, true, &base, &slot);
+	if (pd == NULL) {
+		log_err("cannot create the directories of %s/%s: %s", d->path, linkname,
+			strerror(errno));
+		return -1;
+	}
+	if (fstatat(pd->fd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (!S_ISLNK(st.st_mode)) {
+			log_warn("%s/%s is there and no symlink: left alone", d->path, linkname);
+			return -1;
+		}
+		ssize_t n = readlinkat(pd->fd, base, cur, sizeof(cur) - 1);
+		if (n >= 0) {
+			cur[n] = '\0';
+			if (strcmp(cur, target) == 0)
+				return 0;
+		}
+	}
+	snprintf(tmp, sizeof(tmp), ".#%.200s.%ld", base, (long)getpid());
+	unlinkat(pd->fd, tmp, 0);
+	if (symlinkat(target, pd->fd, tmp) < 0 || renameat(pd->fd, tmp, pd->fd, base) < 0) {
+		int e = errno;
+		unlinkat(pd->fd, tmp, 0);
+		log_err("cannot create symlink %s/%s -> %s: %s", d->path, linkname, target,
+			strerror(e));
+		return -1;
+	}
+	return 0;
+}
+
+void devnode_unlink_links_to(struct devroot *d, const char *dir, const char *node)
+{
+	char probe[PATH_MAX], link[PATH_MAX], where[PATH_MAX];
+	const char *base;
+	int slot;
+
+	if (snprintf(probe, sizeof(probe), "%s/x", dir) >= (int)sizeof(probe))
+		return;
+	const struct dirinfo *pd = parent(d, probe, false, &base, &slot);
+	if (pd == NULL)
+		return;
+	int fd = openat(pd->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dp = fd >= 0 ? fdopendir(fd) : NULL;
+	if (dp == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	struct dirent *e;
+	while ((e = readdir(dp)) != NULL) {
+		ssize_t n = readlinkat(fd, e->d_name, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = '\0';
+		char name[PATH_MAX];
+		snprintf(name, sizeof(name), "%s/%s", dir, e->d_name);
+		if (resolve_link(name, link, where, sizeof(where)) == 0 && strcmp(where, node) == 0 &&
+		    unlinkat(fd, e->d_name, 0) < 0)
+			log_warn("cannot remove %s/%s/%s: %s", d->path, dir, e->d_name, strerror(errno));
+	}
+	closedir(dp);
+	/* The persistent-name directories are devmgr's whoever made them
+	 * (a hotplug helper before this one): they go when empty. */
+	char up[PATH_MAX];
+	snprintf(up, sizeof(up), "%s", dir);
+	for (char *slash; up[0]; ) {
+		size_t i;
+		for (i = 0; i < d->nmade && strcmp(d->made_dirs[i], up) != 0; i++)
+			;
+		if (i == d->nmade) {
+			d->made_dirs = realloc(d->made_dirs, (d->nmade + 1) * sizeof(char *));
+			if (d->made_dirs == NULL)
+				die("out of memory");
+			d->made_dirs[d->nmade++] = xstrdup(up);
+		}
+		slash = strrchr(up, '/');
+		if (slash == NULL)
+			break;
+		*slash = '\0';
+	}
+	devnode_prune(d, probe);
 }

@@ -60,6 +60,13 @@ int devnode_make(struct devroot *d, const char *name, mode_t type, mode_t perm,
 /* Creates LINKNAME -> TARGET unless something exists there already (mdev
  * leaves it alone too). The link's directory must exist. */
 int devnode_symlink(struct devroot *d, const char *linkname, const char *target);
+/* LINKNAME -> TARGET, made with its directories, replacing a symlink
+ * already there atomically (a persistent name follows its device); a
+ * node or file there is left alone. 0, or -1 (logged). */
+int devnode_link_replace(struct devroot *d, const char *linkname, const char *target);
+/* Removes the symlinks in directory DIR that lead to NODE (both relative
+ * to the root), then the directories devmgr made that emptied. */
+void devnode_unlink_links_to(struct devroot *d, const char *dir, const char *node);
 /* Removes NAME if it is a device node of TYPE and, when have_rdev, of that
  * number: another device's node or a user's file is left alone. */
 int devnode_remove(struct devroot *d, const char *name, mode_t type, bool have_rdev, dev_t rdev);

@@ -2,10 +2,14 @@
 #include "handler.h"
 #include "fileio.h"
 #include "log.h"
+#include "bylinks.h"
+#include "devid.h"
 #include "exec.h"
 #include "publish.h"
 
+#include <limits.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -98,7 +102,54 @@ static void outcome_free(struct outcome *o)
 {
 	free(o->node);
 	free(o->link);
+	free(o->props);
 	o->node = o->link = NULL;
+	o->props = NULL;
+}
+
+/* Only serial ports and input devices get udev's persistent names; the
+ * test is on what the event says, so other devices cost nothing. */
+static bool may_have_links(const struct device *dev)
+{
+	const char *sub = dev->ev ? uevent_get(dev->ev, "SUBSYSTEM") : NULL;
+
+	if (sub)
+		return strcmp(sub, "tty") == 0 || strcmp(sub, "input") == 0;
+	return strncmp(dev->devname, "tty", 3) == 0 || strncmp(dev->devname, "input/", 6) == 0;
+}
+
+static const char *persistent_dirs[] = {
+	"serial/by-id", "serial/by-path", "input/by-id", "input/by-path",
+};
+
+/* udev's serial/by-id, input/by-path... names, made next to NODE (their
+ * ID_* go with the event too). */
+static void persistent_links(struct handler *h, const struct device *dev, const char *node,
+			     struct outcome *o)
+{
+	const char *devpath = dev->ev ? uevent_get(dev->ev, "DEVPATH") : NULL;
+	const char *sysdir = dev->sysdir ? dev->sysdir : devpath ? devpath + 1 : NULL;
+	const char *sub = dev->ev ? uevent_get(dev->ev, "SUBSYSTEM") : NULL;
+	char names[BYLINKS_MAX][BYLINKS_NAME], target[PATH_MAX];
+
+	if (sysdir == NULL || *sysdir == '\0')
+		return;
+	if (o->props == NULL) {
+		o->props = xmalloc(sizeof(*o->props));
+		devprops_init(o->props);
+		devid_add(h->sys_fd, sysdir, sub, dev->ev ? uevent_get(dev->ev, "DEVTYPE") : NULL,
+			  o->props);
+	}
+	int n = bylinks(h->sys_fd, sysdir, sub, dev->devname, o->props, names);
+	for (int i = 0; i < n; i++) {
+		/* relative, so that it holds wherever /dev is mounted */
+		size_t len = 0;
+		for (const char *c = names[i]; (c = strchr(c, '/')) != NULL; c++)
+			len += (size_t)snprintf(target + len, sizeof(target) - len, "../");
+		snprintf(target + len, sizeof(target) - len, "%s", node);
+		if (devnode_link_replace(h->dev, names[i], target) == 0)
+			devprops_link(o->props, names[i]);
+	}
 }
 
 /* Whether a rule's command runs for this event: busybox's test, on the
@@ -157,6 +208,8 @@ static int apply(struct handler *h, const struct device *dev, const struct match
 			rc = -1;
 		if (h->db)
 			nodedb_put(h->db, dev->type, rdev, node, r->move == '>' ? dev->devname : NULL);
+		if (h->links && may_have_links(dev))
+			persistent_links(h, dev, node, o);
 		if (command_due(r, dev))
 			push_step(p, 'c', r->cmd, node);
 		outcome_set(o, &node, r->move == '>' ? dev->devname : NULL, root);
@@ -252,6 +305,9 @@ static int remove_node(struct handler *h, const struct device *dev, const char *
 
 	if (link && devnode_remove_symlink(h->dev, link, node) < 0)
 		rc = -1;
+	if (h->links && dev->major >= 0 && may_have_links(dev))
+		for (size_t i = 0; i < sizeof(persistent_dirs) / sizeof(persistent_dirs[0]); i++)
+			devnode_unlink_links_to(h->dev, persistent_dirs[i], node);
 	if (devnode_remove(h->dev, node, dev->type, dev->major >= 0, rdev) < 0)
 		rc = -1;
 	if (h->db && dev->major >= 0)

@@ -25,6 +25,8 @@ struct handler {
 	struct publisher *pub;		/* told after each device, or NULL */
 	struct policy *policy;		/* which devices this container may use */
 	unsigned cmd_timeout;		/* seconds a rule's command may run; 0: no limit */
+	int sys_fd;			/* sysfs root, for persistent names */
+	bool links;			/* make udev's by-id and by-path names */
 	/* Serves a firmware request (FIRMWARE=name on an add), or NULL. */
 	void (*firmware)(void *arg, const char *devpath, const char *name);
 	void *firmware_arg;

@@ -317,7 +317,24 @@ static void describe(struct publisher *p, const struct device *dev, const struct
 		     const char *subsystem, const char *devtype, const char *devpath)
 {
 	struct devprops *d = &p->props;
+	bool have_ids = false;
 
+	/* what the handler worked out: its links always, its ID_* when
+	 * they are asked for */
+	if (o && o->props) {
+		for (unsigned i = 0; i < o->props->nlink; i++)
+			devprops_link(d, o->props->link[i]);
+		for (unsigned i = 0; p->cfg->ids && i < o->props->nprop; i++) {
+			const char *eq = strchr(o->props->prop[i], '=');
+			char key[128];
+			if (eq == NULL || (size_t)(eq - o->props->prop[i]) >= sizeof(key))
+				continue;
+			memcpy(key, o->props->prop[i], (size_t)(eq - o->props->prop[i]));
+			key[eq - o->props->prop[i]] = '\0';
+			devprops_set(d, key, eq + 1);
+		}
+		have_ids = true;
+	}
 	if (o && o->node) {
 		if (o->link)
 			devprops_link(d, o->link);
@@ -327,7 +344,7 @@ static void describe(struct publisher *p, const struct device *dev, const struct
 	for (unsigned i = 0; subsystem && i < p->cfg->ntags; i++)
 		if (strcmp(p->cfg->tags[i].subsystem, subsystem) == 0)
 			devprops_tag(d, p->cfg->tags[i].tag);
-	if (p->cfg->ids) {
+	if (p->cfg->ids && !have_ids) {
 		const char *sysdir = dev->sysdir ? dev->sysdir : devpath ? devpath + 1 : NULL;
 		if (sysdir && *sysdir)
 			devid_add(p->sys_fd, sysdir, subsystem, devtype, d);

@@ -24,6 +24,8 @@ struct outcome {
 	char *node;		/* where its node is, relative to the dev root; NULL: none */
 	char *link;		/* the ">" link made to it */
 	bool root;		/* the "root" link points to it */
+	struct devprops *props;	/* ID_* and persistent links the handler worked
+				 * out already, or NULL */
 };
 
 struct publisher {

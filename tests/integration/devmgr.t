@@ -28,6 +28,8 @@
 #      adapter (udev's usb_id), none for others, ids = no
 #   o  device policy: [policy] allow, outside = node, a bad rule
 #   p  firmware requests served from [firmware] dir, "-1" when missing
+#   r  persistent names: serial/by-id, serial/by-path made with the node
+#      (and in the database), removed with it; [links] persistent = no
 #   q  modules for MODALIAS through libkmod, in a dry run on the test
 #      module tree (tests/data/modules): hotplug add, coldplug, blacklist
 # (f, broken rule lines, is badrules.t.)
@@ -48,7 +50,7 @@ tap_skip_unless_built "$devmgr"
 
 tap_workdir t
 
-echo "1..113"
+echo "1..123"
 
 # err_has DESC FIXED-STRING: a "devmgr: " line of the last stderr has it
 err_has() {
@@ -508,6 +510,51 @@ fwreq gone.bin ../../etc/passwd
 is "p: a name leaving the firmware directory: -1" \
     "$(cat "$sys/devices/virtual/firmware/gone.bin/loading")" -1
 
+# ---- r: persistent names ------------------------------------------------------
+
+printf '0\n' >"$usb/1-2:1.0/ttyUSB0/port_number"
+# the subsystem links udev's path_id walks (devices/ depth: 3, 5, 6, 7)
+mkdir -p "$sys/bus/pci" "$sys/bus/usb" "$sys/bus/usb-serial"
+ln -sfn ../../../bus/pci "$sys/devices/pci0000:00/0000:00:14.0/subsystem"
+ln -sfn ../../../../../bus/usb "$usb/subsystem"
+ln -sfn ../../../../../../bus/usb "$usb/1-2:1.0/subsystem"
+ln -sfn ../../../../../../../bus/usb-serial "$usb/1-2:1.0/ttyUSB0/subsystem"
+# ... and the uevent files that make a directory a device
+for d in "$sys/devices/pci0000:00/0000:00:14.0" "$usb/1-2:1.0/ttyUSB0"; do
+	[ -e "$d/uevent" ] || : >"$d/uevent"
+done
+printf 'DEVTYPE=usb_device\n' >"$usb/uevent"
+printf 'DEVTYPE=usb_interface\n' >"$usb/1-2:1.0/uevent"
+gone() {
+	local f
+	for f; do
+		[ -e "$f" ] || [ -L "$f" ] && return 1
+	done
+	return 0
+}
+newdev r
+rm -rf "$work/run"
+scan
+is "r: -s exit 0" $? 0
+byid=serial/by-id/usb-FTDI_FT232R_USB_UART_A9XYZ123-if00-port0
+bypath=serial/by-path/pci-0000:00:14.0-usb-0:2:1.0-port0
+is "r: $byid -> ../../ttyUSB0" "$(readlink "$DEV/$byid" 2>&1)" "../../ttyUSB0"
+is "r: $bypath -> ../../ttyUSB0" "$(readlink "$DEV/$bypath" 2>&1)" "../../ttyUSB0"
+check "r: ... which leads to the node" test -c "$DEV/$byid"
+is "r: the database entry names both (S:)" "$(grep '^S:' "$work/run/data/c188:0" | sort | tr '\n' ' ')" \
+    "S:$byid S:$bypath "
+is "r: ... and ID_PATH" "$(grep '^E:ID_PATH=' "$work/run/data/c188:0")" "E:ID_PATH=pci-0000:00:14.0-usb-0:2:1.0"
+kernel_env 188:0
+hp ACTION=remove "${EV[@]}"
+is "r: hotplug remove: exit 0" $? 0
+check "r: ... the links are gone with the node" gone "$DEV/$byid" "$DEV/$bypath" "$DEV/ttyUSB0"
+check "r: ... and serial/by-id, emptied (ttyUSB1 keeps a by-path name)" gone "$DEV/serial/by-id"
+printf '[links]\npersistent = no\n' >"$work/r.conf"
+newdev r2
+env -i PATH=$kpath "$devmgr" --config "$work/r.conf" --sys "$sys" --run "$work/run" \
+    --dev "$DEV" --rules "$RULES" --etc "$etc" -s 2>"$err"
+check "r: persistent = no: none" gone "$DEV/serial"
+
 # ---- q: modules -----------------------------------------------------------------
 
 if grep -q -- '-lkmod' <(ldd "$devmgr" 2>/dev/null; echo) || ldd "$devmgr" 2>/dev/null | grep -q libkmod; then
@@ -551,4 +598,4 @@ else
 	for i in 1 2 3 4 5; do skip "q: devmgr built without libkmod"; done
 fi
 
-[ "$n" = 113 ] || echo "# planned 113 tests but ran $n"
+[ "$n" = 123 ] || echo "# planned 123 tests but ran $n"

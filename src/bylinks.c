@@ -1,0 +1,639 @@
+/* The persistent names of udev's 60-serial.rules and
+ * 60-persistent-input.rules, and the path_id builtin they import.
+ *
+ * Followed: Debian 12's udev 252 (the rules files as it ships them and
+ * systemd's src/udev/udev-builtin-path_id.c), checked against its
+ * udevadm on fake sysfs trees (see tests/unit/test_bylinks.c). What the
+ * rules match is read the way udev reads it: SUBSYSTEMS, DRIVERS and
+ * ATTRS look at the device and each of its parents, a parent being the
+ * nearest directory above with a uevent file (sd-device's rule);
+ * attribute values lose their trailing whitespace.
+ *
+ * Deviations, on purpose:
+ * - path_id knows the parents tty and input devices sit below: usb, pci,
+ *   serio, platform, acpi, xen, scm, ccw, ccwgroup, iucv (others, virtio,
+ *   i2c, hid..., add nothing, as in udev). Below scsi, cciss, bcma, ap or
+ *   nvme devices (disks, not serial ports or input devices) it gives no
+ *   ID_PATH rather than udev's.
+ * - A value put into a name has '/', blanks and control characters made
+ *   '_' each (udev collapses a run of blanks into one '_', trims them at
+ *   the ends and keeps '/', which would make a directory): usb_id's
+ *   values have none of these; only garbage in sysfs would.
+ * - The hwdb imports of the rules (ID_VENDOR_FROM_DATABASE...) are not
+ *   done. In udev the import is part of the rule that sets ID_BUS=pci
+ *   and the ids for a tty on a PCI device, and a lookup that finds
+ *   nothing fails that rule: here it always applies, as it does in udev
+ *   for every PCI vendor its hwdb knows (Debian's knows nearly all).
+ * - SYSDIR may end in one or more links (dev/char/M:m, class/tty/x), but
+ *   links inside it are not followed: callers give a device path or such
+ *   a link to one.
+ */
+#include "bylinks.h"
+#include "fileio.h"
+
+#include <fnmatch.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Links followed resolving SYSDIR; devices looked at walking up. Real
+ * trees need one link and under 16 parents. */
+#define LINKS_MAX 8
+#define WALK_MAX 32
+/* ID_PATH: udev's tag buffer is 512 bytes (UDEV_NAME_SIZE). */
+#define ID_PATH_SIZE 512
+
+/* ---- Paths -------------------------------------------------------- */
+
+/* ASCII classes, whatever the locale (udev's are ASCII too). */
+static bool digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool alnum(char c)
+{
+	return digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool space(char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+/* PATH (PATH_MAX bytes) with empty and "." components dropped and ".."
+ * applied. -1 for an absolute path or one that leaves the root. */
+static int normalize(char *path)
+{
+	char out[PATH_MAX];
+	size_t len = 0;
+
+	if (path[0] == '/')
+		return -1;
+	for (const char *s = path; *s != '\0';) {
+		size_t n = strcspn(s, "/");
+		if (n == 2 && s[0] == '.' && s[1] == '.') {
+			if (len == 0)
+				return -1;
+			while (len > 0 && out[len - 1] != '/')
+				len--;
+			if (len > 0)
+				len--;
+		} else if (n > 0 && !(n == 1 && s[0] == '.')) {
+			if (len > 0)
+				out[len++] = '/';
+			memcpy(out + len, s, n);
+			len += n;
+		}
+		s += n;
+		while (*s == '/')
+			s++;
+	}
+	out[len] = '\0';
+	memcpy(path, out, len + 1);	/* never longer than it was */
+	return len > 0 ? 0 : -1;
+}
+
+/* SYSDIR as a path below devices/ (PATH, PATH_MAX bytes): the links at
+ * its end followed, relative to the root fd and never out of it. */
+static int resolve(int sys_fd, const char *sysdir, char *path)
+{
+	char link[PATH_MAX];
+
+	if (strlen(sysdir) >= PATH_MAX)
+		return -1;
+	strcpy(path, sysdir);
+	if (normalize(path) < 0)
+		return -1;
+	for (int i = 0; i < LINKS_MAX; i++) {
+		/* the kernel's device tree has no links in device paths */
+		if (strncmp(path, "devices/", 8) == 0)
+			return 0;
+		ssize_t n = readlinkat(sys_fd, path, link, sizeof(link) - 1);
+		if (n <= 0)
+			return -1;
+		link[n] = '\0';
+		char *slash = strrchr(path, '/');
+		size_t dir = slash ? (size_t)(slash - path) + 1 : 0;
+		if (link[0] == '/' || dir + (size_t)n >= PATH_MAX)
+			return -1;
+		memcpy(path + dir, link, (size_t)n + 1);
+		if (normalize(path) < 0)
+			return -1;
+	}
+	return -1;
+}
+
+static const char *base(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+/* DIR/NAME into BUF (PATH_MAX bytes). */
+static int join(char *buf, const char *dir, const char *name)
+{
+	int n = snprintf(buf, PATH_MAX, "%s/%s", dir, name);
+
+	return n < 0 || n >= PATH_MAX ? -1 : 0;
+}
+
+static bool exists(int sys_fd, const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	return join(path, dir, name) == 0 && faccessat(sys_fd, path, F_OK, 0) == 0;
+}
+
+/* sd-device's parent: the nearest directory above PATH with a uevent
+ * file, PATH cut to it. False at the top ("devices" is no device). */
+static bool parent(int sys_fd, char *path)
+{
+	for (;;) {
+		char *slash = strrchr(path, '/');
+		if (slash == NULL)
+			return false;
+		*slash = '\0';
+		if (strchr(path, '/') == NULL)
+			return false;
+		if (exists(sys_fd, path, "uevent"))
+			return true;
+	}
+}
+
+/* ---- Attributes --------------------------------------------------- */
+
+/* Attribute NAME of the device at DIR without its trailing whitespace,
+ * as ATTRS matches it and $attr gives it. */
+static int attr(int sys_fd, const char *dir, const char *name, char *buf, size_t size)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+
+	if (join(path, dir, name) < 0 || (n = read_small_at(sys_fd, path, buf, size)) < 0)
+		return -1;
+	while (n > 0 && space(buf[n - 1]))
+		buf[--n] = '\0';
+	return 0;
+}
+
+/* The last component of the target of DIR/NAME ("subsystem", "driver"). */
+static int link_name(int sys_fd, const char *dir, const char *name, char *buf, size_t size)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	ssize_t n;
+
+	if (join(path, dir, name) < 0 ||
+	    (n = readlinkat(sys_fd, path, target, sizeof(target) - 1)) <= 0)
+		return -1;
+	target[n] = '\0';
+	if (strlen(base(target)) >= size)
+		return -1;
+	strcpy(buf, base(target));
+	return 0;
+}
+
+/* DEVTYPE from the device's uevent file, as sd-device has it. */
+static int devtype(int sys_fd, const char *dir, char *buf, size_t size)
+{
+	char text[4096];
+
+	if (attr(sys_fd, dir, "uevent", text, sizeof(text)) < 0)
+		return -1;
+	for (const char *line = text; line != NULL; line = strchr(line, '\n')) {
+		line += *line == '\n';
+		if (strncmp(line, "DEVTYPE=", 8) == 0) {
+			size_t n = strcspn(line + 8, "\n");
+			if (n >= size)
+				return -1;
+			memcpy(buf, line + 8, n);
+			buf[n] = '\0';
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* A rule's match: shell patterns with '|' between alternatives, an
+ * empty alternative matching the empty string ("|00"). */
+static bool match(const char *value, const char *patterns)
+{
+	char one[128];
+
+	for (const char *s = patterns;; s++) {
+		size_t n = strcspn(s, "|");
+		if (n < sizeof(one)) {
+			memcpy(one, s, n);
+			one[n] = '\0';
+			if (fnmatch(one, value, 0) == 0)
+				return true;
+		}
+		s += n;
+		if (*s == '\0')
+			return false;
+	}
+}
+
+/* ---- Walking up --------------------------------------------------- */
+
+/* What a device or one of its parents must have: the subsystem or
+ * driver KEY's target matches, or attribute KEY's value does (NULL: is
+ * there). */
+struct want {
+	const char *key, *pattern;
+};
+
+typedef bool dev_test(int sys_fd, const char *dir, const struct want *w);
+
+static bool link_is(int sys_fd, const char *dir, const struct want *w)
+{
+	char name[256];
+
+	return link_name(sys_fd, dir, w->key, name, sizeof(name)) == 0 && match(name, w->pattern);
+}
+
+static bool attr_is(int sys_fd, const char *dir, const struct want *w)
+{
+	char value[256];
+
+	return attr(sys_fd, dir, w->key, value, sizeof(value)) == 0 &&
+	       (w->pattern == NULL || match(value, w->pattern));
+}
+
+/* SUBSYSTEMS, DRIVERS, ATTRS: the device at PATH or the nearest parent
+ * that passes TEST; FOUND (PATH_MAX bytes, or NULL) gets its path. */
+static bool find(int sys_fd, const char *path, dev_test *test, const struct want *w, char *found)
+{
+	char dir[PATH_MAX];
+
+	strcpy(dir, path);
+	for (int i = 0; i < WALK_MAX; i++) {
+		if (test(sys_fd, dir, w)) {
+			if (found)
+				strcpy(found, dir);
+			return true;
+		}
+		if (!parent(sys_fd, dir))
+			return false;
+	}
+	return false;
+}
+
+static bool subsystems(int sys_fd, const char *path, const char *list, char *found)
+{
+	return find(sys_fd, path, link_is, &(struct want){ "subsystem", list }, found);
+}
+
+/* ---- path_id ------------------------------------------------------ */
+
+struct idpath {
+	char s[ID_PATH_SIZE];
+	bool parent_ok;		/* a parent that names a place (pci, platform...) */
+	bool bad;		/* too long, or a parent not handled here */
+};
+
+/* path_prepend: PREFIX NAME in front, '-' between. */
+static void prepend(struct idpath *id, const char *prefix, const char *name)
+{
+	char tmp[ID_PATH_SIZE];
+	int n = id->s[0] ? snprintf(tmp, sizeof(tmp), "%s%s-%s", prefix, name, id->s)
+			 : snprintf(tmp, sizeof(tmp), "%s%s", prefix, name);
+
+	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+		id->bad = true;
+		return;
+	}
+	memcpy(id->s, tmp, (size_t)n + 1);
+}
+
+/* skip_subsystem: PATH moved up to the last of the run of devices in
+ * SUBSYS it starts (a hub chain, PCI bridges), so that the walk goes on
+ * above them. */
+static void skip_run(int sys_fd, char *path, const char *subsys)
+{
+	char up[PATH_MAX], name[64];
+
+	for (int i = 0; i < WALK_MAX; i++) {
+		strcpy(up, path);
+		if (!parent(sys_fd, up) || link_name(sys_fd, up, "subsystem", name, sizeof(name)) < 0 ||
+		    strcmp(name, subsys) != 0)
+			return;
+		strcpy(path, up);
+	}
+}
+
+/* A USB interface or device: "usb-0:" and its port chain, the part of
+ * its name after the bus number ("1-2.4:1.0" gives "usb-0:2.4:1.0"). */
+static void usb_step(int sys_fd, char *path, struct idpath *id)
+{
+	char type[32];
+	const char *port = strchr(base(path), '-');
+
+	if (devtype(sys_fd, path, type, sizeof(type)) < 0 ||
+	    (strcmp(type, "usb_interface") != 0 && strcmp(type, "usb_device") != 0) || port == NULL)
+		return;
+	prepend(id, "usb-0:", port + 1);
+	skip_run(sys_fd, path, "usb");
+}
+
+/* A serio port: "serio-" and the number its name ends in. */
+static void serio_step(int sys_fd, char *path, struct idpath *id)
+{
+	const char *name = base(path), *num = name + strlen(name);
+
+	while (num > name && digit(num[-1]))
+		num--;
+	if (*num == '\0')
+		return;
+	prepend(id, "serio-", num);
+	skip_run(sys_fd, path, "serio");
+}
+
+/* What path_id adds for the device at PATH; PATH may move up over the
+ * others of its subsystem. */
+static void path_step(int sys_fd, char *path, struct idpath *id)
+{
+	/* named by their own name, and a place: udev's supported_parent */
+	static const char *const named[] = {
+		"pci", "platform", "acpi", "xen", "scm", "ccw", "ccwgroup", "iucv",
+	};
+	static const char *const unknown[] = { "scsi", "scsi_tape", "cciss", "bcma", "ap", "nvme" };
+	char subsys[64], prefix[80];
+
+	if (link_name(sys_fd, path, "subsystem", subsys, sizeof(subsys)) < 0)
+		return;
+	if (strcmp(subsys, "usb") == 0) {
+		usb_step(sys_fd, path, id);
+		return;
+	}
+	if (strcmp(subsys, "serio") == 0) {
+		serio_step(sys_fd, path, id);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+		if (strcmp(subsys, named[i]) == 0) {
+			snprintf(prefix, sizeof(prefix), "%s-", subsys);
+			prepend(id, prefix, base(path));
+			skip_run(sys_fd, path, subsys);
+			id->parent_ok = true;
+			return;
+		}
+	for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++)
+		if (strcmp(subsys, unknown[i]) == 0)
+			id->bad = true;
+}
+
+/* ID_PATH_TAG: letters, digits and '-' kept, each run of anything else
+ * one '_', none at the ends. */
+static void path_tag(const char *path, char *tag)
+{
+	size_t i = 0;
+
+	for (const char *c = path; *c != '\0'; c++) {
+		if (alnum(*c) || *c == '-')
+			tag[i++] = *c;
+		else if (i > 0 && tag[i - 1] != '_')
+			tag[i++] = '_';
+	}
+	while (i > 0 && tag[i - 1] == '_')
+		i--;
+	tag[i] = '\0';
+}
+
+/* path_id for the device at DEVPATH: ID_PATH into OUT (ID_PATH_SIZE
+ * bytes) and both properties into P. False when there is no path, or
+ * only one without a place it starts from (udev's rule: such a path
+ * need not be unique). */
+static bool path_id(int sys_fd, const char *devpath, struct devprops *p, char *out)
+{
+	struct idpath id = { .s = "", .parent_ok = false, .bad = false };
+	char path[PATH_MAX], tag[ID_PATH_SIZE];
+
+	strcpy(path, devpath);
+	for (int i = 0; i < WALK_MAX && !id.bad; i++) {
+		path_step(sys_fd, path, &id);
+		if (!parent(sys_fd, path))
+			break;
+	}
+	if (id.bad || !id.parent_ok || id.s[0] == '\0')
+		return false;
+	strcpy(out, id.s);
+	path_tag(id.s, tag);
+	devprops_set(p, "ID_PATH", id.s);
+	devprops_set(p, "ID_PATH_TAG", tag);
+	return true;
+}
+
+/* ---- Names -------------------------------------------------------- */
+
+struct dev {
+	int sys_fd;
+	char path[PATH_MAX];	/* below devices/ */
+	const char *kernel;	/* its name, KERNEL in the rules */
+	bool node;		/* has a node, so the links apply */
+	struct devprops *p;
+	char (*out)[BYLINKS_NAME];
+	int n;
+};
+
+/* Whether property KEY is set and not empty: the rules' =="?*". */
+static const char *prop(const struct dev *d, const char *key)
+{
+	const char *v = devprops_get(d->p, key);
+
+	return v && *v ? v : NULL;
+}
+
+/* What may not be in a file name made of values: '/' would make
+ * directories, blanks would split the name in udev, control characters
+ * have no place in names. */
+static void clean(char *name)
+{
+	for (unsigned char *c = (unsigned char *)name; *c != '\0'; c++)
+		if (*c == '/' || *c <= ' ' || *c == 0x7f)
+			*c = '_';
+}
+
+/* DIR/ and the file name the PIECES (NULL-terminated) make, cleaned,
+ * added unless it is there already, too long, "." or "..". */
+static void add_name(struct dev *d, const char *dir, ...)
+{
+	char file[NAME_MAX + 2] = "";
+	size_t len = 0;
+	va_list ap;
+
+	va_start(ap, dir);
+	for (const char *s; (s = va_arg(ap, const char *)) != NULL; len += strlen(s)) {
+		if (len + strlen(s) > NAME_MAX) {
+			va_end(ap);
+			return;
+		}
+		strcpy(file + len, s);
+	}
+	va_end(ap);
+	clean(file);
+	if (d->n >= BYLINKS_MAX || len == 0 || strcmp(file, ".") == 0 || strcmp(file, "..") == 0)
+		return;
+	snprintf(d->out[d->n], BYLINKS_NAME, "%s/%s", dir, file);
+	for (int i = 0; i < d->n; i++)
+		if (strcmp(d->out[i], d->out[d->n]) == 0)
+			return;
+	d->n++;
+}
+
+/* ---- 60-serial.rules ---------------------------------------------- */
+
+/* ID_BUS=pci and the ids of the PCI device a tty sits on, when nothing
+ * else (usb_id) said what bus it is on. */
+static void serial_pci(struct dev *d)
+{
+	char pci[PATH_MAX], id[64];
+
+	if (prop(d, "ID_BUS") || !subsystems(d->sys_fd, d->path, "pci", pci))
+		return;
+	devprops_set(d->p, "ID_BUS", "pci");
+	if (attr(d->sys_fd, pci, "vendor", id, sizeof(id)) == 0 && id[0] != '\0')
+		devprops_set(d->p, "ID_VENDOR_ID", id);
+	if (attr(d->sys_fd, pci, "device", id, sizeof(id)) == 0 && id[0] != '\0')
+		devprops_set(d->p, "ID_MODEL_ID", id);
+}
+
+static void serial_rules(struct dev *d)
+{
+	char port[64] = "", dir[PATH_MAX], idpath[ID_PATH_SIZE];
+	const char *bus, *serial, *ifnum;
+
+	serial_pci(d);
+	if (!match(d->kernel, "ttyUSB[0-9]*|ttyACM[0-9]*"))
+		return;
+	/* .ID_PORT: the port of a usb-serial adapter with several */
+	if (subsystems(d->sys_fd, d->path, "usb-serial", dir) &&
+	    attr(d->sys_fd, dir, "port_number", port, sizeof(port)) < 0)
+		port[0] = '\0';
+	const char *sep = port[0] ? "-port" : "";
+	if (path_id(d->sys_fd, d->path, d->p, idpath) && d->node)
+		add_name(d, "serial/by-path", idpath, sep, port, NULL);
+	bus = prop(d, "ID_BUS");
+	serial = prop(d, "ID_SERIAL");
+	ifnum = prop(d, "ID_USB_INTERFACE_NUM");
+	if (bus && serial && ifnum && d->node)
+		add_name(d, "serial/by-id", bus, "-", serial, "-if", ifnum, sep, port, NULL);
+}
+
+/* ---- 60-persistent-input.rules ------------------------------------ */
+
+/* ID_BUS by where the device sits; false for Bluetooth devices, which
+ * the rules give no names. */
+static bool input_bus(struct dev *d)
+{
+	if (subsystems(d->sys_fd, d->path, "bluetooth", NULL) ||
+	    find(d->sys_fd, d->path, attr_is, &(struct want){ "id/bustype", "0005" }, NULL)) {
+		devprops_set(d->p, "ID_BUS", "bluetooth");
+		return false;
+	}
+	if (subsystems(d->sys_fd, d->path, "rmi4", NULL))
+		devprops_set(d->p, "ID_BUS", "rmi");
+	if (subsystems(d->sys_fd, d->path, "serio", NULL))
+		devprops_set(d->p, "ID_BUS", "i8042");
+	return true;
+}
+
+/* .INPUT_CLASS: the kind of device the names end in; the last rule that
+ * matches wins. NULL: none. */
+static const char *input_class(const struct dev *d)
+{
+	const char *cls = NULL;
+
+	if (prop(d, "ID_INPUT_KEYBOARD"))
+		cls = "kbd";
+	if (prop(d, "ID_INPUT_MOUSE") || prop(d, "ID_INPUT_TOUCHPAD") || prop(d, "ID_INPUT_TABLET"))
+		cls = "mouse";
+	if (prop(d, "ID_INPUT_JOYSTICK"))
+		cls = "joystick";
+	if (find(d->sys_fd, d->path, link_is, &(struct want){ "driver", "pcspkr" }, NULL))
+		cls = "spkr";
+	if (find(d->sys_fd, d->path, attr_is, &(struct want){ "name", "*dvb*|*DVB*|* IR *" }, NULL))
+		cls = "ir";
+	return cls;
+}
+
+/* by-id: USB devices, by their interface; "-ifNN" for any but the
+ * first; an event device of no class by its interface number alone. */
+static void input_by_id(struct dev *d, const char *cls, bool event, bool other)
+{
+	char iface[PATH_MAX], num[32], subsys[32];
+	const char *bus = prop(d, "ID_BUS"), *serial = devprops_get(d->p, "ID_SERIAL");
+
+	if (bus == NULL || !d->node ||
+	    !find(d->sys_fd, d->path, attr_is, &(struct want){ "bInterfaceNumber", NULL }, iface) ||
+	    attr(d->sys_fd, iface, "bInterfaceNumber", num, sizeof(num)) < 0)
+		return;
+	serial = serial ? serial : "";
+	bool first = match(num, "|00");
+	const char *sep = first ? "" : "-if", *ifn = first ? "" : num;
+	if (cls && other)
+		add_name(d, "input/by-id", bus, "-", serial, sep, ifn, "-", cls, NULL);
+	if (cls && event)
+		add_name(d, "input/by-id", bus, "-", serial, sep, ifn, "-event-", cls, NULL);
+	if (!cls && event && num[0] != '\0' &&
+	    link_name(d->sys_fd, iface, "subsystem", subsys, sizeof(subsys)) == 0 &&
+	    strcmp(subsys, "usb") == 0)
+		add_name(d, "input/by-id", bus, "-", serial, "-event-if", num, NULL);
+}
+
+static void input_by_path(struct dev *d, const char *cls, bool event, bool other)
+{
+	char idpath[ID_PATH_SIZE];
+
+	if (!subsystems(d->sys_fd, d->path, "pci|usb|platform|acpi", NULL) ||
+	    !path_id(d->sys_fd, d->path, d->p, idpath) || !d->node)
+		return;
+	if (cls && other)
+		add_name(d, "input/by-path", idpath, "-", cls, NULL);
+	if (cls && event)
+		add_name(d, "input/by-path", idpath, "-event-", cls, NULL);
+	if (!cls && event && subsystems(d->sys_fd, d->path, "usb|platform|i2c", NULL))
+		add_name(d, "input/by-path", idpath, "-event", NULL);
+}
+
+static void input_rules(struct dev *d)
+{
+	bool event = match(d->kernel, "event*"), other = match(d->kernel, "mouse*|js*");
+
+	if (!input_bus(d))
+		return;
+	const char *cls = input_class(d);
+	if (cls && !prop(d, "ID_SERIAL"))
+		devprops_set(d->p, "ID_SERIAL", "noserial");
+	input_by_id(d, cls, event, other);
+	input_by_path(d, cls, event, other);
+}
+
+/* ---- Entry -------------------------------------------------------- */
+
+int bylinks(int sys_fd, const char *sysdir, const char *subsystem, const char *devname,
+	    struct devprops *p, char out[][BYLINKS_NAME])
+{
+	struct dev d = { .sys_fd = sys_fd, .p = p, .out = out, .n = 0 };
+	char subsys[64];
+
+	if (sysdir == NULL || resolve(sys_fd, sysdir, d.path) < 0)
+		return 0;
+	/* a coldplug scan reads no SUBSYSTEM unless a rule asks */
+	if (subsystem == NULL) {
+		if (link_name(sys_fd, d.path, "subsystem", subsys, sizeof(subsys)) < 0)
+			return 0;
+		subsystem = subsys;
+	}
+	d.kernel = base(d.path);
+	d.node = devname != NULL && *devname != '\0';
+	if (strcmp(subsystem, "tty") == 0)
+		serial_rules(&d);
+	else if (strcmp(subsystem, "input") == 0)
+		input_rules(&d);
+	return d.n;
+}

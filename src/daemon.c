@@ -64,7 +64,10 @@ static void resync(struct daemon *d)
 	unsigned long errors = d->c->h.scan_errors;
 	/* A device the scan could not read is not a device that is gone:
 	 * after an incomplete scan, nothing is removed. */
-	if (context_coldplug(d->c, 1) != 0 || d->c->h.scan_errors != errors) {
+	d->c->h.rescan = true;
+	int scanned = context_coldplug(d->c, 1);
+	d->c->h.rescan = false;
+	if (scanned != 0 || d->c->h.scan_errors != errors) {
 		log_warn("resync: sysfs could not be read completely; no node removed");
 		return;
 	}
@@ -215,13 +218,13 @@ static void batch(struct daemon *d, bool start)
 
 static int loop(struct daemon *d)
 {
-	struct pollfd p[2 + JOBS_RUNNING_MAX] = {
+	struct pollfd p[2 + JOBS_RUNNING_MAX + JOBS_ORPHANS_MAX] = {
 		{ .fd = d->sock.fd, .events = POLLIN }, { .fd = d->sigfd, .events = POLLIN },
 	};
 	struct uevent ev;
 
 	for (;;) {
-		int n = 2 + jobs_pollfds(&d->jobs, p + 2, JOBS_RUNNING_MAX);
+		int n = 2 + jobs_pollfds(&d->jobs, p + 2, JOBS_RUNNING_MAX + JOBS_ORPHANS_MAX);
 		if (poll(p, (nfds_t)n, jobs_timeout(&d->jobs)) < 0) {
 			if (errno == EINTR)
 				continue;

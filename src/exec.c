@@ -49,8 +49,8 @@ static char **command_env(const struct uevent *ev, const char *mdev_pair)
 	return env;
 }
 
-int exec_start(struct cmd_proc *p, const char *cmd, int dirfd, const struct uevent *ev,
-	       const char *mdev, const char *devname)
+static int start(struct cmd_proc *p, const char *cmd, int dirfd, const struct uevent *ev,
+		 const char *mdev, const char *devname, bool capture)
 {
 	int out[2], in[2];
 	char mdev_pair[4200];
@@ -67,11 +67,20 @@ int exec_start(struct cmd_proc *p, const char *cmd, int dirfd, const struct ueve
 	}
 	/* stdin: a pipe whose write end is closed at once reads as end of
 	 * file, and needs no /dev/null (devmgr may be making /dev). */
-	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(in, O_CLOEXEC) < 0) {
+	out[0] = out[1] = -1;
+	if ((capture && pipe2(out, O_CLOEXEC) < 0) || pipe2(in, O_CLOEXEC) < 0) {
 		log_err("cannot run %s: pipe: %s", p->tag, strerror(errno));
+		if (out[0] >= 0) {
+			close(out[0]);
+			close(out[1]);
+		}
 		free(env);
 		return -1;
 	}
+	/* Without capture (-s, the hotplug helper), the command writes to
+	 * devmgr's stderr, as busybox's do: what it leaves running in the
+	 * background never meets a closed pipe. */
+	int to = capture ? out[1] : STDERR_FILENO;
 	close(in[1]);
 	char *const argv[] = { (char *)"sh", (char *)"-c", (char *)cmd, NULL };
 	pid_t pid = fork();
@@ -80,7 +89,7 @@ int exec_start(struct cmd_proc *p, const char *cmd, int dirfd, const struct ueve
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0 ||
+		if (dup2(in[0], 0) < 0 || dup2(to, 1) < 0 || (to != 2 && dup2(to, 2) < 0) ||
 		    fchdir(dirfd) < 0)
 			_exit(126);
 		execve("/bin/sh", argv, env);
@@ -90,14 +99,17 @@ int exec_start(struct cmd_proc *p, const char *cmd, int dirfd, const struct ueve
 	int e = errno;
 	free(env);
 	close(in[0]);
-	close(out[1]);
+	if (capture)
+		close(out[1]);
 	if (pid < 0) {
 		log_err("cannot run %s: fork: %s", p->tag, strerror(e));
-		close(out[0]);
+		if (capture)
+			close(out[0]);
 		return -1;
 	}
 	setpgid(pid, pid);	/* also here: no race with kill() before the child's */
-	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	if (capture)
+		fcntl(out[0], F_SETFL, O_NONBLOCK);
 	p->pid = pid;
 	p->out = out[0];
 	log_debug("running %s, pid %d", p->tag, (int)pid);
@@ -111,6 +123,12 @@ static void emit(struct cmd_proc *p)
 	p->line[p->used] = '\0';
 	log_info("%s: %s", p->tag, p->line);
 	p->used = 0;
+}
+
+int exec_start(struct cmd_proc *p, const char *cmd, int dirfd, const struct uevent *ev,
+	       const char *mdev, const char *devname)
+{
+	return start(p, cmd, dirfd, ev, mdev, devname, true);
 }
 
 int exec_drain(struct cmd_proc *p)
@@ -172,7 +190,7 @@ int exec_run(const char *cmd, int dirfd, const struct uevent *ev, const char *md
 	int status = 0;
 	bool killed = false;
 
-	if (exec_start(&p, cmd, dirfd, ev, mdev, devname) < 0)
+	if (start(&p, cmd, dirfd, ev, mdev, devname, false) < 0)
 		return -1;
 	long deadline = timeout ? now_ms() + (long)timeout * 1000 : 0;
 	/* A pidfd wakes us the moment the shell ends; without one (kernels

@@ -31,8 +31,9 @@ int exec_drain(struct cmd_proc *p);
 void exec_report(const struct cmd_proc *p, int status);
 /* Kills its process group. */
 void exec_kill(struct cmd_proc *p);
-/* Starts CMD and waits for it, logging its output; kills it after
- * TIMEOUT seconds (0: never). Its exit status, or -1. */
+/* Starts CMD and waits for it, its output going to devmgr's stderr as
+ * with busybox; kills it after TIMEOUT seconds (0: never). Its exit
+ * status, or -1. */
 int exec_run(const char *cmd, int dirfd, const struct uevent *ev, const char *mdev,
 	     const char *devname, unsigned timeout);
 

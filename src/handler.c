@@ -190,12 +190,15 @@ static int apply(struct handler *h, const struct device *dev, const struct match
 	int rc = 0;
 
 	if (nonode) {
-		/* busybox runs the command of a "!" rule with its device name */
+		/* busybox runs the command anyway, with the rule's name */
 		if (command_due(r, dev))
-			push_step(p, 'c', r->cmd, dev->devname);
+			push_step(p, 'c', r->cmd, node);
 		goto out;
 	}
 	if (dev->op == DEVOP_ADD && dev->major >= 0) {
+		/* A resync finds every device again: commands only for those
+		 * that came while events were lost. */
+		bool known = h->rescan && h->db && nodedb_get(h->db, dev->type, rdev);
 		if (devnode_make(h->dev, node, dev->type, r->mode, rdev, r->uid, r->gid) < 0) {
 			rc = -1;
 			goto out;
@@ -210,7 +213,7 @@ static int apply(struct handler *h, const struct device *dev, const struct match
 			nodedb_put(h->db, dev->type, rdev, node, r->move == '>' ? dev->devname : NULL);
 		if (h->links && may_have_links(dev))
 			persistent_links(h, dev, node, o);
-		if (command_due(r, dev))
+		if (command_due(r, dev) && !known)
 			push_step(p, 'c', r->cmd, node);
 		outcome_set(o, &node, r->move == '>' ? dev->devname : NULL, root);
 	} else if (dev->op == DEVOP_REMOVE) {
@@ -252,6 +255,9 @@ static void remove_made(struct handler *h, mode_t type, dev_t rdev, const char *
 	if (link && !node_in_use(h, type, rdev, node) &&
 	    devnode_remove_symlink(h->dev, link, node) == 0)
 		devnode_prune(h->dev, link);
+	if (h->links)
+		for (size_t i = 0; i < sizeof(persistent_dirs) / sizeof(persistent_dirs[0]); i++)
+			devnode_unlink_links_to(h->dev, persistent_dirs[i], node);
 	if (devnode_remove(h->dev, node, type, true, rdev) == 0)
 		devnode_prune(h->dev, node);
 }
@@ -420,24 +426,27 @@ int handle_device(struct handler *h, const struct device *dev)
 
 struct pending *handler_begin(struct handler *h, const struct device *dev)
 {
-	struct pending *p = xmalloc(sizeof(*p));
+	struct pending on_stack;
 
-	begin(h, dev, p);
+	/* Most events have no command: they are done here, without a copy */
+	begin(h, dev, &on_stack);
 	bool commands = false;
-	for (unsigned i = 0; i < p->nsteps && !p->skip; i++)
-		commands |= p->steps[i].kind == 'c';
+	for (unsigned i = 0; i < on_stack.nsteps && !on_stack.skip; i++)
+		commands |= on_stack.steps[i].kind == 'c';
 	if (!commands) {
-		handler_next_command(h, p);
-		handler_end(h, p);
-		free(p);
+		handler_next_command(h, &on_stack);
+		handler_end(h, &on_stack);
 		return NULL;
 	}
 	/* It outlives the caller's event: keep a copy, and the names that
 	 * point into it. */
-	uevent_copy(&p->ev, dev->ev);
-	p->dev.ev = &p->ev;
+	struct pending *p = xmalloc(sizeof(*p));
+	*p = on_stack;
+	p->ev = xmalloc(sizeof(*p->ev));
+	uevent_copy(p->ev, dev->ev);
+	p->dev.ev = p->ev;
 	if (dev->devname >= dev->ev->buf && dev->devname < dev->ev->buf + sizeof(dev->ev->buf))
-		p->dev.devname = p->ev.buf + (dev->devname - dev->ev->buf);
+		p->dev.devname = p->ev->buf + (dev->devname - dev->ev->buf);
 	else
 		p->dev.devname = p->own_devname = xstrdup(dev->devname);
 	p->dev.lazy_get = NULL;
@@ -448,6 +457,7 @@ struct pending *handler_begin(struct handler *h, const struct device *dev)
 void handler_free(struct pending *p)
 {
 	free(p->own_devname);
+	free(p->ev);
 	free(p);
 }
 

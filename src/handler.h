@@ -27,6 +27,7 @@ struct handler {
 	unsigned cmd_timeout;		/* seconds a rule's command may run; 0: no limit */
 	int sys_fd;			/* sysfs root, for persistent names */
 	bool links;			/* make udev's by-id and by-path names */
+	bool rescan;			/* a resync: no command for known devices */
 	/* Serves a firmware request (FIRMWARE=name on an add), or NULL. */
 	void (*firmware)(void *arg, const char *devpath, const char *name);
 	void *firmware_arg;
@@ -80,7 +81,7 @@ struct pending {
 	bool skip, outside, firmware;
 	int rc;
 	char *own_devname;
-	struct uevent ev;		/* the event, when it outlives the caller's */
+	struct uevent *ev;		/* the event's copy, when it outlives the caller's */
 };
 
 /* Does the node work. NULL when that was all (the event is done and

@@ -30,11 +30,26 @@ static const char *devpath_of(const struct job *job)
 	return uevent_get(job->p->dev.ev, "DEVPATH");
 }
 
-static struct job *find(struct jobs *j, const char *devpath)
+/* The job an event must wait behind: the same device (DEVPATH), the
+ * device it was before a rename (DEVPATH_OLD), or another device with
+ * the same numbers (a reconnect that got them before the old device's
+ * remove ran: that remove must not take the new node). */
+static struct job *find(struct jobs *j, const struct device *dev)
 {
-	for (unsigned i = 0; devpath && i < j->n; i++)
-		if (j->v[i].p && strcmp(devpath_of(&j->v[i]), devpath) == 0)
+	const char *devpath = uevent_get(dev->ev, "DEVPATH");
+	const char *old = uevent_get(dev->ev, "DEVPATH_OLD");
+
+	for (unsigned i = 0; i < j->n; i++) {
+		const struct job *job = &j->v[i];
+		if (job->p == NULL)
+			continue;
+		const char *busy = devpath_of(job);
+		const struct device *d = &job->p->dev;
+		if ((devpath && strcmp(busy, devpath) == 0) || (old && strcmp(busy, old) == 0) ||
+		    (dev->major >= 0 && d->major == dev->major && d->minor == dev->minor &&
+		     d->type == dev->type))
 			return &j->v[i];
+	}
 	return NULL;
 }
 
@@ -78,6 +93,10 @@ static void advance(struct jobs *j, struct job *job)
 	while (job->p && !job->running) {
 		if (job->step == NULL)
 			job->step = handler_next_command(j->h, job->p);
+		if (job->step && j->stopping) {
+			job->step = NULL;	/* only the node work is finished */
+			continue;
+		}
 		if (job->step) {
 			if (j->running >= JOBS_RUNNING_MAX)
 				return;		/* started by jobs_service() */
@@ -105,7 +124,10 @@ static void advance(struct jobs *j, struct job *job)
 
 void jobs_event(struct jobs *j, struct uevent *ev)
 {
-	struct job *busy = find(j, uevent_get(ev, "DEVPATH"));
+	struct device dev;
+
+	device_from_uevent(&dev, ev);
+	struct job *busy = find(j, &dev);
 
 	if (busy) {
 		if (busy->nbacklog == busy->capbacklog) {
@@ -120,8 +142,6 @@ void jobs_event(struct jobs *j, struct uevent *ev)
 		busy->backlog[busy->nbacklog++] = copy;
 		return;
 	}
-	struct device dev;
-	device_from_uevent(&dev, ev);
 	struct pending *p = handler_begin(j->h, &dev);
 	if (p == NULL)
 		return;		/* no command: all done */
@@ -134,6 +154,8 @@ int jobs_pollfds(const struct jobs *j, struct pollfd *p, int max)
 {
 	int n = 0;
 
+	for (unsigned i = 0; i < j->norphans && n < max; i++)
+		p[n++] = (struct pollfd){ .fd = j->orphans[i].out, .events = POLLIN };
 	for (unsigned i = 0; i < j->n && n < max; i++)
 		if (j->v[i].p && j->v[i].running && j->v[i].proc.out >= 0)
 			p[n++] = (struct pollfd){ .fd = j->v[i].proc.out, .events = POLLIN };
@@ -162,6 +184,12 @@ void jobs_service(struct jobs *j)
 {
 	long now = now_ms();
 
+	for (unsigned i = 0; i < j->norphans; )
+		if (exec_drain(&j->orphans[i]))
+			j->orphans[i] = j->orphans[--j->norphans];
+		else
+			i++;
+
 	for (unsigned i = 0; i < j->n; i++) {
 		struct job *job = &j->v[i];
 		int status;
@@ -179,7 +207,13 @@ void jobs_service(struct jobs *j)
 			continue;
 		exec_drain(&job->proc);
 		if (job->proc.out >= 0) {
-			close(job->proc.out);
+			if (j->norphans < JOBS_ORPHANS_MAX) {
+				j->orphans[j->norphans++] = job->proc;
+			} else {
+				log_warn("%s left too many background processes writing output: "
+					 "closing its pipe", job->proc.tag);
+				close(job->proc.out);
+			}
 			job->proc.out = -1;
 		}
 		if (r == job->proc.pid)
@@ -197,13 +231,14 @@ void jobs_service(struct jobs *j)
 
 void jobs_stop(struct jobs *j)
 {
+	j->stopping = true;
 	for (unsigned i = 0; i < j->n; i++)
 		if (j->v[i].p && j->v[i].running)
 			exec_kill(&j->v[i].proc);
 	/* they die at once (SIGKILL); what is left of their events is done */
-	for (int tries = 0; tries < 100 && jobs_active(j); tries++) {
+	for (int tries = 0; tries < 100 && jobs_active(j) > j->norphans; tries++) {
 		jobs_service(j);
-		if (jobs_active(j)) {
+		if (jobs_active(j) > j->norphans) {
 			struct timespec ts = { 0, 10 * 1000 * 1000 };
 			nanosleep(&ts, NULL);
 		}
@@ -223,11 +258,14 @@ void jobs_stop(struct jobs *j)
 	free(j->v);
 	j->v = NULL;
 	j->n = j->cap = 0;
+	for (unsigned i = 0; i < j->norphans; i++)
+		close(j->orphans[i].out);
+	j->norphans = 0;
 }
 
 unsigned jobs_active(const struct jobs *j)
 {
-	unsigned n = 0;
+	unsigned n = j->norphans;
 
 	for (unsigned i = 0; i < j->n; i++)
 		n += j->v[i].p != NULL;

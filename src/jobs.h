@@ -24,18 +24,27 @@ struct job {
 	unsigned nbacklog, capbacklog;
 };
 
+#define JOBS_ORPHANS_MAX 32
+
 struct jobs {
 	struct handler *h;
 	struct job *v;
 	unsigned n, cap, running;
 	unsigned long started, killed;
+	bool stopping;			/* commands are no longer started */
+	/* Output pipes of commands that ended while something they left
+	 * in the background still writes: read to their end, so that it
+	 * meets no closed pipe (busybox's never do). */
+	struct cmd_proc orphans[JOBS_ORPHANS_MAX];
+	unsigned norphans;
 };
 
 void jobs_init(struct jobs *j, struct handler *h);
 /* An event from the kernel: done at once, or its commands started, or
  * queued behind its device's job. */
 void jobs_event(struct jobs *j, struct uevent *ev);
-/* The running commands' output pipes, for poll(); how many were set. */
+/* The running commands' output pipes (and orphaned ones), for poll();
+ * how many were set. */
 int jobs_pollfds(const struct jobs *j, struct pollfd *p, int max);
 /* Milliseconds until a command's time is up; -1: no limit pending. */
 int jobs_timeout(const struct jobs *j);

@@ -143,6 +143,8 @@ static void parse_args(int argc, char **argv, struct cmdline *cl)
 				log_err("-D %s: not an open file descriptor", optarg);
 				exit(2);
 			}
+			/* not for the rules' commands to inherit */
+			fcntl(cl->dopts.ready_fd, F_SETFD, FD_CLOEXEC);
 			break;
 		case 'S':
 			cl->dopts.syslog = true;

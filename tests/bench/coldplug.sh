@@ -61,7 +61,7 @@ syscalls() {
 # device) and reads the USB devices' ID_* attributes for it (40% of the
 # generated devices are USB); busybox does neither, so devmgr is also
 # timed making nodes only.
-printf '[publish]\ndatabase = no\nids = no\n' >"$work/nodb.conf"
+printf '[publish]\ndatabase = no\nids = no\n[links]\npersistent = no\n' >"$work/nodb.conf"
 read -r bb_us bb_nodes < <(best_us "$busybox" mdev -s)
 read -r dm_us dm_nodes < <(best_us "$devmgr" -s)
 read -r d1_us d1_nodes < <(best_us "$devmgr" -s -j 1)

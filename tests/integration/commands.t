@@ -33,7 +33,7 @@ if [ -z "$busybox" ] || ! "$busybox" mdev --help 2>&1 | grep -q mdev; then
 fi
 . "$lib/ns.sh"
 tap_workdir commands
-echo "1..22"
+echo "1..25"
 
 # ---- a: busybox and devmgr, hotplug helper ----------------------------------
 
@@ -50,6 +50,8 @@ tty5	root:tty	0620	!	@echo "no node: \$MDEV" >$out/\$TOOL/tty5; ls tty5 >>$out/\
 -loop3	root:disk	0660	@echo "first \$MDEV" >>$out/\$TOOL/loop3
 loop([0-9]+)	root:disk	0660	>lp/%1	*echo "second \$MDEV \$ACTION" >>$out/\$TOOL/loop3
 kmsg	root:root	0600	@/lib/mdev/nonexistent-helper
+-random	root:root	0600	!	@echo "bang \$MDEV" >>$out/\$TOOL/bang
+random	root:root	0644	=rnd	@echo "second \$MDEV" >>$out/\$TOOL/bang; (sleep 1; echo late >>$out/\$TOOL/bang) &
 RULES
 ns_mketc "$work/etc-a" "$rules"
 
@@ -65,7 +67,7 @@ kernel_env() {
 events=(
 	"1:3 char add" "1:5 char add" "1:5 char remove" "1:7 char add" "1:7 char change"
 	"1:7 char remove" "1:9 char add" "4:5 char add" "7:3 block add" "7:3 block remove"
-	"1:11 char add"
+	"1:11 char add" "1:8 char add"
 )
 for tool in busybox devmgr; do
 	mkdir -p "$out/$tool"
@@ -85,7 +87,8 @@ for tool in busybox devmgr; do
 	ns_devtree "$sys" "$work/etc-a" "$work/$tool.tree" /bin/sh "$script"
 	is "a: $tool ran every event" "$?" 0
 done
-for f in null.env zero.remove full.log urandom tty5 loop3; do
+sleep 1.5	# what the random command left in the background
+for f in null.env zero.remove full.log urandom tty5 loop3 bang; do
 	if [ -s "$out/devmgr/$f" ] && cmp -s "$out/busybox/$f" "$out/devmgr/$f"; then
 		pass "a: command output $f the same"
 	else
@@ -118,6 +121,7 @@ zero	root:root	0666	*echo "zero \$ACTION \$(date +%s%N)" >>$log
 full	root:root	0666	*sleep 30
 random	root:root	0666	*/lib/mdev/nonexistent
 urandom	root:root	0666	@sleep 1; echo "urandom-cmd add \$(date +%s%N)" >>$log
+kmsg	root:root	0600	*echo started; (sleep 1; echo "background \$ACTION 0" >>$log; echo "more output") &
 RULES
 printf '[commands]\ntimeout = 3\n' >"$work/b.conf"
 # stamp WHAT: the time of WHAT's first line
@@ -156,6 +160,12 @@ check "b: the add event was published after its command ran" [ -n "$cmd" ]
 is "b: ... the client got it, the node in place" "$(cut -d' ' -f1,4,6 "$work/b.client")" \
     "add /dev/urandom node=c1:9:0666:0:0"
 check "b: ... and only after the command's second of sleep" [ "${cmd:-0}" -le "$arrived" ]
+uevent kmsg change
+wait_for 5 grep -q '^background change' "$log"
+check "b: what a command left in the background runs on, its output read" \
+    grep -q '^background change' "$log"
+wait_for 3 grep -q "(kmsg): more output" "$LOG"
+check "b: ... its later output is in the log" grep -q "(kmsg): more output" "$LOG"
 uevent zero change
 wait_for 5 sh -c "[ \$(grep -c '^zero' '$log') = 2 ]"
 is "b: still handling events" "$(grep -c '^zero' "$log")" 2

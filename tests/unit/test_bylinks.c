@@ -21,6 +21,7 @@
 #include "tap.h"
 #include "bylinks.h"
 #include "devid.h"
+#include "fakesys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,89 +31,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static char top[64];
-
-/* ---- Building the tree -------------------------------------------- */
-
-static void mkdirs(const char *rel)
-{
-	char path[1024];
-
-	snprintf(path, sizeof(path), "%s/%s", top, rel);
-	for (char *s = path + strlen(top) + 1; (s = strchr(s, '/')) != NULL; s++) {
-		*s = '\0';
-		mkdir(path, 0755);
-		*s = '/';
-	}
-	mkdir(path, 0755);
-}
-
-/* DIR/NAME with the text FMT makes. */
-static void put(const char *dir, const char *name, const char *fmt, ...)
-{
-	char path[1024], text[4096];
-	va_list ap;
-	FILE *f;
-
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	mkdirs(dir);
-	snprintf(path, sizeof(path), "%s/%s/%s", top, dir, name);
-	char *slash = strrchr(path, '/');
-	*slash = '\0';
-	mkdir(path, 0755);	/* "id/bustype" */
-	*slash = '/';
-	f = fopen(path, "w");
-	if (f == NULL || fputs(text, f) == EOF || fclose(f) != 0) {
-		printf("Bail out! cannot write %s: %s\n", path, strerror(errno));
-		exit(1);
-	}
-}
-
-/* REL -> TARGET, TARGET as given. */
-static void ln(const char *rel, const char *target)
-{
-	char path[1024], dir[1024];
-
-	snprintf(dir, sizeof(dir), "%s", rel);
-	*strrchr(dir, '/') = '\0';
-	mkdirs(dir);
-	snprintf(path, sizeof(path), "%s/%s", top, rel);
-	if (symlink(target, path) < 0) {
-		printf("Bail out! symlink %s: %s\n", path, strerror(errno));
-		exit(1);
-	}
-}
-
-/* DIR/NAME -> TARGET given from the root, made relative as sysfs's. */
-static void uplink(const char *dir, const char *name, const char *target)
-{
-	char rel[1024], to[1024] = "";
-
-	mkdirs(target);
-	for (const char *s = dir; s; s = strchr(s + 1, '/'))
-		strcat(to, "../");
-	strcat(to, target);
-	snprintf(rel, sizeof(rel), "%s/%s", dir, name);
-	ln(rel, to);
-}
-
-/* A device directory: its uevent, its subsystem link, its driver link. */
-static void device(const char *dir, const char *subsystem, const char *driver, const char *uevent)
-{
-	char target[256];
-
-	mkdirs(dir);
-	put(dir, "uevent", "%s", uevent);
-	if (subsystem)
-		uplink(dir, "subsystem", subsystem);
-	if (driver) {
-		snprintf(target, sizeof(target), "%s/drivers/%s", subsystem, driver);
-		uplink(dir, "driver", target);
-	}
-}
 
 static void pci(const char *dir, const char *vendor, const char *dev)
 {

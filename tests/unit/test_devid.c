@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #include "tap.h"
 #include "devid.h"
+#include "fakesys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,96 +25,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char top[64];
-
-/* ---- Building the tree -------------------------------------------- */
-
-static void mkdirs(const char *rel)
-{
-	char path[1024];
-
-	snprintf(path, sizeof(path), "%s/%s", top, rel);
-	for (char *s = path + strlen(top) + 1; (s = strchr(s, '/')) != NULL; s++) {
-		*s = '\0';
-		mkdir(path, 0755);
-		*s = '/';
-	}
-	mkdir(path, 0755);
-}
-
-static void parent_dirs(const char *rel)
-{
-	char dir[1024];
-
-	snprintf(dir, sizeof(dir), "%s", rel);
-	char *slash = strrchr(dir, '/');
-	if (slash) {
-		*slash = '\0';
-		mkdirs(dir);
-	}
-}
-
-static void putn(const char *rel, const void *data, size_t n)
-{
-	char path[1024];
-	FILE *f;
-
-	parent_dirs(rel);
-	snprintf(path, sizeof(path), "%s/%s", top, rel);
-	f = fopen(path, "w");
-	if (f == NULL || fwrite(data, 1, n, f) != n || fclose(f) != 0) {
-		printf("Bail out! cannot write %s: %s\n", path, strerror(errno));
-		exit(1);
-	}
-}
-
-/* DIR/NAME with the text FMT makes. */
-static void put(const char *dir, const char *name, const char *fmt, ...)
-{
-	char rel[1024], text[8192];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	snprintf(rel, sizeof(rel), "%s/%s", dir, name);
-	putn(rel, text, strlen(text));
-}
-
-static void ln(const char *rel, const char *target)
-{
-	char path[1024];
-
-	parent_dirs(rel);
-	snprintf(path, sizeof(path), "%s/%s", top, rel);
-	if (symlink(target, path) < 0) {
-		printf("Bail out! symlink %s: %s\n", path, strerror(errno));
-		exit(1);
-	}
-}
-
-/* DIR/NAME -> TARGET given from the root, made relative as sysfs's. */
-static void uplink(const char *dir, const char *name, const char *target)
-{
-	char rel[1024], to[1024] = "";
-
-	mkdirs(target);
-	for (const char *s = dir; s; s = strchr(s + 1, '/'))
-		strcat(to, "../");
-	strcat(to, target);
-	snprintf(rel, sizeof(rel), "%s/%s", dir, name);
-	ln(rel, to);
-}
-
-/* A device directory: its uevent, its subsystem link. */
-static void device(const char *dir, const char *subsystem, const char *uevent)
-{
-	mkdirs(dir);
-	put(dir, "uevent", "%s", uevent);
-	if (subsystem)
-		uplink(dir, "subsystem", subsystem);
-}
-
 struct usbdev {
 	const char *dir, *vid, *pid, *manufacturer, *product, *serial, *bcd;
 	const unsigned char *desc;
@@ -122,7 +33,7 @@ struct usbdev {
 
 static void usb_device(const struct usbdev *d)
 {
-	device(d->dir, "bus/usb", "MAJOR=189\nMINOR=1\nDEVTYPE=usb_device\nDRIVER=usb\n");
+	device(d->dir, "bus/usb", NULL, "MAJOR=189\nMINOR=1\nDEVTYPE=usb_device\nDRIVER=usb\n");
 	put(d->dir, "bDeviceClass", "00\n");
 	if (d->vid)
 		put(d->dir, "idVendor", "%s\n", d->vid);
@@ -146,7 +57,7 @@ static void usb_device(const struct usbdev *d)
 static void usb_interface(const char *dir, const char *num, const char *cls, const char *sub,
 			  const char *proto, const char *driver)
 {
-	device(dir, "bus/usb", "DEVTYPE=usb_interface\n");
+	device(dir, "bus/usb", NULL, "DEVTYPE=usb_interface\n");
 	if (num)
 		put(dir, "bInterfaceNumber", "%s\n", num);
 	if (cls)
@@ -166,7 +77,7 @@ static void input(const char *dir, const char *ev, const char *key, const char *
 {
 	char caps[1024];
 
-	device(dir, "class/input", "PRODUCT=0/0/0/0\nNAME=\"test\"\n");
+	device(dir, "class/input", NULL, "PRODUCT=0/0/0/0\nNAME=\"test\"\n");
 	snprintf(caps, sizeof(caps), "%s/capabilities", dir);
 	if (ev)
 		put(caps, "ev", "%s\n", ev);
@@ -318,54 +229,54 @@ static void build_usb(void)
 
 	for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++)
 		usb_device(&devs[i]);
-	device(PCI, "bus/pci", "DRIVER=xhci_hcd\n");
+	device(PCI, "bus/pci", NULL, "DRIVER=xhci_hcd\n");
 	usb_interface(HUB "/1-0:1.0", "00", "09", "00", "00", "hub");
 	usb_interface(FTDI_IF, "00", "ff", "ff", "ff", "ftdi_sio");
-	device(FTDI_IF "/ttyUSB0", "bus/usb-serial", "DRIVER=ftdi_sio\n");
+	device(FTDI_IF "/ttyUSB0", "bus/usb-serial", NULL, "DRIVER=ftdi_sio\n");
 	put(FTDI_IF "/ttyUSB0", "port_number", "0\n");
-	device(TTY, "class/tty", "MAJOR=188\nMINOR=0\nDEVNAME=ttyUSB0\n");
+	device(TTY, "class/tty", NULL, "MAJOR=188\nMINOR=0\nDEVNAME=ttyUSB0\n");
 	mkdirs(FTDI "/power");
 	ln("dev/char/188:0", "../../" TTY);
 	ln("dev/char/189:1", "../../" FTDI);
 	usb_interface(ODD_IF, "00", "03", "01", "01", "usbhid");
-	device(HID, "bus/hid", "DRIVER=hid-generic\n");
-	device(HID "/hidraw/hidraw0", "class/hidraw", "MAJOR=243\nMINOR=0\nDEVNAME=hidraw0\n");
+	device(HID, "bus/hid", NULL, "DRIVER=hid-generic\n");
+	device(HID "/hidraw/hidraw0", "class/hidraw", NULL, "MAJOR=243\nMINOR=0\nDEVNAME=hidraw0\n");
 	input(HID "/input/input7", "120013", KBD_KEYS, NULL, NULL, "0", "0003");
-	device(HID "/input/input7/event7", "class/input", "MAJOR=13\nMINOR=71\nDEVNAME=input/event7\n");
+	device(HID "/input/input7/event7", "class/input", NULL, "MAJOR=13\nMINOR=71\nDEVNAME=input/event7\n");
 	/* no driver; a number with a blank in it, which udev would copy
 	 * into ID_USB_INTERFACE_NUM as it is and devid leaves out */
 	usb_interface(HUB "/1-4/1-4:1.0", "0 1", "02", "02", "01", NULL);
-	device(HUB "/1-4/1-4:1.0/tty/ttyACM0", "class/tty", "MAJOR=166\nMINOR=0\n");
+	device(HUB "/1-4/1-4:1.0/tty/ttyACM0", "class/tty", NULL, "MAJOR=166\nMINOR=0\n");
 	usb_interface(HUB "/1-5/1-5:1.0", "00", "02", "02", "01", "cdc_acm");
-	device(HUB "/1-5/1-5:1.0/tty/ttyACM1", "class/tty", "MAJOR=166\nMINOR=1\n");
+	device(HUB "/1-5/1-5:1.0/tty/ttyACM1", "class/tty", NULL, "MAJOR=166\nMINOR=1\n");
 	usb_interface(HUB "/1-6/1-6:1.0", "00", "zz", "00", "00", "usbhid");
-	device(HUB "/1-6/1-6:1.0/hidraw/hidraw1", "class/hidraw", "MAJOR=243\nMINOR=1\n");
+	device(HUB "/1-6/1-6:1.0/hidraw/hidraw1", "class/hidraw", NULL, "MAJOR=243\nMINOR=1\n");
 	usb_interface(STICK "/2-1:1.0", "00", "08", "06", "50", "usb-storage");
-	device(STICK "/2-1:1.0/host0", "bus/scsi", "DEVTYPE=scsi_host\n");
-	device(STICK "/2-1:1.0/host0/target0:0:0", "bus/scsi", "DEVTYPE=scsi_target\n");
-	device(STICK "/2-1:1.0/host0/target0:0:0/0:0:0:0", "bus/scsi",
+	device(STICK "/2-1:1.0/host0", "bus/scsi", NULL, "DEVTYPE=scsi_host\n");
+	device(STICK "/2-1:1.0/host0/target0:0:0", "bus/scsi", NULL, "DEVTYPE=scsi_target\n");
+	device(STICK "/2-1:1.0/host0/target0:0:0/0:0:0:0", "bus/scsi", NULL,
 	       "DEVTYPE=scsi_device\nDRIVER=sd\n");
 	put(STICK "/2-1:1.0/host0/target0:0:0/0:0:0:0", "vendor", "SanDisk \n");
 	put(STICK "/2-1:1.0/host0/target0:0:0/0:0:0:0", "model", "Cruzer Blade    \n");
 	put(STICK "/2-1:1.0/host0/target0:0:0/0:0:0:0", "type", "0\n");
 	put(STICK "/2-1:1.0/host0/target0:0:0/0:0:0:0", "rev", "1.00\n");
-	device(SDA, "class/block", "MAJOR=8\nMINOR=0\nDEVNAME=sda\nDEVTYPE=disk\n");
-	device(SDA "/sda1", "class/block", "MAJOR=8\nMINOR=1\nDEVNAME=sda1\nDEVTYPE=partition\n");
+	device(SDA, "class/block", NULL, "MAJOR=8\nMINOR=0\nDEVNAME=sda\nDEVTYPE=disk\n");
+	device(SDA "/sda1", "class/block", NULL, "MAJOR=8\nMINOR=1\nDEVNAME=sda1\nDEVTYPE=partition\n");
 }
 
 static void build_input(void)
 {
 	/* ev 17: SYN KEY REL MSC; BTN_LEFT/RIGHT/MIDDLE; REL_X REL_Y */
 	input(SERIO "/input/input4", "17", "70000 0 0 0 0", "3", "0", "0", "0011");
-	device(SERIO "/input/input4/event4", "class/input", "MAJOR=13\nMINOR=68\n");
-	device(SERIO "/input/input4/mouse1", "class/input", "MAJOR=13\nMINOR=33\n");
+	device(SERIO "/input/input4/event4", "class/input", NULL, "MAJOR=13\nMINOR=68\n");
+	device(SERIO "/input/input4/mouse1", "class/input", NULL, "MAJOR=13\nMINOR=33\n");
 	/* ABS X Y PRESSURE TOOL_WIDTH MT_*; BTN_LEFT, TOOL_FINGER, TOUCH,
 	 * DOUBLETAP...; INPUT_PROP_POINTER and BUTTONPAD */
 	input(SERIO "/input/input5", "b", "e520 10000 0 0 0 0", "0", "660800011000003", "5", "0011");
-	device(SERIO "/input/input5/event5", "class/input", "MAJOR=13\nMINOR=69\n");
+	device(SERIO "/input/input5/event5", "class/input", NULL, "MAJOR=13\nMINOR=69\n");
 	/* BTN_TRIGGER..BTN_BASE6; ABS X Y Z RZ THROTTLE HAT0X HAT0Y */
 	input(VIRT "/input20", "1b", "fff00000000 0 0 0 0", "0", "30067", "0", "0003");
-	device(VIRT "/input20/js0", "class/input", "MAJOR=13\nMINOR=0\n");
+	device(VIRT "/input20/js0", "class/input", NULL, "MAJOR=13\nMINOR=0\n");
 	/* a lid: SYN SW */
 	input("devices/LNXSYSTM:00/LNXSYBUS:00/PNP0C0D:00/input/input0", "21", "0", "0", "0", "0",
 	      "0019");
@@ -389,8 +300,8 @@ static void build_input(void)
 	 * axes still make a mouse, as input_id has it */
 	input(VIRT "/input29", "1ffffffffffffffffff", "70000 0 0 0 0", "3", "0", "0", NULL);
 	/* no capabilities at all */
-	device(VIRT "/input30", "class/input", "NAME=\"nothing\"\n");
-	device(VIRT "/input30/event30", "class/input", "MAJOR=13\nMINOR=94\n");
+	device(VIRT "/input30", "class/input", NULL, "NAME=\"nothing\"\n");
+	device(VIRT "/input30/event30", "class/input", NULL, "MAJOR=13\nMINOR=94\n");
 	/* longer than any bitmap the kernel prints (udevadm 252 aborts on
 	 * it: its xsprintf into 4096 bytes asserts) */
 	char huge[6001];
@@ -402,7 +313,7 @@ static void build_input(void)
 
 static void build_other(void)
 {
-	device("devices/virtual/tty/tty0", "class/tty", "MAJOR=4\nMINOR=0\nDEVNAME=tty0\n");
+	device("devices/virtual/tty/tty0", "class/tty", NULL, "MAJOR=4\nMINOR=0\nDEVNAME=tty0\n");
 	ln("dev/char/4:0", "../../devices/virtual/tty/tty0");
 	ln("dev/char/9:9", "/tmp");
 	ln("dev/char/9:10", "../../../../../../../../etc");

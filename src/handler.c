@@ -5,6 +5,7 @@
 #include "bylinks.h"
 #include "devid.h"
 #include "exec.h"
+#include "explain.h"
 #include "publish.h"
 
 #include <limits.h>
@@ -63,7 +64,7 @@ void device_from_uevent(struct device *dev, struct uevent *ev)
 
 /* mdev's alias rules: "=dir/" and ">dir/" keep the device name inside dir;
  * anything else is the new name. */
-static char *node_name_for(const struct device *dev, const struct match_result *m)
+char *handler_node_name(const struct device *dev, const struct match_result *m)
 {
 	char *alias = rules_expand_target(m);
 
@@ -109,7 +110,7 @@ static void outcome_free(struct outcome *o)
 
 /* Only serial ports and input devices get udev's persistent names; the
  * test is on what the event says, so other devices cost nothing. */
-static bool may_have_links(const struct device *dev)
+bool may_have_links(const struct device *dev)
 {
 	const char *sub = dev->ev ? uevent_get(dev->ev, "SUBSYSTEM") : NULL;
 
@@ -118,7 +119,7 @@ static bool may_have_links(const struct device *dev)
 	return strncmp(dev->devname, "tty", 3) == 0 || strncmp(dev->devname, "input/", 6) == 0;
 }
 
-static const char *persistent_dirs[] = {
+const char *const persistent_dirs[4] = {
 	"serial/by-id", "serial/by-path", "input/by-id", "input/by-path",
 };
 
@@ -184,7 +185,7 @@ static int apply(struct handler *h, const struct device *dev, const struct match
 		 bool nonode, const char *watch, bool *watched, struct pending *p)
 {
 	const struct rule *r = m->rule;
-	char *node = node_name_for(dev, m);
+	char *node = handler_node_name(dev, m);
 	dev_t rdev = dev_rdev(dev);
 	struct outcome *o = &p->o;
 	int rc = 0;
@@ -417,6 +418,9 @@ int handle_device(struct handler *h, const struct device *dev)
 {
 	struct pending p;
 	const struct step *s;
+
+	if (h->dry_run)
+		return explain_device(h, dev);
 
 	begin(h, dev, &p);
 	while (!p.skip && (s = handler_next_command(h, &p)) != NULL)

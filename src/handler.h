@@ -28,6 +28,7 @@ struct handler {
 	int sys_fd;			/* sysfs root, for persistent names */
 	bool links;			/* make udev's by-id and by-path names */
 	bool rescan;			/* a resync: no command for known devices */
+	bool dry_run;			/* -n, "test": say what would be done, do nothing */
 	/* Serves a firmware request (FIRMWARE=name on an add), or NULL. */
 	void (*firmware)(void *arg, const char *devpath, const char *name);
 	void *firmware_arg;
@@ -58,6 +59,13 @@ enum devop devop_from_action(const char *action);
  * and block or char as mdev decides (the block subsystem, or /block/ in
  * the path). */
 void device_from_uevent(struct device *dev, struct uevent *ev);
+struct match_result;
+/* The node name a matching rule gives (its =, > target, or DEVNAME). */
+char *handler_node_name(const struct device *dev, const struct match_result *m);
+/* Whether a device is one udev gives persistent names (tty, input). */
+bool may_have_links(const struct device *dev);
+extern const char *const persistent_dirs[4];
+
 /* Everything an event does, commands included (they are waited for).
  * 0, or -1 when something failed (already logged). */
 int handle_device(struct handler *h, const struct device *dev);

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "context.h"
 #include "daemon.h"
+#include "monitor.h"
 #include "hotplug.h"
 #include "log.h"
 
@@ -27,6 +28,9 @@ static void usage(FILE *out)
 "       devmgr -d [-f] [OPTIONS] the same, then follow kernel uevents\n"
 "       devmgr [OPTIONS]        with ACTION and DEVPATH in the environment:\n"
 "                               handle one event as the kernel's hotplug helper\n"
+"       devmgr test [OPTIONS] /sys/DEVICE  say what the rules would do with it\n"
+"       devmgr monitor [--kernel] [--udev] [--zero] [--property]\n"
+"                               print uevents and published events\n"
 "\n"
 "A device manager for containers, compatible with busybox mdev and its\n"
 "mdev.conf rule file.\n"
@@ -40,6 +44,8 @@ static void usage(FILE *out)
 "                   NOTIFY_SOCKET, when set, gets READY=1\n"
 "  -S               log to syslog (default for -d without -f when /dev/log exists)\n"
 "  -v               more messages (repeat for debug: which rule matched)\n"
+"  -n               dry run (with -s or a hotplug event): print which rule\n"
+"                   lines match, the nodes, links and commands; do nothing\n"
 "  --sys DIR        sysfs root (default /sys)              [paths] sys\n"
 "  --dev DIR        device directory (default /dev)        [paths] dev\n"
 "  --rules FILE     rule file (default /etc/mdev.conf)     [paths] rules\n"
@@ -81,6 +87,8 @@ enum { OPT_SYS = 256, OPT_DEV, OPT_RULES, OPT_ETC, OPT_RUN, OPT_CONFIG, OPT_RCVB
 
 struct cmdline {
 	int scan;
+	int dry_run;			/* -n */
+	const char *test_path;		/* "devmgr test PATH" */
 	int daemon;
 	struct daemon_opts dopts;
 	struct context *ctx;
@@ -124,8 +132,11 @@ static void parse_args(int argc, char **argv, struct cmdline *cl)
 
 	ctx->config_path = "/etc/devmgr.conf";
 	cl->dopts.ready_fd = -1;
-	while ((c = getopt_long(argc, argv, "sdfD:Svj:hV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "sdfD:Svj:nhV", opts, NULL)) != -1) {
 		switch (c) {
+		case 'n':
+			cl->dry_run = 1;
+			break;
 		case 's':
 			cl->scan = 1;
 			break;
@@ -176,6 +187,13 @@ static void parse_args(int argc, char **argv, struct cmdline *cl)
 			exit(2);
 		}
 	}
+	if (cl->test_path && optind + 1 == argc) {
+		cl->test_path = argv[optind++];
+		cl->dry_run = 1;
+	} else if (cl->test_path) {
+		log_err("usage: devmgr test [OPTIONS] /sys/DEVICE-PATH");
+		exit(2);
+	}
 	if (optind < argc) {
 		log_err("unexpected argument '%s'", argv[optind]);
 		usage(stderr);
@@ -203,8 +221,21 @@ int main(int argc, char **argv)
 	struct cmdline cl = { .ctx = &ctx };
 	int rc;
 
+	if (argc > 1 && strcmp(argv[1], "monitor") == 0)
+		return monitor_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "test") == 0) {
+		cl.test_path = "";	/* the path comes after the options */
+		argv[1] = argv[0];
+		argc--;
+		argv++;
+	}
 	parse_args(argc, argv, &cl);
-	if (!cl.scan && !cl.daemon && (getenv("ACTION") == NULL || getenv("DEVPATH") == NULL)) {
+	if (cl.dry_run && cl.daemon) {
+		log_err("-n goes with -s, a hotplug event or 'test', not -d");
+		return 2;
+	}
+	if (!cl.scan && !cl.daemon && !cl.test_path &&
+	    (getenv("ACTION") == NULL || getenv("DEVPATH") == NULL)) {
 		log_err("nothing to do: use -s or -d, or run as hotplug helper with ACTION and "
 			"DEVPATH set");
 		usage(stderr);
@@ -213,7 +244,17 @@ int main(int argc, char **argv)
 	/* Nodes and directories get exactly the rule's mode, as with mdev. */
 	umask(0);
 	rc = context_open(&ctx);
-	if (rc == 0) {
+	if (rc == 0 && cl.dry_run) {
+		/* nothing is done: no module, no database, one process so the
+		 * report comes in order */
+		ctx.h.dry_run = true;
+		if (cl.test_path)
+			rc = sysfs_test(&ctx.sys, &ctx.h, cl.test_path);
+		else if (cl.scan)
+			rc = context_coldplug(&ctx, 1);
+		else
+			rc = hotplug_run(&ctx.h, &ctx.sys, environ);
+	} else if (rc == 0) {
 		context_modules(&ctx);
 		if (cl.scan) {
 			/* a scan is no event: the database only */

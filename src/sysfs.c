@@ -314,3 +314,43 @@ long sysfs_modaliases(struct sysfs *s, void (*fn)(void *arg, const char *alias),
 	closedir(buses);
 	return n;
 }
+
+int sysfs_test(struct sysfs *s, struct handler *h, const char *path)
+{
+	char real[PATH_MAX], root[PATH_MAX], full[2 * PATH_MAX + 2], link[PATH_MAX];
+	struct uevent ev;
+	struct device dev;
+
+	if (realpath(s->path, root) == NULL) {
+		log_err("cannot resolve %s: %s", s->path, strerror(errno));
+		return 1;
+	}
+	if (path[0] != '/')
+		snprintf(full, sizeof(full), "%s/%s", root, path);
+	else
+		snprintf(full, sizeof(full), "%s", path);
+	/* /sys/class/tty/ttyUSB0 and the like are symlinks into devices/ */
+	size_t n = strlen(root);
+	if (realpath(full, real) == NULL || strncmp(real, root, n) != 0 || real[n] != '/') {
+		log_err("%s: not a device under %s", path, s->path);
+		return 1;
+	}
+	const char *devpath = real + n;
+	uevent_init(&ev);
+	uevent_set(&ev, "ACTION", "add");
+	uevent_set(&ev, "DEVPATH", devpath);
+	if (sysfs_read_uevent(s, devpath, &ev) < 0) {
+		log_err("%s: no uevent file: not a device", path);
+		return 1;
+	}
+	snprintf(full, sizeof(full), "%s/subsystem", devpath + 1);
+	ssize_t l = readlinkat(s->fd, full, link, sizeof(link) - 1);
+	if (l > 0) {
+		link[l] = '\0';
+		const char *slash = strrchr(link, '/');
+		uevent_set(&ev, "SUBSYSTEM", slash ? slash + 1 : link);
+	}
+	device_from_uevent(&dev, &ev);
+	handle_device(h, &dev);
+	return 0;
+}

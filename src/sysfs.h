@@ -22,6 +22,11 @@ void sysfs_close(struct sysfs *s);
  * devices seen, -1 when neither directory can be read. */
 long sysfs_coldplug(struct sysfs *s, struct handler *h, unsigned jobs);
 
+/* "devmgr test PATH": PATH (under the sysfs root, or relative to it) as
+ * an add event through handle_device() (a dry run). 0, or 1 when PATH
+ * is no device (logged). */
+int sysfs_test(struct sysfs *s, struct handler *h, const char *path);
+
 /* Calls FN with the modalias of every device on a bus
  * (bus/<bus>/devices/<dev>/modalias): what a coldplug loads modules
  * for. The number of aliases. */

@@ -30,6 +30,8 @@
 #   p  firmware requests served from [firmware] dir, "-1" when missing
 #   r  persistent names: serial/by-id, serial/by-path made with the node
 #      (and in the database), removed with it; [links] persistent = no
+#   s  the dry run: devmgr test PATH, -s -n: rule line, node, links,
+#      commands printed, nothing made
 #   q  modules for MODALIAS through libkmod, in a dry run on the test
 #      module tree (tests/data/modules): hotplug add, coldplug, blacklist
 # (f, broken rule lines, is badrules.t.)
@@ -50,7 +52,7 @@ tap_skip_unless_built "$devmgr"
 
 tap_workdir t
 
-echo "1..123"
+echo "1..129"
 
 # err_has DESC FIXED-STRING: a "devmgr: " line of the last stderr has it
 err_has() {
@@ -555,6 +557,28 @@ env -i PATH=$kpath "$devmgr" --config "$work/r.conf" --sys "$sys" --run "$work/r
     --dev "$DEV" --rules "$RULES" --etc "$etc" -s 2>"$err"
 check "r: persistent = no: none" gone "$DEV/serial"
 
+# ---- s: dry run ---------------------------------------------------------------
+
+printf 'ttyUSB[0-9]+\troot:tty\t0640\t@echo hello\nnull\t0:0\t0666\t>nul\n' >"$work/s.rules"
+newdev s
+out=$(env -i PATH=$kpath "$devmgr" test --config "$nopub" --sys "$sys" --run "$work/s-run" \
+    --dev "$DEV" --rules "$work/s.rules" --etc "$etc" "$sys/class/tty/ttyUSB0" 2>"$err")
+is "s: devmgr test: exit 0" $? 0
+is "s: ... what would be done with ttyUSB0" "$(sed 's/ DEVPATH=.*//' <<<"$out")" \
+"ttyUSB0 (char 188:0) add SUBSYSTEM=tty
+  $work/s.rules:1
+    node     $DEV/ttyUSB0 char 188:0 owner 0:5 mode 0640
+    link     $DEV/serial/by-path/pci-0000:00:14.0-usb-0:2:1.0-port0 -> ttyUSB0 (persistent name)
+    link     $DEV/serial/by-id/usb-FTDI_FT232R_USB_UART_A9XYZ123-if00-port0 -> ttyUSB0 (persistent name)
+    command  echo hello  (sh -c, in $DEV, MDEV=ttyUSB0)"
+env -i PATH=$kpath "$devmgr" -s -n --config "$nopub" --sys "$sys" --run "$work/s-run" \
+    --dev "$DEV" --rules "$work/s.rules" --etc "$etc" >"$work/s.out" 2>"$err"
+is "s: -s -n: exit 0" $? 0
+is "s: ... a report for every device" "$(grep -c '^[^ ].* add ' "$work/s.out")" \
+    "$(find "$sys/dev/char" "$sys/dev/block" -mindepth 1 | wc -l)"
+check "s: ... the > link of null" grep -qx "    link     $DEV/null -> nul" "$work/s.out"
+is "s: ... and nothing made: no node, no database" "$(find "$DEV" "$work/s-run" -mindepth 1 2>/dev/null | wc -l)" 0
+
 # ---- q: modules -----------------------------------------------------------------
 
 if grep -q -- '-lkmod' <(ldd "$devmgr" 2>/dev/null; echo) || ldd "$devmgr" 2>/dev/null | grep -q libkmod; then
@@ -598,4 +622,4 @@ else
 	for i in 1 2 3 4 5; do skip "q: devmgr built without libkmod"; done
 fi
 
-[ "$n" = 123 ] || echo "# planned 123 tests but ran $n"
+[ "$n" = 129 ] || echo "# planned 129 tests but ran $n"

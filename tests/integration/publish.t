@@ -57,7 +57,7 @@ if [ ! -c /dev/loop-control ] || [ ! -w /sys/class/mem/null/uevent ]; then
 fi
 
 tap_workdir publish
-echo "1..65"
+echo "1..67"
 
 tap_small_etc
 . "$lib/daemon.sh"
@@ -340,6 +340,22 @@ wait_for 5 test -e "$RUN/udev/tags/seat/c1:3"
 is "reload: null's entry now tagged seat" "$(grep '^[GQ]:' "$d/c1:3" | tr '\n' ' ')" "G:seat Q:seat "
 check "reload: its uaccess mark is gone" absent "$RUN/udev/tags/uaccess/c1:3"
 check "reload: zero's uaccess mark stays until zero changes" test -e "$RUN/udev/tags/uaccess/c1:5"
+# devmgr monitor: the kernel's event and devmgr's, as they arrive
+ns_exec "$devmgr" monitor --kernel --udev --zero --property --count 3 >"$work/mon.out" 2>&1 &
+mon=$!
+bg+=("$mon")
+wait_for 5 grep -qs "^monitoring:" "$work/mon.out"
+sleep 0.2
+uevent zero change
+wait_for 5 sh -c "[ \$(grep -c '^[A-Z]* *\[' '$work/mon.out') = 3 ]"
+is "monitor: the kernel's event, devmgr's two" \
+    "$(sed -n 's/^\([A-Z]*\) *\[[0-9.]*\] \(.*\)/\1 \2/p' "$work/mon.out" | sort | tr -s ' ')" \
+    "KERNEL change /devices/virtual/mem/zero (mem)
+UDEV change /devices/virtual/mem/zero (mem)
+ZERO change /devices/virtual/mem/zero (mem)"
+is "monitor: the properties: DEVNAME as each format says it (renamed by >)" \
+    "$(grep -e '^DEVNAME=' "$work/mon.out" | sort | tr '\n' ' ')" \
+    "DEVNAME=/dev/zerolink DEVNAME=zero DEVNAME=zerolink "
 stop_clients
 daemon_stop
 

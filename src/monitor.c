@@ -1,0 +1,182 @@
+#define _GNU_SOURCE
+#include "monitor.h"
+#include "log.h"
+#include "udevmsg.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <linux/netlink.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+struct source {
+	const char *label;	/* KERNEL, UDEV, ZERO */
+	unsigned groups;
+	struct nl_sock *nl;
+	int fd;
+};
+
+static int open_source(struct source *s)
+{
+	s->nl = nl_socket_alloc();
+	if (s->nl == NULL)
+		return -1;
+	nl_socket_disable_seq_check(s->nl);
+	nl_join_groups(s->nl, (int)s->groups);
+	int err = nl_connect(s->nl, NETLINK_KOBJECT_UEVENT);
+	if (err < 0) {
+		fprintf(stderr, "devmgr monitor: cannot listen on netlink groups 0x%x: %s\n",
+			s->groups, nl_geterror(err));
+		nl_socket_free(s->nl);
+		s->nl = NULL;
+		return -1;
+	}
+	s->fd = nl_socket_get_fd(s->nl);
+	int size = 16 * 1024 * 1024;
+	setsockopt(s->fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
+	return 0;
+}
+
+/* The value of KEY in a KEY=VALUE\0 list. */
+static const char *prop(const char *p, size_t len, const char *key)
+{
+	size_t k = strlen(key);
+
+	for (const char *e = p; e < p + len; e += strlen(e) + 1)
+		if (strncmp(e, key, k) == 0 && e[k] == '=')
+			return e + k + 1;
+	return NULL;
+}
+
+static void show(const char *label, const char *p, size_t len, bool props)
+{
+	struct timespec ts;
+	const char *action = prop(p, len, "ACTION"), *devpath = prop(p, len, "DEVPATH");
+	const char *sub = prop(p, len, "SUBSYSTEM");
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	printf("%-6s [%lld.%06ld] %-8s %s (%s)\n", label, (long long)ts.tv_sec, ts.tv_nsec / 1000,
+	       action ? action : "?", devpath ? devpath : "?", sub ? sub : "?");
+	if (props) {
+		for (const char *e = p; e < p + len; e += strlen(e) + 1)
+			if (strchr(e, '='))
+				printf("%s\n", e);
+		printf("\n");
+	}
+	fflush(stdout);
+}
+
+/* One message: the kernel's ("ACTION@DEVPATH" first), systemd's libudev
+ * format (a header), or the plain list of libudev-zero's group. */
+static void on_message(const struct source *s, char *buf, size_t n, const struct sockaddr_nl *from,
+		       bool props)
+{
+	buf[n] = '\0';
+	if (n >= UDEVMSG_HEADER_SIZE && memcmp(buf, "libudev", 8) == 0) {
+		uint32_t magic, off, len;
+		memcpy(&magic, buf + 8, 4);
+		memcpy(&off, buf + 16, 4);
+		memcpy(&len, buf + 20, 4);
+		if (ntohl(magic) != UDEVMSG_MAGIC || off > n || len > n - off)
+			return;
+		show(s->label, buf + off, len, props);
+	} else if (from->nl_pid == 0 && strchr(buf, '@')) {
+		size_t first = strlen(buf) + 1;
+		if (first < n)
+			show("KERNEL", buf + first, n - first, props);
+	} else {
+		show(s->label, buf, n, props);
+	}
+}
+
+int monitor_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "kernel", no_argument, 0, 'k' }, { "udev", no_argument, 0, 'u' },
+		{ "zero", no_argument, 0, 'z' }, { "property", no_argument, 0, 'p' },
+		{ "groups", required_argument, 0, 'g' }, { "count", required_argument, 0, 'n' },
+		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+	};
+	bool kernel = false, udev = false, zero = false, props = false;
+	unsigned udev_groups = 0x2, zero_groups = 0x4;
+	long count = -1;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "kuzpg:n:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k': kernel = true; break;
+		case 'u': udev = true; break;
+		case 'z': zero = true; break;
+		case 'p': props = true; break;
+		case 'g': udev_groups = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'n': count = atol(optarg); break;
+		case 'h':
+			printf("usage: devmgr monitor [--kernel] [--udev] [--zero] [--property] "
+			       "[--groups MASK] [--count N]\n"
+			       "  --kernel    the kernel's uevents (netlink group 0x1)\n"
+			       "  --udev      events in systemd's libudev format (group 0x2, or MASK)\n"
+			       "  --zero      events in libudev-zero's format (group 0x4)\n"
+			       "  --property  every property too\n"
+			       "With none of --kernel, --udev, --zero: the first two.\n");
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (!kernel && !udev && !zero)
+		kernel = udev = true;
+	struct source src[3];
+	int n = 0;
+	if (kernel)
+		src[n++] = (struct source){ .label = "KERNEL", .groups = 0x1 };
+	if (udev)
+		src[n++] = (struct source){ .label = "UDEV", .groups = udev_groups };
+	if (zero)
+		src[n++] = (struct source){ .label = "ZERO", .groups = zero_groups };
+	struct pollfd p[3];
+	for (int i = 0; i < n; i++) {
+		if (open_source(&src[i]) < 0)
+			return 1;
+		p[i] = (struct pollfd){ .fd = src[i].fd, .events = POLLIN };
+	}
+	printf("monitoring:%s%s%s\n\n", kernel ? " kernel uevents (0x1)" : "",
+	       udev ? " libudev-format events" : "", zero ? " libudev-zero events" : "");
+	fflush(stdout);
+	static char buf[65536];
+	while (count != 0) {
+		if (poll(p, (nfds_t)n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			perror("poll");
+			return 1;
+		}
+		for (int i = 0; i < n && count != 0; i++) {
+			if (!p[i].revents)
+				continue;
+			struct sockaddr_nl from;
+			struct iovec iov = { buf, sizeof(buf) - 1 };
+			struct msghdr m = { .msg_name = &from, .msg_namelen = sizeof(from),
+					    .msg_iov = &iov, .msg_iovlen = 1 };
+			ssize_t got = recvmsg(src[i].fd, &m, MSG_DONTWAIT);
+			if (got < 0) {
+				if (errno == ENOBUFS)
+					printf("(the kernel dropped events: buffer full)\n");
+				continue;
+			}
+			on_message(&src[i], buf, (size_t)got, &from, props);
+			if (count > 0)
+				count--;
+		}
+	}
+	for (int i = 0; i < n; i++)
+		nl_socket_free(src[i].nl);
+	return 0;
+}

@@ -203,6 +203,9 @@ else
 	is "package(): make install's files, and the OpenRC service's" "$(files "$pkgdir")" \
 	    "$(printf '%s\n' $(files "$root") ./etc/init.d/devmgr ./etc/conf.d/devmgr | sort)"
 	is "package(): only /etc and /usr (Alpine's /usr merge)" "$(ls "$pkgdir" | tr '\n' ' ')" "etc usr "
+	is "make install: binary, three man pages, two example configs" \
+	    "$(files "$root" | tr '\n' ' ')" \
+	    "./etc/devmgr/devmgr.conf.example ./etc/devmgr/mdev.conf.example ./usr/sbin/devmgr ./usr/share/man/man5/devmgr.conf.5 ./usr/share/man/man5/mdev.conf.5 ./usr/share/man/man8/devmgr.8 "
 	is "package(): /usr/sbin/devmgr --version" "$("$pkgdir/usr/sbin/devmgr" --version 2>&1)" \
 	    "devmgr $pkgver"
 	is "package(): etc/init.d/devmgr, mode 755 (-openrc)" \
@@ -330,5 +333,13 @@ is "extra_started_commands: reload" "$(rcvar extra_started_commands)" reload
 rc reload >"$work/reload.out"
 is "reload: SIGHUP to the pidfile's process" "$(cat "$work/ssd.args")" \
     "--signal HUP --exec $command --pidfile $pidfile"
+
+if [ -n "${bd:-}" ] && [ -d "$root" ]; then
+	make -s -C "$bd" uninstall DESTDIR="$root" PREFIX=/usr >"$work/uninstall.log" 2>&1
+	is "make uninstall DESTDIR PREFIX=/usr: no file left" \
+	    "$(cd "$root" && find . -mindepth 1 ! -type d | wc -l)" 0
+else
+	skip "make uninstall (nothing was installed)"
+fi
 
 echo "1..$n"

@@ -14,7 +14,9 @@
 
 struct uevent_msg {
 	char buf[UEVENT_BUF_SIZE];
-	char control[64];		/* one SCM_CREDENTIALS */
+	/* one SCM_CREDENTIALS; aligned: the array of these would leave it
+	 * at an odd offset, and cmsghdr needs its natural alignment */
+	_Alignas(struct cmsghdr) char control[64];
 	struct sockaddr_nl from;
 };
 

@@ -148,7 +148,7 @@ check "b: the command over the 3 s limit was killed" \
 check "b: the missing command was logged" \
     grep -q "'/lib/mdev/nonexistent' (random) exited with status 127" "$LOG"
 # publishing waits for the command: urandom's add event leaves after it
-ns_exec "$tools/udevclient" monitor -s mem -n 1 -w 10000 -r "$work/b.ready" \
+ns_exec "$tools/udevclient" monitor -s mem -n 1 -w 30000 -r "$work/b.ready" \
     >"$work/b.client" 2>&1 &
 client=$!
 wait_for 5 test -e "$work/b.ready"

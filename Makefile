@@ -3,6 +3,7 @@
 #   make STATIC=1     ./devmgr, fully static (libkmod off)
 #   make KMOD=0       without libkmod
 #   make check        every test (unit + integration; integration needs root)
+#   make sanitize     the same again, built with ASan and UBSan
 #   make musl-check   compile every source with musl-gcc, warnings as errors
 #   make bench        coldplug benchmark against busybox mdev
 #   make install      DESTDIR= PREFIX=/usr/local
@@ -84,6 +85,16 @@ check: $(BIN) unit tools musl-check
 		echo "FAIL: the tests created /run/udev/control on this host"; exit 1; fi; \
 	exit $$rc
 
+# The whole suite again, devmgr and the unit tests built with
+# AddressSanitizer and UBSan (undefined behaviour aborts): CI runs it
+# after check. The integration tests take the binary from DEVMGR.
+SAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+              -fno-omit-frame-pointer
+sanitize: tools
+	CFLAGS="$(SAN_CFLAGS)" LDFLAGS="-fsanitize=address,undefined" \
+		$(MAKE) --no-print-directory BUILD=build/san BIN=build/san/devmgr build/san/devmgr unit
+	DEVMGR=$(CURDIR)/build/san/devmgr prove -f build/san/tests/* tests/integration/*.t
+
 # Debian 12 packages for building, testing and benchmarking.
 DEB_PKGS := build-essential pkg-config libnl-3-dev libinih-dev libkmod-dev musl-tools \
             linux-libc-dev busybox-static strace bc perl util-linux procps python3 \
@@ -143,5 +154,5 @@ clean:
 	rm -rf build devmgr
 
 FORCE:
-.PHONY: all unit tools check deps udevadm musl-check bench install uninstall clean FORCE
+.PHONY: all unit tools check deps udevadm sanitize musl-check bench install uninstall clean FORCE
 -include $(wildcard $(BUILD)/*.d)

@@ -4,6 +4,7 @@
 #   make KMOD=0       without libkmod
 #   make check        every test (unit + integration; integration needs root)
 #   make sanitize     the same again, built with ASan and UBSan
+#   make fuzz         libFuzzer targets, FUZZ_SECONDS (20) each
 #   make musl-check   compile every source with musl-gcc, warnings as errors
 #   make bench        coldplug benchmark against busybox mdev
 #   make install      DESTDIR= PREFIX=/usr/local
@@ -95,10 +96,26 @@ sanitize: tools
 		$(MAKE) --no-print-directory BUILD=build/san BIN=build/san/devmgr build/san/devmgr unit
 	DEVMGR=$(CURDIR)/build/san/devmgr prove -f build/san/tests/* tests/integration/*.t
 
+# libFuzzer targets for the parsers (tests/fuzz/), with ASan and UBSan;
+# "make fuzz" builds them and runs each for FUZZ_SECONDS on a copy of its
+# seed corpus.
+FUZZ_SECONDS ?= 20
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+               -std=c11 -D_DEFAULT_SOURCE -DVERSION='"fuzz"' -DHAVE_KMOD -Isrc \
+               $(shell $(PKG_CONFIG) --cflags libnl-3.0 inih)
+build/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_common.h $(filter-out src/main.c,$(SRCS))
+	@mkdir -p build/fuzz
+	clang $(FUZZ_CFLAGS) -o $@ $< $(filter-out src/main.c,$(SRCS)) \
+		$(shell $(PKG_CONFIG) --libs libnl-3.0 inih) -lkmod
+fuzz: $(FUZZ_BINS)
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
+
 # Debian 12 packages for building, testing and benchmarking.
 DEB_PKGS := build-essential pkg-config libnl-3-dev libinih-dev libkmod-dev musl-tools \
             linux-libc-dev busybox-static strace bc perl util-linux procps python3 \
-            libudev-dev runc python3-yaml
+            libudev-dev runc python3-yaml clang libclang-rt-14-dev
 deps:
 	@if dpkg -s $(DEB_PKGS) >/dev/null 2>&1; then echo "deps: all installed"; else \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PKGS); fi
@@ -154,5 +171,5 @@ clean:
 	rm -rf build devmgr
 
 FORCE:
-.PHONY: all unit tools check deps udevadm sanitize musl-check bench install uninstall clean FORCE
+.PHONY: all unit tools check deps udevadm sanitize fuzz musl-check bench install uninstall clean FORCE
 -include $(wildcard $(BUILD)/*.d)

@@ -54,7 +54,7 @@ static size_t drop_last(char *path, size_t len)
 }
 
 /* Puts LINK in front of what is left of TODO (REST points into it). */
-static int splice(char *todo, size_t size, const char *link, const char *rest)
+static int splice_link(char *todo, size_t size, const char *link, const char *rest)
 {
 	char tmp[PATH_MAX];
 	int n = snprintf(tmp, sizeof(tmp), "%s/%s", link, rest);
@@ -123,7 +123,7 @@ static int resolve(int sys_fd, const char *sysdir, char *out, size_t size)
 			return -1;
 		}
 		link[r] = '\0';
-		if (++links > LINKS_MAX || link[0] == '/' || splice(todo, sizeof(todo), link, s) < 0)
+		if (++links > LINKS_MAX || link[0] == '/' || splice_link(todo, sizeof(todo), link, s) < 0)
 			return -1;
 		len = at;
 		out[len] = '\0';

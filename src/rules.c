@@ -65,8 +65,55 @@ void rules_free(struct ruleset *rs)
 	memset(rs, 0, sizeof(*rs));
 }
 
+/* glibc's regcomp copies the subtree under every '+' and {m,n}: stacked
+ * or nested repetitions multiply its memory ("null" and 20 '+' takes
+ * 1.3 GB; found by fuzzing). Patterns that could grow beyond this many
+ * copies are refused as the broken lines they are. */
+#define REGEX_MAX_COPIES 4096
+
+static bool too_repetitive(const char *pat)
+{
+	double copies = 1;
+
+	for (const char *c = pat; *c; c++) {
+		if (*c == '\\' && c[1]) {
+			c++;
+		} else if (*c == '[') {
+			/* a bracket expression: "+" and "{" in it are literal */
+			const char *end = c + 1;
+			if (*end == '^')
+				end++;
+			if (*end == ']')
+				end++;
+			while (*end && *end != ']')
+				end++;
+			if (*end == '\0')
+				break;
+			c = end;
+		} else if (*c == '+') {
+			copies *= 2;
+		} else if (*c == '{') {
+			double bound = 0, v = 0;
+			for (const char *d = c + 1; *d && *d != '}' && d < c + 16; d++) {
+				v = *d >= '0' && *d <= '9' ? v * 10 + (*d - '0') : 0;
+				if (v > bound)
+					bound = v;
+			}
+			copies *= bound + 2;
+		}
+		if (copies > REGEX_MAX_COPIES)
+			return true;
+	}
+	return false;
+}
+
 static int compile(struct parser *p, regex_t *re, const char *pattern)
 {
+	if (too_repetitive(pattern)) {
+		bad_line(p, "regex '%s' repeats too much (nested or stacked + and {m,n} make the "
+			 "regex library's memory grow exponentially)", pattern);
+		return -1;
+	}
 	int rc = regcomp(re, pattern, REG_EXTENDED);
 
 	if (rc != 0) {

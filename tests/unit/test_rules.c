@@ -284,6 +284,21 @@ static void test_nul_byte(void)
 	rules_free(&rs);
 }
 
+/* Found by fuzzing: glibc's regcomp takes 1.3 GB for "null" and 20 '+'. */
+static void test_regex_blowup(void)
+{
+	struct ruleset rs;
+
+	parse(&rs, "null++++++++++++++++++++ root:root 0660\n"
+		   "(a{1,200}){1,200} root:root 0660\n"
+		   "ttyS[0-9]+ root:root 0660\n"
+		   "x[+{]+y{1,3} root:root 0660\n"
+		   "zero root:root 0666\n");
+	is_int(rs.errors, 2, "stacked and nested repetitions refused as broken lines");
+	is_int(rs.n, 3, "the ordinary ones kept, '+' and '{' in brackets literal");
+	rules_free(&rs);
+}
+
 static void test_missing_file(void)
 {
 	struct ruleset rs;
@@ -303,6 +318,7 @@ int main(void)
 	test_match_all();
 	test_keep_matching();
 	test_nul_byte();
+	test_regex_blowup();
 	test_missing_file();
 	cleanup_etc();
 	return done_testing();

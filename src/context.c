@@ -3,6 +3,7 @@
 #include "firmware.h"
 #include "log.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,6 +137,16 @@ int context_reload(struct context *c)
 	 * running daemon would orphan every node it made. */
 	if (strcmp(cfg.dev, c->cfg.dev) || strcmp(cfg.sys, c->cfg.sys))
 		log_warn("reload: new dev or sys paths take effect on restart only");
+	/* At start a missing rule file means no rules, as with mdev; one
+	 * that vanishes under a running daemon is more likely an editor or
+	 * a deploy half done than a wish to drop every rule. */
+	struct stat st;
+	if (stat(cfg.rules, &st) < 0 && errno == ENOENT && c->rules.n > 0) {
+		log_err("reload: %s is gone; keeping the rules in force (an empty file means "
+			"no rules)", cfg.rules);
+		config_free(&cfg);
+		return -1;
+	}
 	idmaps_init(&ids, cfg.etc);
 	if (rules_load(&rules, cfg.rules, &ids) < 0 || rules.errors > 0) {
 		if (rules.path)

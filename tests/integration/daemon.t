@@ -30,7 +30,7 @@
 #   c  real devices: loop add and remove, =dir/ and directory pruning
 #   d  forged uevents (multicast on group 1, unicast to the daemon's port)
 #   e  receive buffer overrun: resync from sysfs
-#   f  SIGHUP reload, and a broken rule file keeps the old rules
+#   f  SIGHUP reload, and a broken or deleted rule file keeps the old rules
 #   g  SIGTERM and SIGINT: exit 0
 #   h  refusing to start: user namespace, no CAP_MKNOD
 
@@ -63,7 +63,7 @@ fi
 
 tap_workdir daemon
 
-echo "1..97"
+echo "1..99"
 
 # ---- helpers --------------------------------------------------------------
 
@@ -462,6 +462,16 @@ uevent null add
 wait_for 5 mode_not "$DEV/null" 600
 is "f: ... the next add of null still uses 0644, not the file's 0640" "$(node "$DEV/null")" \
     "character special file 1:3 644 0 0"
+rm "$rules"
+kill -HUP "$DPID"
+wait_for 5 grep -qF "is gone; keeping the rules in force" "$LOG"
+log_has "f: the rule file deleted: SIGHUP keeps the rules" \
+    "reload: $rules is gone; keeping the rules in force"
+chmod 0600 "$DEV/null"
+uevent null add
+wait_for 5 mode_not "$DEV/null" 600
+is "f: ... null still gets 0644, not the default 0660" "$(node "$DEV/null")" \
+    "character special file 1:3 644 0 0"
 daemon_stop
 
 # ---- g: SIGTERM, SIGINT -----------------------------------------------------
@@ -536,4 +546,4 @@ else
 	for i in 1 2 3 4; do skip "h: neither capsh nor setpriv to drop CAP_MKNOD"; done
 fi
 
-[ "$n" = 97 ] || echo "# planned 97 tests but ran $n"
+[ "$n" = 99 ] || echo "# planned 99 tests but ran $n"

@@ -106,14 +106,20 @@ hp ACTION=add DEVPATH=/devices/virtual/mem/x SUBSYSTEM=mem MAJOR=1 MINOR=3 "DEVN
 ms=$((($(date +%s%N) - s) / 1000000))
 check "c: pathological regexes against a 65-byte name end in time (${ms} ms < 5000)" [ "$ms" -lt 5000 ]
 check "c: ... nothing outside changed" unchanged
-awk 'BEGIN { for (i = 0; i < 100000; i++) printf "dev%d root:root 0600 =d/%d\n", i, i; print "null root:root 0666" }' \
+# Built with AddressSanitizer, regcomp is some 2000 times slower: a
+# smaller file, and no time limit, there.
+lines=100000 limit=20000
+if nm "$devmgr" 2>/dev/null | grep -q __asan_init || ldd "$devmgr" 2>/dev/null | grep -q libasan; then
+	lines=1000 limit=999999999
+fi
+awk -v n=$lines 'BEGIN { for (i = 0; i < n; i++) printf "dev%d root:root 0600 =d/%d\n", i, i; print "null root:root 0666" }' \
     >"$RULES"
 s=$(date +%s%N)
 works
 rc=$?
 ms=$((($(date +%s%N) - s) / 1000000))
-is "c: a rule file of 100,000 lines: the last one still applies" $rc 0
-check "c: ... loaded and matched in bounded time (${ms} ms < 20000)" [ "$ms" -lt 20000 ]
+is "c: a rule file of $lines lines: the last one still applies" $rc 0
+check "c: ... loaded and matched in bounded time (${ms} ms < $limit)" [ "$ms" -lt "$limit" ]
 : >"$RULES"
 
 # ---- d: sysfs garbage ------------------------------------------------------------------

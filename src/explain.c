@@ -1,7 +1,5 @@
 #define _GNU_SOURCE
 #include "explain.h"
-#include "bylinks.h"
-#include "devid.h"
 #include "fileio.h"
 
 #include <stdio.h>
@@ -35,29 +33,17 @@ static void header(const struct handler *h, const struct device *dev)
 	(void)h;
 }
 
-static bool command_runs(const struct rule *r, const struct device *dev)
-{
-	const char *a = action_of(dev);
-
-	return r->cmd && (r->cmd_when == '*' || (r->cmd_when == '@' && strcmp(a, "add") == 0) ||
-			  (r->cmd_when == '$' && strcmp(a, "remove") == 0));
-}
-
 /* udev's names for the device, worked out read-only. */
 static void links(struct handler *h, const struct device *dev, const char *node)
 {
-	const char *devpath = dev->ev ? uevent_get(dev->ev, "DEVPATH") : NULL;
-	const char *sysdir = dev->sysdir ? dev->sysdir : devpath ? devpath + 1 : NULL;
-	const char *sub = dev->ev ? uevent_get(dev->ev, "SUBSYSTEM") : NULL;
 	char names[BYLINKS_MAX][BYLINKS_NAME];
 	struct devprops *p;
 
-	if (!h->links || sysdir == NULL || !may_have_links(dev))
+	if (!h->links || !may_have_links(dev))
 		return;
 	p = xmalloc(sizeof(*p));
 	devprops_init(p);
-	devid_add(h->sys_fd, sysdir, sub, dev->ev ? uevent_get(dev->ev, "DEVTYPE") : NULL, p);
-	int n = bylinks(h->sys_fd, sysdir, sub, dev->devname, p, names);
+	int n = handler_persistent_names(h, dev, p, names);
 	for (int i = 0; i < n; i++)
 		printf("    link     %s/%s -> %s (persistent name)\n", h->dev->path, names[i], node);
 	free(p);
@@ -109,7 +95,7 @@ int explain_device(struct handler *h, const struct device *dev)
 			printf("    link     %s/root -> %s\n", h->dev->path, node);
 		if (!nonode && dev->major >= 0 && strcmp(action_of(dev), "add") == 0)
 			links(h, dev, node);
-		if (command_runs(r, dev))
+		if (handler_command_due(r, dev))
 			printf("    command  %s  (sh -c, in %s, MDEV=%s)\n", r->cmd, h->dev->path, node);
 		free(node);
 		if (!r->keep_matching)

@@ -123,25 +123,39 @@ const char *const persistent_dirs[4] = {
 	"serial/by-id", "serial/by-path", "input/by-id", "input/by-path",
 };
 
+const char *device_sysdir(const struct device *dev)
+{
+	const char *devpath = dev->ev ? uevent_get(dev->ev, "DEVPATH") : NULL;
+	const char *sysdir = dev->sysdir ? dev->sysdir : devpath ? devpath + 1 : NULL;
+
+	return sysdir && *sysdir ? sysdir : NULL;
+}
+
+int handler_persistent_names(struct handler *h, const struct device *dev, struct devprops *p,
+			     char names[][BYLINKS_NAME])
+{
+	const char *sysdir = device_sysdir(dev);
+	const char *sub = dev->ev ? uevent_get(dev->ev, "SUBSYSTEM") : NULL;
+
+	if (sysdir == NULL)
+		return 0;
+	if (p->nprop == 0)
+		devid_add(h->sys_fd, sysdir, sub, dev->ev ? uevent_get(dev->ev, "DEVTYPE") : NULL, p);
+	return bylinks(h->sys_fd, sysdir, sub, dev->devname, p, names);
+}
+
 /* udev's serial/by-id, input/by-path... names, made next to NODE (their
  * ID_* go with the event too). */
 static void persistent_links(struct handler *h, const struct device *dev, const char *node,
 			     struct outcome *o)
 {
-	const char *devpath = dev->ev ? uevent_get(dev->ev, "DEVPATH") : NULL;
-	const char *sysdir = dev->sysdir ? dev->sysdir : devpath ? devpath + 1 : NULL;
-	const char *sub = dev->ev ? uevent_get(dev->ev, "SUBSYSTEM") : NULL;
 	char names[BYLINKS_MAX][BYLINKS_NAME], target[PATH_MAX];
 
-	if (sysdir == NULL || *sysdir == '\0')
-		return;
 	if (o->props == NULL) {
 		o->props = xmalloc(sizeof(*o->props));
 		devprops_init(o->props);
-		devid_add(h->sys_fd, sysdir, sub, dev->ev ? uevent_get(dev->ev, "DEVTYPE") : NULL,
-			  o->props);
 	}
-	int n = bylinks(h->sys_fd, sysdir, sub, dev->devname, o->props, names);
+	int n = handler_persistent_names(h, dev, o->props, names);
 	for (int i = 0; i < n; i++) {
 		/* relative, so that it holds wherever /dev is mounted */
 		size_t len = 0;
@@ -156,7 +170,7 @@ static void persistent_links(struct handler *h, const struct device *dev, const 
 /* Whether a rule's command runs for this event: busybox's test, on the
  * kernel's ACTION (a move is neither add nor remove, whatever devmgr
  * does to its node). */
-static bool command_due(const struct rule *r, const struct device *dev)
+bool handler_command_due(const struct rule *r, const struct device *dev)
 {
 	enum devop op = devop_from_action(dev->ev ? uevent_get(dev->ev, "ACTION") : NULL);
 
@@ -192,7 +206,7 @@ static int apply(struct handler *h, const struct device *dev, const struct match
 
 	if (nonode) {
 		/* busybox runs the command anyway, with the rule's name */
-		if (command_due(r, dev))
+		if (handler_command_due(r, dev))
 			push_step(p, 'c', r->cmd, node);
 		goto out;
 	}
@@ -214,19 +228,19 @@ static int apply(struct handler *h, const struct device *dev, const struct match
 			nodedb_put(h->db, dev->type, rdev, node, r->move == '>' ? dev->devname : NULL);
 		if (h->links && may_have_links(dev))
 			persistent_links(h, dev, node, o);
-		if (command_due(r, dev) && !known)
+		if (handler_command_due(r, dev) && !known)
 			push_step(p, 'c', r->cmd, node);
 		outcome_set(o, &node, r->move == '>' ? dev->devname : NULL, root);
 	} else if (dev->op == DEVOP_REMOVE) {
 		if (watch && strcmp(node, watch) == 0)
 			*watched = true;
-		if (command_due(r, dev))
+		if (handler_command_due(r, dev))
 			push_step(p, 'c', r->cmd, node);
 		push_step(p, 'r', node, r->move == '>' ? dev->devname : NULL);
 		if (dev->major >= 0)
 			outcome_set(o, &node, r->move == '>' ? dev->devname : NULL, false);
 	} else {
-		if (command_due(r, dev))
+		if (handler_command_due(r, dev))
 			push_step(p, 'c', r->cmd, node);
 		/* change, bind...: the node stays where the rules put it */
 		if (dev->major >= 0)

@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include "bylinks.h"
 #include "devnode.h"
 #include "rules.h"
 #include "uevent.h"
@@ -62,6 +63,16 @@ void device_from_uevent(struct device *dev, struct uevent *ev);
 struct match_result;
 /* The node name a matching rule gives (its =, > target, or DEVNAME). */
 char *handler_node_name(const struct device *dev, const struct match_result *m);
+/* The device's sysfs directory relative to the sysfs root: its sysdir,
+ * or DEVPATH's; NULL when it has neither. */
+const char *device_sysdir(const struct device *dev);
+/* Whether rule R's command runs for this event: busybox's test on the
+ * kernel's ACTION (@ add, $ remove, * any). */
+bool handler_command_due(const struct rule *r, const struct device *dev);
+/* udev's persistent names for the device, into NAMES (the ID_* they are
+ * built from go into P, read from sysfs when P has none yet); how many. */
+int handler_persistent_names(struct handler *h, const struct device *dev, struct devprops *p,
+			     char names[][BYLINKS_NAME]);
 /* Whether a device is one udev gives persistent names (tty, input). */
 bool may_have_links(const struct device *dev);
 extern const char *const persistent_dirs[4];

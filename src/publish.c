@@ -314,7 +314,7 @@ static void build(struct publisher *p, const struct device *dev, const struct ou
 
 /* What devmgr adds to a device that is there: links, tags, ID_*. */
 static void describe(struct publisher *p, const struct device *dev, const struct outcome *o,
-		     const char *subsystem, const char *devtype, const char *devpath)
+		     const char *subsystem, const char *devtype)
 {
 	struct devprops *d = &p->props;
 	bool have_ids = false;
@@ -344,11 +344,8 @@ static void describe(struct publisher *p, const struct device *dev, const struct
 	for (unsigned i = 0; subsystem && i < p->cfg->ntags; i++)
 		if (strcmp(p->cfg->tags[i].subsystem, subsystem) == 0)
 			devprops_tag(d, p->cfg->tags[i].tag);
-	if (p->cfg->ids && !have_ids) {
-		const char *sysdir = dev->sysdir ? dev->sysdir : devpath ? devpath + 1 : NULL;
-		if (sysdir && *sysdir)
-			devid_add(p->sys_fd, sysdir, subsystem, devtype, d);
-	}
+	if (p->cfg->ids && !have_ids && device_sysdir(dev))
+		devid_add(p->sys_fd, device_sysdir(dev), subsystem, devtype, d);
 }
 
 void publish_device(struct publisher *p, const struct device *dev, const struct outcome *o)
@@ -408,7 +405,7 @@ void publish_device(struct publisher *p, const struct device *dev, const struct 
 			devprops_init(&p->props);
 		}
 		p->props.usec = usec ? usec : now_usec();
-		describe(p, dev, o, subsystem, devtype, devpath);
+		describe(p, dev, o, subsystem, devtype);
 		if (have_id)
 			db_change(p, id, false, &old);
 	}

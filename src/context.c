@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "context.h"
 #include "firmware.h"
+#include "fileio.h"
+#include "netlink.h"
 #include "log.h"
 
 #include <errno.h>
@@ -54,26 +56,10 @@ static void load_modules(void *arg, const char *alias)
  * initial user namespace; in a container, the host loads them. */
 static bool host_namespaces(void)
 {
-	char comm[32], map[128];
-	int fd = open("/proc/2/comm", O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, comm, sizeof(comm) - 1) : -1;
+	char comm[32];
 
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0)
-		return false;
-	comm[n] = '\0';
-	if (strcmp(comm, "kthreadd\n") != 0)
-		return false;
-	fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
-	n = fd >= 0 ? read(fd, map, sizeof(map) - 1) : -1;
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0)
-		return false;
-	map[n] = '\0';
-	unsigned a, b, l;
-	return sscanf(map, "%u %u %u", &a, &b, &l) == 3 && a == 0 && b == 0 && l == 4294967295u;
+	return read_small_at(AT_FDCWD, "/proc/2/comm", comm, sizeof(comm)) > 0 &&
+	       strcmp(comm, "kthreadd\n") == 0 && userns_is_initial() == 1;
 }
 
 void context_modules(struct context *c)

@@ -104,6 +104,16 @@ const char *devnode_bad_name(const char *name)
 	return NULL;
 }
 
+/* Records the first LEN bytes of DIR as a directory devmgr made: the
+ * daemon removes it again once it empties (devnode_prune). */
+static void remember_made(struct devroot *d, const char *dir, size_t len)
+{
+	d->made_dirs = realloc(d->made_dirs, (d->nmade + 1) * sizeof(char *));
+	if (d->made_dirs == NULL)
+		die("out of memory");
+	d->made_dirs[d->nmade++] = strndup(dir, len);
+}
+
 /* Opens DIR (relative, already validated) one component at a time. */
 static int walk(struct devroot *d, const char *dir, bool create)
 {
@@ -121,10 +131,7 @@ static int walk(struct devroot *d, const char *dir, bool create)
 		int nfd = openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (nfd < 0 && errno == ENOENT && create) {
 			if (mkdirat(fd, comp, 0755) == 0) {
-				d->made_dirs = realloc(d->made_dirs, (d->nmade + 1) * sizeof(char *));
-				if (d->made_dirs == NULL)
-					die("out of memory");
-				d->made_dirs[d->nmade++] = strndup(dir, (size_t)(c - dir + n));
+				remember_made(d, dir, (size_t)(c - dir + n));
 			} else if (errno != EEXIST) {
 				int e = errno;
 				log_err("cannot create directory %s/%.*s: %s", d->path,
@@ -683,12 +690,8 @@ void devnode_unlink_links_to(struct devroot *d, const char *dir, const char *nod
 		size_t i;
 		for (i = 0; i < d->nmade && strcmp(d->made_dirs[i], up) != 0; i++)
 			;
-		if (i == d->nmade) {
-			d->made_dirs = realloc(d->made_dirs, (d->nmade + 1) * sizeof(char *));
-			if (d->made_dirs == NULL)
-				die("out of memory");
-			d->made_dirs[d->nmade++] = xstrdup(up);
-		}
+		if (i == d->nmade)
+			remember_made(d, up, strlen(up));
 		slash = strrchr(up, '/');
 		if (slash == NULL)
 			break;

@@ -175,7 +175,7 @@ void exec_kill(struct cmd_proc *p)
 		kill(-p->pid, SIGKILL);
 }
 
-static long now_ms(void)
+long exec_clock_ms(void)
 {
 	struct timespec ts;
 
@@ -192,7 +192,7 @@ int exec_run(const char *cmd, int dirfd, const struct uevent *ev, const char *md
 
 	if (start(&p, cmd, dirfd, ev, mdev, devname, false) < 0)
 		return -1;
-	long deadline = timeout ? now_ms() + (long)timeout * 1000 : 0;
+	long deadline = timeout ? exec_clock_ms() + (long)timeout * 1000 : 0;
 	/* A pidfd wakes us the moment the shell ends; without one (kernels
 	 * before 5.3) we look every 20 ms. */
 	int pidfd = (int)syscall(SYS_pidfd_open, p.pid, 0);
@@ -203,7 +203,7 @@ int exec_run(const char *cmd, int dirfd, const struct uevent *ev, const char *md
 		pid_t r = waitpid(p.pid, &status, WNOHANG);
 		if (r == p.pid || (r < 0 && errno != EINTR))
 			break;
-		if (deadline && !killed && now_ms() >= deadline) {
+		if (deadline && !killed && exec_clock_ms() >= deadline) {
 			log_warn("%s still runs after %u s: killed", p.tag, timeout);
 			exec_kill(&p);
 			killed = true;

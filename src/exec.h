@@ -29,6 +29,8 @@ int exec_start(struct cmd_proc *p, const char *cmd, int dirfd, const struct ueve
 int exec_drain(struct cmd_proc *p);
 /* Logs how the command ended (a non-zero exit, a signal). */
 void exec_report(const struct cmd_proc *p, int status);
+/* The monotonic clock in milliseconds, which command deadlines use. */
+long exec_clock_ms(void);
 /* Kills its process group. */
 void exec_kill(struct cmd_proc *p);
 /* Starts CMD and waits for it, its output going to devmgr's stderr as

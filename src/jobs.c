@@ -11,14 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
-}
-
 void jobs_init(struct jobs *j, struct handler *h)
 {
 	memset(j, 0, sizeof(*j));
@@ -80,7 +72,7 @@ static void start(struct jobs *j, struct job *job)
 	}
 	job->running = true;
 	job->killed = false;
-	job->deadline = j->h->cmd_timeout ? now_ms() + (long)j->h->cmd_timeout * 1000 : 0;
+	job->deadline = j->h->cmd_timeout ? exec_clock_ms() + (long)j->h->cmd_timeout * 1000 : 0;
 	j->running++;
 	j->started++;
 }
@@ -164,7 +156,7 @@ int jobs_pollfds(const struct jobs *j, struct pollfd *p, int max)
 
 int jobs_timeout(const struct jobs *j)
 {
-	long next = -1, now = now_ms();
+	long next = -1, now = exec_clock_ms();
 
 	for (unsigned i = 0; i < j->n; i++) {
 		const struct job *job = &j->v[i];
@@ -182,7 +174,7 @@ int jobs_timeout(const struct jobs *j)
 
 void jobs_service(struct jobs *j)
 {
-	long now = now_ms();
+	long now = exec_clock_ms();
 
 	for (unsigned i = 0; i < j->norphans; )
 		if (exec_drain(&j->orphans[i]))

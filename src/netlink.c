@@ -197,7 +197,6 @@ int nl_sender_send(struct nl_sender *s, struct mmsghdr *msgs, unsigned n)
  * initial one when its uid_map maps the whole id range onto itself. */
 int netns_gets_uevents(void)
 {
-	char map[128];
 	struct stat own, user;
 	int netfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	int rc = -1;
@@ -211,18 +210,18 @@ int netns_gets_uevents(void)
 	/* Owned by a namespace other than ours (an ancestor): it may well be
 	 * the initial one, which we cannot see from here. */
 	if (fstat(userfd, &own) == 0 && stat("/proc/self/ns/user", &user) == 0 &&
-	    own.st_ino == user.st_ino && own.st_dev == user.st_dev) {
-		int mfd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
-		ssize_t n = mfd >= 0 ? read(mfd, map, sizeof(map) - 1) : -1;
-		unsigned a, b, c;
-		if (mfd >= 0)
-			close(mfd);
-		if (n > 0) {
-			map[n] = '\0';
-			rc = sscanf(map, "%u %u %u", &a, &b, &c) == 3 && a == 0 && b == 0 &&
-			     c == 4294967295u;
-		}
-	}
+	    own.st_ino == user.st_ino && own.st_dev == user.st_dev)
+		rc = userns_is_initial();
 	close(userfd);
 	return rc;
+}
+
+int userns_is_initial(void)
+{
+	char map[128];
+	unsigned a, b, c;
+
+	if (read_small_at(AT_FDCWD, "/proc/self/uid_map", map, sizeof(map)) <= 0)
+		return -1;
+	return sscanf(map, "%u %u %u", &a, &b, &c) == 3 && a == 0 && b == 0 && c == 4294967295u;
 }

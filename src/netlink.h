@@ -64,5 +64,8 @@ int nl_sender_send(struct nl_sender *s, struct mmsghdr *msgs, unsigned n);
  * owned by the initial user namespace get them): 1 yes, 0 no, -1 cannot
  * tell. */
 int netns_gets_uevents(void);
+/* Whether we are in the initial user namespace (its uid_map maps the
+ * whole id range onto itself): 1, 0, or -1 without /proc. */
+int userns_is_initial(void);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -104,14 +105,51 @@ const char *devnode_bad_name(const char *name)
 	return NULL;
 }
 
+bool devnode_transient(int err)
+{
+	return err == EROFS || err == ENOSPC || err == EDQUOT;
+}
+
+/* A change that failed: said, and counted when the file system refused it
+ * for now, which the daemon then tries again. errno is kept. */
+static void change_failed(struct devroot *d, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void change_failed(struct devroot *d, int err, const char *fmt, ...)
+{
+	char msg[PATH_MAX + 256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (devnode_transient(err))
+		d->faults++;
+	log_err("%s: %s", msg, strerror(err));
+	errno = err;
+}
+
 /* Records the first LEN bytes of DIR as a directory devmgr made: the
  * daemon removes it again once it empties (devnode_prune). */
 static void remember_made(struct devroot *d, const char *dir, size_t len)
 {
-	d->made_dirs = realloc(d->made_dirs, (d->nmade + 1) * sizeof(char *));
-	if (d->made_dirs == NULL)
+	char **v = realloc(d->made_dirs, (d->nmade + 1) * sizeof(char *));
+	char *copy = strndup(dir, len);
+
+	if (v == NULL || copy == NULL)
 		die("out of memory");
-	d->made_dirs[d->nmade++] = strndup(dir, len);
+	d->made_dirs = v;
+	d->made_dirs[d->nmade++] = copy;
+	if (d->dir_changed)
+		d->dir_changed(d->hook_arg, copy, true);
+}
+
+void devnode_adopt_dir(struct devroot *d, const char *dir)
+{
+	for (size_t i = 0; i < d->nmade; i++)
+		if (strcmp(d->made_dirs[i], dir) == 0)
+			return;
+	if (devnode_bad_name(dir) == NULL)
+		remember_made(d, dir, strlen(dir));
 }
 
 /* Opens DIR (relative, already validated) one component at a time. */
@@ -131,11 +169,12 @@ static int walk(struct devroot *d, const char *dir, bool create)
 		int nfd = openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (nfd < 0 && errno == ENOENT && create) {
 			if (mkdirat(fd, comp, 0755) == 0) {
+				d->writes++;
 				remember_made(d, dir, (size_t)(c - dir + n));
 			} else if (errno != EEXIST) {
 				int e = errno;
-				log_err("cannot create directory %s/%.*s: %s", d->path,
-					(int)(c - dir + n), dir, strerror(e));
+				change_failed(d, e, "cannot create directory %s/%.*s", d->path,
+					      (int)(c - dir + n), dir);
 				if (fd != rootfd)
 					close(fd);
 				errno = e;
@@ -261,12 +300,12 @@ static int fix_owner_mode(struct devroot *d, int dfd, const char *name, const ch
 			  const struct stat *st, mode_t perm, uid_t uid, gid_t gid)
 {
 	if ((st->st_mode & 07777) != perm && chmod_nofollow(dfd, base, perm) < 0) {
-		log_err("cannot chmod %s/%s: %s", d->path, name, strerror(errno));
+		change_failed(d, errno, "cannot chmod %s/%s", d->path, name);
 		return -1;
 	}
 	if ((st->st_uid != uid || st->st_gid != gid || (perm & (S_ISUID | S_ISGID))) &&
 	    fchownat(dfd, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0) {
-		log_err("cannot chown %s/%s: %s", d->path, name, strerror(errno));
+		change_failed(d, errno, "cannot chown %s/%s", d->path, name);
 		return -1;
 	}
 	return 0;
@@ -359,11 +398,13 @@ static int fix_existing(struct devroot *d, int dfd, const char *name, const char
 	if (mknodat(dfd, tmp, type | perm, rdev) < 0 ||
 	    fchownat(dfd, tmp, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    renameat(dfd, tmp, dfd, base) < 0) {
-		log_err("cannot replace %s/%s with %s node %u:%u: %s", d->path, name, kind(type),
-			major(rdev), minor(rdev), strerror(errno));
+		int e = errno;
 		unlinkat(dfd, tmp, 0);
+		change_failed(d, e, "cannot replace %s/%s with %s node %u:%u", d->path, name,
+			      kind(type), major(rdev), minor(rdev));
 		return -1;
 	}
+	d->writes++;
 	log_info("replaced %s/%s (was %s %u:%u)", d->path, name,
 		 S_ISLNK(st.st_mode) ? "a symlink" : "another file",
 		 major(st.st_rdev), minor(st.st_rdev));
@@ -406,17 +447,18 @@ int devnode_make(struct devroot *d, const char *name, mode_t type, mode_t perm,
 			return fix_existing(d, dfd, name, base, type, perm, rdev, uid, gid);
 		if (tries == 0 && stale(d, slot, errno))
 			continue;
-		log_err("cannot create %s node %s/%s (%u:%u): %s%s", kind(type), d->path, name,
-			major(rdev), minor(rdev), strerror(errno),
-			errno == EPERM ? " (mknod needs CAP_MKNOD and a device cgroup rule)" : "");
+		change_failed(d, errno, "cannot create %s node %s/%s (%u:%u)%s", kind(type),
+			      d->path, name, major(rdev), minor(rdev), errno == EPERM ?
+			      " (mknod needs CAP_MKNOD and a device cgroup rule)" : "");
 		return -1;
 	}
+	d->writes++;
 	/* A fresh node already belongs to us and the directory's new-file group. */
 	if (uid == d->euid && gid == pd->new_gid && !(perm & (S_ISUID | S_ISGID)))
 		return 0;
 	if (fchownat(dfd, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0) {
-		log_err("cannot chown %s/%s to %u:%u: %s", d->path, name, (unsigned)uid,
-			(unsigned)gid, strerror(errno));
+		change_failed(d, errno, "cannot chown %s/%s to %u:%u", d->path, name,
+			      (unsigned)uid, (unsigned)gid);
 		return -1;
 	}
 	return 0;
@@ -438,12 +480,16 @@ int devnode_symlink(struct devroot *d, const char *linkname, const char *target)
 		if (pd == NULL)
 			return errno == ENOENT ? 0 : -1;
 		dfd = pd->fd;
-		if (symlinkat(target, dfd, base) == 0 || errno == EEXIST)
+		if (symlinkat(target, dfd, base) == 0) {
+			d->writes++;
+			return 0;
+		}
+		if (errno == EEXIST)
 			return 0;
 		if (tries == 0 && stale(d, slot, errno))
 			continue;
-		log_err("cannot create symlink %s/%s -> %s: %s", d->path, linkname, target,
-			strerror(errno));
+		change_failed(d, errno, "cannot create symlink %s/%s -> %s", d->path, linkname,
+			      target);
 		return -1;
 	}
 }
@@ -472,9 +518,10 @@ static int remove_now(struct devroot *d, const char *name, mode_t type, bool hav
 		return 0;
 	}
 	if (unlinkat(dfd, base, 0) < 0 && errno != ENOENT) {
-		log_err("cannot remove %s/%s: %s", d->path, name, strerror(errno));
+		change_failed(d, errno, "cannot remove %s/%s", d->path, name);
 		return -1;
 	}
+	d->writes++;
 	return 0;
 }
 
@@ -492,9 +539,12 @@ static struct pending_removal take_pending(struct devroot *d, unsigned i)
 static void settle(struct devroot *d, unsigned i)
 {
 	struct pending_removal p = take_pending(d, i);
+	bool ok = remove_now(d, p.name, p.type, p.have_rdev, p.rdev) == 0;
 
-	if (remove_now(d, p.name, p.type, p.have_rdev, p.rdev) == 0)
+	if (ok)
 		devnode_prune(d, p.name);
+	if (d->removed && p.have_rdev)
+		d->removed(d->hook_arg, p.name, p.type, p.rdev, ok);
 	free(p.name);
 }
 
@@ -529,7 +579,7 @@ int devnode_remove(struct devroot *d, const char *name, mode_t type, bool have_r
 	d->pending[d->npending++] = (struct pending_removal){
 		.name = xstrdup(name), .type = type, .have_rdev = have_rdev, .rdev = rdev,
 	};
-	return 0;
+	return 1;
 }
 
 int devnode_remove_symlink(struct devroot *d, const char *linkname, const char *target)
@@ -557,9 +607,10 @@ int devnode_remove_symlink(struct devroot *d, const char *linkname, const char *
 	if (strcmp(buf, target) != 0)
 		return 0;
 	if (unlinkat(dfd, base, 0) < 0 && errno != ENOENT) {
-		log_err("cannot remove symlink %s/%s: %s", d->path, linkname, strerror(errno));
+		change_failed(d, errno, "cannot remove symlink %s/%s", d->path, linkname);
 		return -1;
 	}
+	d->writes++;
 	return 0;
 }
 
@@ -584,6 +635,9 @@ void devnode_prune(struct devroot *d, const char *name)
 		const struct dirinfo *pd = parent(d, dir, false, &base, &slot);
 		if (pd == NULL || unlinkat(pd->fd, base, AT_REMOVEDIR) < 0)
 			return;		/* not empty, or gone */
+		d->writes++;
+		if (d->dir_changed)
+			d->dir_changed(d->hook_arg, dir, false);
 		free(d->made_dirs[i]);
 		d->made_dirs[i] = d->made_dirs[--d->nmade];
 		/* Cached fds of it and below now name a deleted directory. */
@@ -644,10 +698,11 @@ int devnode_link_replace(struct devroot *d, const char *linkname, const char *ta
 	if (symlinkat(target, pd->fd, tmp) < 0 || renameat(pd->fd, tmp, pd->fd, base) < 0) {
 		int e = errno;
 		unlinkat(pd->fd, tmp, 0);
-		log_err("cannot create symlink %s/%s -> %s: %s", d->path, linkname, target,
-			strerror(e));
+		change_failed(d, e, "cannot create symlink %s/%s -> %s", d->path, linkname,
+			      target);
 		return -1;
 	}
+	d->writes++;
 	return 0;
 }
 
@@ -679,7 +734,7 @@ void devnode_unlink_links_to(struct devroot *d, const char *dir, const char *nod
 		snprintf(name, sizeof(name), "%s/%s", dir, e->d_name);
 		if (resolve_link(name, link, where, sizeof(where)) == 0 && strcmp(where, node) == 0 &&
 		    unlinkat(fd, e->d_name, 0) < 0)
-			log_warn("cannot remove %s/%s/%s: %s", d->path, dir, e->d_name, strerror(errno));
+			change_failed(d, errno, "cannot remove %s/%s/%s", d->path, dir, e->d_name);
 	}
 	closedir(dp);
 	/* The persistent-name directories are devmgr's whoever made them

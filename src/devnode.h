@@ -36,6 +36,16 @@ struct devroot {
 	 * device that goes and comes back within one batch (a storm of
 	 * remove+add) keeps its node instead of paying unlink and mknod. */
 	bool deferring;
+	/* Told how a held-back removal ended (ok: the node is gone, or was
+	 * no longer this device's), and of directories made and removed: the
+	 * daemon keeps its record of what is in /dev by them. NULL: nobody. */
+	void (*removed)(void *arg, const char *name, mode_t type, dev_t rdev, bool ok);
+	void (*dir_changed)(void *arg, const char *dir, bool made);
+	void *hook_arg;
+	/* Changes that failed because the file system said no for now
+	 * (read-only, no space or inodes left, quota): the daemon tries again
+	 * later. writes: changes that worked. */
+	unsigned long faults, writes;
 	struct pending_removal {
 		char *name;
 		mode_t type;
@@ -68,7 +78,9 @@ int devnode_link_replace(struct devroot *d, const char *linkname, const char *ta
  * to the root), then the directories devmgr made that emptied. */
 void devnode_unlink_links_to(struct devroot *d, const char *dir, const char *node);
 /* Removes NAME if it is a device node of TYPE and, when have_rdev, of that
- * number: another device's node or a user's file is left alone. */
+ * number: another device's node or a user's file is left alone. 0 when
+ * done (or nothing to do), 1 when held back (the removed hook tells how
+ * it ends), -1 on failure (logged). */
 int devnode_remove(struct devroot *d, const char *name, mode_t type, bool have_rdev, dev_t rdev);
 /* Start holding node removals back (devnode_remove returns at once), or
  * carry out what is held back and stop. An add of the same node, same
@@ -81,5 +93,10 @@ int devnode_remove_symlink(struct devroot *d, const char *linkname, const char *
 void devnode_prune(struct devroot *d, const char *name);
 /* Creates NAME and its parents as directories (0755). */
 int devnode_mkdirs(struct devroot *d, const char *name);
+/* Takes DIR as one devmgr made (from the daemon's record of an earlier
+ * run): it is removed again when it empties. */
+void devnode_adopt_dir(struct devroot *d, const char *dir);
+/* True for the errors that say the file system refuses changes for now. */
+bool devnode_transient(int err);
 
 #endif

@@ -18,6 +18,7 @@ void config_defaults(struct config *c)
 	c->jobs = 0;
 	c->rcvbuf = 128 * 1024 * 1024;
 	c->run = xstrdup("/run/udev");
+	c->state = xstrdup("/run/devmgr");
 	c->udev = c->zero = c->database = c->ids = 1;
 	c->udev_groups = 0x2;	/* what systemd-udevd sends on */
 	c->zero_groups = 0x4;	/* what libudev-zero listens on */
@@ -41,12 +42,13 @@ void config_free(struct config *c)
 	free(c->rules);
 	free(c->etc);
 	free(c->run);
+	free(c->state);
 	free(c->cgroup);
 	free(c->firmware);
 	free(c->modules_root);
 	free(c->modules_release);
 	c->modules_root = c->modules_release = NULL;
-	c->sys = c->dev = c->rules = c->etc = c->run = c->cgroup = c->firmware = NULL;
+	c->sys = c->dev = c->rules = c->etc = c->run = c->state = c->cgroup = c->firmware = NULL;
 	for (unsigned i = 0; i < c->ntags; i++) {
 		free(c->tags[i].subsystem);
 		free(c->tags[i].tag);
@@ -125,6 +127,8 @@ const char *config_set(struct config *c, const char *section, const char *key, c
 			return set_path(&c->etc, value);
 		if (strcmp(key, "run") == 0)
 			return set_path(&c->run, value);
+		if (strcmp(key, "state") == 0)
+			return set_path(&c->state, value);
 	} else if (strcmp(section, "commands") == 0 && strcmp(key, "timeout") == 0) {
 		char *end;
 		unsigned long n = strtoul(value, &end, 10);

@@ -17,6 +17,7 @@ struct config {
 	unsigned jobs;		/* [coldplug] jobs: worker processes, 0 = auto */
 	int rcvbuf;		/* [daemon] rcvbuf: uevent socket buffer, bytes */
 	char *run;		/* [paths] run: the udev database directory */
+	char *state;		/* [paths] state: the daemon's record of what it made */
 	/* [publish]: what other programs are told, after devmgr acted */
 	int udev;		/* udev: systemd-libudev format events */
 	unsigned udev_groups;	/* udev_groups: netlink group mask, 0x2 */

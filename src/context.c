@@ -176,8 +176,10 @@ int context_reload(struct context *c)
 	policy_free(&c->policy);
 	policy_init(&c->policy, c->cfg.allow, c->cfg.nallow, c->cfg.outside_node, "/proc",
 		    c->cfg.cgroup);
-	if (cfg.database != c->cfg.database || strcmp(cfg.run, c->cfg.run))
-		log_warn("reload: [publish] database and [paths] run take effect on restart only");
+	if (cfg.database != c->cfg.database || strcmp(cfg.run, c->cfg.run) ||
+	    strcmp(cfg.state, c->cfg.state))
+		log_warn("reload: [publish] database, [paths] run and [paths] state take effect "
+			 "on restart only");
 	config_free(&cfg);
 	log_set_verbosity(c->cfg.log_level + c->verbose);
 	log_info("reloaded %s: %zu rules", c->cfg.rules, c->rules.n);

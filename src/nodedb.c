@@ -2,6 +2,7 @@
  * tombstones pile up over a long-running daemon's add/remove cycles. */
 #include "nodedb.h"
 #include "fileio.h"
+#include "nodelog.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@ void nodedb_init(struct nodedb *db)
 {
 	db->cap = 256;
 	db->used = 0;
+	db->log = NULL;
 	db->v = xmalloc(db->cap * sizeof(*db->v));
 	memset(db->v, 0, db->cap * sizeof(*db->v));
 }
@@ -68,6 +70,13 @@ void nodedb_put(struct nodedb *db, mode_t type, dev_t rdev, const char *node, co
 {
 	struct nodedb_entry *e = find(db, type, rdev);
 
+	if (e && strcmp(e->node, node) == 0 &&
+	    (link ? e->link && strcmp(e->link, link) == 0 : e->link == NULL)) {
+		e->seen = true;
+		return;		/* nothing new to say */
+	}
+	if (db->log)
+		nodelog_put(db->log, type, rdev, node, link);
 	if (e == NULL) {
 		if ((db->used + 1) * 4 > db->cap * 3)
 			grow(db);
@@ -98,6 +107,8 @@ void nodedb_del(struct nodedb *db, mode_t type, dev_t rdev)
 
 	if (e == NULL)
 		return;
+	if (db->log)
+		nodelog_del(db->log, type, rdev);
 	size_t i = (size_t)(e - db->v);
 	clear(e);
 	db->used--;

@@ -16,14 +16,17 @@ struct nodedb_entry {
 	char *link;			/* NULL when none */
 };
 
+struct nodelog;
+
 struct nodedb {
 	struct nodedb_entry *v;
 	size_t cap, used;
+	struct nodelog *log;		/* told of every change, or NULL */
 };
 
 void nodedb_init(struct nodedb *db);
 void nodedb_free(struct nodedb *db);
-/* Records (or replaces) what was made for a device. */
+/* Records (or replaces) what was made for a device, and marks it seen. */
 void nodedb_put(struct nodedb *db, mode_t type, dev_t rdev, const char *node, const char *link);
 struct nodedb_entry *nodedb_get(struct nodedb *db, mode_t type, dev_t rdev);
 void nodedb_del(struct nodedb *db, mode_t type, dev_t rdev);

@@ -4,17 +4,24 @@
  * happens during the scan waits in the socket; only then does the process
  * fork and the parent exit 0. Events are handled one at a time, in kernel
  * order. When the kernel drops events (ENOBUFS), what is queued is stale:
- * it is discarded and /dev is reconciled with a fresh scan of sysfs. */
-#define _GNU_SOURCE
+ * it is discarded and /dev is reconciled with a fresh scan of sysfs.
+ *
+ * The same reconciliation runs at start with the record an earlier daemon
+ * left (nodelog.c): nodes of devices that went while no daemon ran are
+ * removed. And when /dev refuses changes for a while (read-only, full),
+ * the events it refused are kept, unpublished, and tried again with a
+ * rescan once a change works again, on SIGHUP, or after a growing delay. */
 #include "daemon.h"
 #include "fileio.h"
 #include "jobs.h"
 #include "log.h"
 #include "netlink.h"
 #include "nodedb.h"
+#include "nodelog.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stddef.h>
 #include <signal.h>
@@ -29,13 +36,26 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#define RETRY_MAX 512		/* refused events kept to try again */
+#define BACKOFF_MAX 60		/* seconds between tries at most */
+
 struct daemon {
 	struct context *c;
 	struct uevent_sock sock;
 	struct nodedb db;
+	struct nodelog log;		/* db, on disk */
 	int sigfd;
 	struct jobs jobs;		/* events whose commands still run */
 	unsigned long events, overruns;
+	/* /dev refused changes (read-only, no space): the events refused,
+	 * oldest first, and when to try again */
+	bool faulty;
+	struct uevent *retry[RETRY_MAX];
+	unsigned nretry;
+	unsigned long retry_lost;	/* refused beyond RETRY_MAX: the rescan makes their nodes */
+	unsigned backoff;		/* seconds */
+	long retry_at, last_try;	/* monotonic ms */
+	unsigned long faults_seen, writes_seen;	/* the dev root's counts, last looked at */
 };
 
 static void handle_event(struct daemon *d, struct uevent *ev)
@@ -46,19 +66,11 @@ static void handle_event(struct daemon *d, struct uevent *ev)
 	jobs_event(&d->jobs, ev);
 }
 
-/* Discards what is queued, rescans sysfs, and removes the nodes devmgr
- * made for devices that are gone. */
-static void resync(struct daemon *d)
+/* Rescans sysfs (devices found again run no command), and removes the
+ * nodes devmgr made for devices that are gone. WHEN says which scan it is,
+ * for the log. The scan's result (context_coldplug). */
+static int reconcile(struct daemon *d, const char *when)
 {
-	struct uevent ev;
-	unsigned long dropped = 0;
-	enum recv_result r;
-
-	d->overruns++;
-	while ((r = uevent_sock_recv(&d->sock, &ev)) != RECV_AGAIN && r != RECV_ERROR)
-		dropped++;
-	log_warn("the kernel dropped uevents (receive buffer full): discarded %lu queued, "
-		 "rescanning %s", dropped, d->c->cfg.sys);
 	for (size_t i = 0; i < d->db.cap; i++)
 		d->db.v[i].seen = false;
 	unsigned long errors = d->c->h.scan_errors;
@@ -68,8 +80,8 @@ static void resync(struct daemon *d)
 	int scanned = context_coldplug(d->c, 1);
 	d->c->h.rescan = false;
 	if (scanned != 0 || d->c->h.scan_errors != errors) {
-		log_warn("resync: sysfs could not be read completely; no node removed");
-		return;
+		log_warn("%s: sysfs could not be read completely; no node removed", when);
+		return scanned;
 	}
 	/* Collect first: forgetting reshuffles the table. */
 	size_t n = 0;
@@ -82,13 +94,174 @@ static void resync(struct daemon *d)
 			n++;
 		}
 	for (size_t i = 0; i < n; i++) {
-		log_info("resync: %s is gone", gone[i].node);
+		log_info("%s: %s is gone", when, gone[i].node);
 		handler_gone(&d->c->h, gone[i].type, gone[i].rdev, gone[i].node, gone[i].link);
 		free(gone[i].node);
 		free(gone[i].link);
 	}
 	free(gone);
-	log_warn("resync done: %zu nodes of devices that were gone removed", n);
+	if (n)
+		log_warn("%s: %zu nodes of devices that were gone removed", when, n);
+	return 0;
+}
+
+/* Discards what is queued, and reconciles /dev with sysfs. */
+static void resync(struct daemon *d)
+{
+	struct uevent ev;
+	unsigned long dropped = 0;
+	enum recv_result r;
+
+	d->overruns++;
+	while ((r = uevent_sock_recv(&d->sock, &ev)) != RECV_AGAIN && r != RECV_ERROR)
+		dropped++;
+	log_warn("the kernel dropped uevents (receive buffer full): discarded %lu queued, "
+		 "rescanning %s", dropped, d->c->cfg.sys);
+	reconcile(d, "resync");
+	log_warn("resync done");
+}
+
+/* ---- /dev refusing changes ------------------------------------------- */
+
+/* An event is done: one /dev refused is kept to try again (a scan's is
+ * not: the rescan finds its device anyway); a later add or remove of the
+ * same device that worked makes the kept ones moot. */
+static void event_done(void *arg, const struct device *dev, bool faulted)
+{
+	struct daemon *d = arg;
+	const char *devpath = uevent_get(dev->ev, "DEVPATH");
+
+	if (devpath == NULL || uevent_get(dev->ev, "SEQNUM") == NULL)
+		return;
+	if (!faulted) {
+		if (dev->op != DEVOP_ADD && dev->op != DEVOP_REMOVE)
+			return;
+		unsigned k = 0;
+		for (unsigned i = 0; i < d->nretry; i++) {
+			const char *p = uevent_get(d->retry[i], "DEVPATH");
+			if (p && strcmp(p, devpath) == 0)
+				free(d->retry[i]);
+			else
+				d->retry[k++] = d->retry[i];
+		}
+		d->nretry = k;
+		return;
+	}
+	if (d->nretry == RETRY_MAX) {
+		d->retry_lost++;
+		return;
+	}
+	struct uevent *copy = xmalloc(sizeof(*copy));
+	uevent_copy(copy, dev->ev);
+	d->retry[d->nretry++] = copy;
+}
+
+/* A held-back node removal has been carried out (or failed: then the
+ * record stays, and a later reconcile tries again). */
+static void removal_settled(void *arg, const char *name, mode_t type, dev_t rdev, bool ok)
+{
+	struct daemon *d = arg;
+	struct nodedb_entry *e = nodedb_get(&d->db, type, rdev);
+
+	if (ok && e && strcmp(e->node, name) == 0)
+		nodedb_del(&d->db, type, rdev);
+}
+
+static void dir_changed(void *arg, const char *dir, bool made)
+{
+	struct daemon *d = arg;
+
+	nodelog_dir(&d->log, dir, made);
+}
+
+static void adopt_dir(void *arg, const char *dir)
+{
+	devnode_adopt_dir(arg, dir);
+}
+
+/* The refused events again, in order (those of devices that went
+ * meanwhile and left no remove to try are dropped), then a rescan for
+ * the rest. */
+static void catch_up(struct daemon *d, const char *why)
+{
+	struct devroot *dev = &d->c->dev;
+	unsigned long faults = dev->faults;
+	unsigned n = d->nretry;
+	struct uevent *v[RETRY_MAX];
+
+	log_warn("catching up with %s (%s): trying %u refused events again, then rescanning %s",
+		 dev->path, why, n, d->c->cfg.sys);
+	if (d->retry_lost)
+		log_warn("%lu more refused events were not kept: their nodes come with the "
+			 "rescan, unannounced", d->retry_lost);
+	memcpy(v, d->retry, n * sizeof(v[0]));
+	d->nretry = 0;
+	d->retry_lost = 0;
+	for (unsigned i = 0; i < n; i++) {
+		const char *devpath = uevent_get(v[i], "DEVPATH");
+		const char *action = uevent_get(v[i], "ACTION");
+		bool gone = devpath && *devpath == '/' && faccessat(d->c->sys.fd, devpath + 1, F_OK, 0) < 0;
+		if (gone && !(action && strcmp(action, "remove") == 0))
+			log_info("%s went meanwhile: its refused %s is dropped", devpath,
+				 action ? action : "event");
+		else
+			jobs_event(&d->jobs, v[i]);
+		free(v[i]);
+	}
+	reconcile(d, "catch-up");
+	d->last_try = exec_clock_ms();
+	if (dev->faults != faults) {
+		d->backoff = d->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : d->backoff * 2;
+		d->retry_at = d->last_try + 1000L * d->backoff;
+		log_warn("%s still refuses changes (%lu failed): trying again in %u s, on SIGHUP, "
+			 "or once a change works", dev->path, dev->faults - faults, d->backoff);
+	} else {
+		d->faulty = false;
+		log_warn("caught up: %s takes changes again", dev->path);
+	}
+	d->faults_seen = dev->faults;
+	d->writes_seen = dev->writes;
+}
+
+/* After a batch of events, or a wait: did /dev refuse something, or take
+ * changes again? */
+static void watch_faults(struct daemon *d)
+{
+	struct devroot *dev = &d->c->dev;
+	long now = exec_clock_ms();
+
+	if (dev->faults != d->faults_seen) {
+		if (!d->faulty) {
+			d->faulty = true;
+			d->backoff = 1;
+			d->retry_at = now + 1000;
+			log_warn("%s refuses changes: the events refused are kept and tried again "
+				 "once a change works, on SIGHUP, or in %u s", dev->path, d->backoff);
+		}
+		d->faults_seen = dev->faults;
+		d->writes_seen = dev->writes;
+		return;
+	}
+	if (!d->faulty)
+		return;
+	/* A change that worked (a removal freed an inode, /dev was made
+	 * writable again) is worth a try at once; not more than once a
+	 * second, though, while others keep failing. */
+	if ((dev->writes != d->writes_seen && now - d->last_try >= 1000) || now >= d->retry_at)
+		catch_up(d, dev->writes != d->writes_seen ? "a change worked" : "time to try again");
+}
+
+/* poll's timeout: the commands' and the next try's. */
+static int wait_ms(const struct daemon *d)
+{
+	int t = jobs_timeout(&d->jobs);
+
+	if (!d->faulty)
+		return t;
+	long left = d->retry_at - exec_clock_ms();
+	if (left < 0)
+		left = 0;
+	return t < 0 || left < t ? (int)(left > INT_MAX ? INT_MAX : left) : t;
 }
 
 /* Can we make device nodes at all? Asked once, so that a container set up
@@ -101,6 +274,13 @@ static int probe_mknod(struct devroot *dev)
 	unlinkat(dev->root.fd, probe, 0);
 	if (mknodat(dev->root.fd, probe, S_IFCHR | 0600, makedev(1, 3)) < 0) {
 		int e = errno;
+		if (devnode_transient(e)) {
+			/* the container is fine; /dev is not, for now */
+			log_err("cannot create device nodes in %s: %s. Starting anyway: the nodes "
+				"are made once %s takes changes", dev->path, strerror(e), dev->path);
+			dev->faults++;
+			return 0;
+		}
 		if (e == EPERM)
 			log_err("cannot create device nodes in %s: %s. The container needs "
 				"CAP_MKNOD (docker/podman: --cap-add MKNOD) and a device cgroup "
@@ -185,6 +365,10 @@ static int on_signal(struct daemon *d)
 		switch (si.ssi_signo) {
 		case SIGHUP:
 			context_reload(d->c);
+			if (d->faulty || d->nretry) {
+				d->backoff = 1;
+				catch_up(d, "SIGHUP");
+			}
 			break;
 		case SIGTERM:
 		case SIGINT:
@@ -208,7 +392,9 @@ static int on_signal(struct daemon *d)
 static void batch(struct daemon *d, bool start)
 {
 	if (start) {
-		devnode_defer(&d->c->dev, true);
+		/* While /dev refuses changes, removals are done at once, so
+		 * that the event that failed is known and kept. */
+		devnode_defer(&d->c->dev, !d->faulty);
 		publisher_hold(&d->c->pub, true);
 	} else {
 		devnode_defer(&d->c->dev, false);
@@ -225,7 +411,7 @@ static int loop(struct daemon *d)
 
 	for (;;) {
 		int n = 2 + jobs_pollfds(&d->jobs, p + 2, JOBS_RUNNING_MAX + JOBS_ORPHANS_MAX);
-		if (poll(p, (nfds_t)n, jobs_timeout(&d->jobs)) < 0) {
+		if (poll(p, (nfds_t)n, wait_ms(d)) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("poll: %s", strerror(errno));
@@ -235,8 +421,10 @@ static int loop(struct daemon *d)
 			return 0;
 		if (jobs_active(&d->jobs))
 			jobs_service(&d->jobs);	/* output, deadlines */
-		if (!p[0].revents)
+		if (!p[0].revents) {
+			watch_faults(d);
 			continue;
+		}
 		/* A bounded batch, so signals are looked at during storms.
 		 * Node removals are held back until the batch is done: a
 		 * device that comes back within it keeps its node. */
@@ -257,7 +445,48 @@ static int loop(struct daemon *d)
 			}
 		}
 		batch(d, false);
+		watch_faults(d);
+		if (nodelog_compact(&d->log, &d->db, d->c->dev.made_dirs, d->c->dev.nmade,
+				    false) < 0)
+			log_warn("%s goes on growing", d->log.path);
 	}
+}
+
+/* The record of an earlier daemon, if any, and the hooks that keep it. */
+static int record_open(struct daemon *d)
+{
+	struct context *c = d->c;
+	char root[PATH_MAX];
+
+	if (realpath(c->dev.path, root) == NULL)
+		snprintf(root, sizeof(root), "%s", c->dev.path);
+	if (nodelog_open(&d->log, c->cfg.state, root, &d->db, adopt_dir, &c->dev) < 0)
+		return -1;
+	if (d->db.used)
+		log_info("%s: %zu nodes made by an earlier devmgr", d->log.path, d->db.used);
+	d->db.log = &d->log;
+	c->dev.removed = removal_settled;
+	c->dev.dir_changed = dir_changed;
+	c->dev.hook_arg = d;
+	c->h.done = event_done;
+	c->h.done_arg = d;
+	return 0;
+}
+
+static void record_close(struct daemon *d)
+{
+	struct context *c = d->c;
+
+	c->dev.removed = NULL;
+	c->dev.dir_changed = NULL;
+	c->dev.hook_arg = NULL;
+	c->h.done = NULL;
+	c->h.done_arg = NULL;
+	d->db.log = NULL;
+	nodelog_close(&d->log);
+	for (unsigned i = 0; i < d->nretry; i++)
+		free(d->retry[i]);
+	d->nretry = 0;
 }
 
 int daemon_run(struct context *c, const struct daemon_opts *o)
@@ -287,15 +516,23 @@ int daemon_run(struct context *c, const struct daemon_opts *o)
 		return 1;
 	}
 	nodedb_init(&d.db);
+	if (record_open(&d) < 0) {
+		rc = 1;
+		goto out;
+	}
 	jobs_init(&d.jobs, &c->h);
 	c->h.db = &d.db;
 	context_publish(c, true);
 	/* One process: the daemon must record every node it makes. The scan
-	 * fills the udev database; its devices are no events to publish. */
-	if (context_coldplug(c, 1) != 0) {
+	 * fills the udev database; its devices are no events to publish.
+	 * Nodes an earlier daemon made for devices gone since are removed,
+	 * and devices it handled run no command again. */
+	if (reconcile(&d, "start") != 0 && c->dev.faults == 0) {
 		rc = 1;
 		goto out;
 	}
+	nodelog_compact(&d.log, &d.db, c->dev.made_dirs, c->dev.nmade, true);
+	watch_faults(&d);
 	publisher_sending(&c->pub, true);
 	if (!o->foreground)
 		detach(o->ready_fd);
@@ -308,6 +545,7 @@ int daemon_run(struct context *c, const struct daemon_opts *o)
 	publisher_retire(&c->pub);
 out:
 	c->h.db = NULL;
+	record_close(&d);
 	nodedb_free(&d.db);
 	close(d.sigfd);
 	uevent_sock_close(&d.sock);

@@ -211,21 +211,35 @@ static int apply(struct handler *h, const struct device *dev, const struct match
 		goto out;
 	}
 	if (dev->op == DEVOP_ADD && dev->major >= 0) {
+		const char *link = r->move == '>' ? dev->devname : NULL;
+		struct nodedb_entry *e = h->db ? nodedb_get(h->db, dev->type, rdev) : NULL;
 		/* A resync finds every device again: commands only for those
 		 * that came while events were lost. */
-		bool known = h->rescan && h->db && nodedb_get(h->db, dev->type, rdev);
+		bool known = h->rescan && e;
+		char *was_node = e ? xstrdup(e->node) : NULL;
+		char *was_link = e && e->link ? xstrdup(e->link) : NULL;
+		/* Recorded before it is made: a daemon killed in between then
+		 * knows of a node that may not be there, never the reverse. */
+		if (h->db)
+			nodedb_put(h->db, dev->type, rdev, node, link);
 		if (devnode_make(h->dev, node, dev->type, r->mode, rdev, r->uid, r->gid) < 0) {
+			if (was_node)
+				nodedb_put(h->db, dev->type, rdev, was_node, was_link);
+			else if (h->db)
+				nodedb_del(h->db, dev->type, rdev);
+			free(was_node);
+			free(was_link);
 			rc = -1;
 			goto out;
 		}
+		free(was_node);
+		free(was_link);
 		h->nodes++;
 		bool root = dev->major == h->root_major && dev->minor == h->root_minor;
 		if (root)
 			devnode_symlink(h->dev, "root", node);
-		if (r->move == '>' && devnode_symlink(h->dev, dev->devname, node) < 0)
+		if (link && devnode_symlink(h->dev, link, node) < 0)
 			rc = -1;
-		if (h->db)
-			nodedb_put(h->db, dev->type, rdev, node, r->move == '>' ? dev->devname : NULL);
 		if (h->links && may_have_links(dev))
 			persistent_links(h, dev, node, o);
 		if (handler_command_due(r, dev) && !known)
@@ -263,9 +277,10 @@ static bool node_in_use(const struct handler *h, mode_t type, dev_t rdev, const 
 }
 
 /* Removes a node made for a device and the link to it, and the
- * directories that emptied; its record is left to the caller. */
-static void remove_made(struct handler *h, mode_t type, dev_t rdev, const char *node,
-			const char *link)
+ * directories that emptied; its record is left to the caller. As
+ * devnode_remove: 0 done, 1 held back, -1 failed. */
+static int remove_made(struct handler *h, mode_t type, dev_t rdev, const char *node,
+		       const char *link)
 {
 	if (link && !node_in_use(h, type, rdev, node) &&
 	    devnode_remove_symlink(h->dev, link, node) == 0)
@@ -273,14 +288,18 @@ static void remove_made(struct handler *h, mode_t type, dev_t rdev, const char *
 	if (h->links)
 		for (size_t i = 0; i < sizeof(persistent_dirs) / sizeof(persistent_dirs[0]); i++)
 			devnode_unlink_links_to(h->dev, persistent_dirs[i], node);
-	if (devnode_remove(h->dev, node, type, true, rdev) == 0)
+	int rc = devnode_remove(h->dev, node, type, true, rdev);
+	if (rc == 0)
 		devnode_prune(h->dev, node);
+	return rc;
 }
 
+/* The record goes once the node is gone: a removal that failed (a
+ * read-only /dev) leaves it for the daemon's next try, one held back is
+ * settled by the dev root's removed hook. */
 void handler_forget(struct handler *h, mode_t type, dev_t rdev, const char *node, const char *link)
 {
-	remove_made(h, type, rdev, node, link);
-	if (h->db)
+	if (remove_made(h, type, rdev, node, link) == 0 && h->db)
 		nodedb_del(h->db, type, rdev);
 }
 
@@ -329,9 +348,11 @@ static int remove_node(struct handler *h, const struct device *dev, const char *
 	if (h->links && dev->major >= 0 && may_have_links(dev))
 		for (size_t i = 0; i < sizeof(persistent_dirs) / sizeof(persistent_dirs[0]); i++)
 			devnode_unlink_links_to(h->dev, persistent_dirs[i], node);
-	if (devnode_remove(h->dev, node, dev->type, dev->major >= 0, rdev) < 0)
+	int done = devnode_remove(h->dev, node, dev->type, dev->major >= 0, rdev);
+	if (done < 0)
 		rc = -1;
-	if (h->db && dev->major >= 0)
+	/* see handler_forget */
+	if (done == 0 && h->db && dev->major >= 0)
 		nodedb_del(h->db, dev->type, rdev);
 	devnode_prune(h->dev, node);
 	if (link)
@@ -341,20 +362,37 @@ static int remove_node(struct handler *h, const struct device *dev, const char *
 
 const struct step *handler_next_command(struct handler *h, struct pending *p)
 {
+	unsigned long faults = h->dev->faults;
+	const struct step *c = NULL;
+
 	while (p->next < p->nsteps) {
 		const struct step *s = &p->steps[p->next++];
-		if (s->kind == 'c')
-			return s;
+		if (s->kind == 'c') {
+			c = s;
+			break;
+		}
 		if (s->kind == 'r' && remove_node(h, &p->dev, s->a, s->b) < 0)
 			p->rc = -1;
 		if (s->kind == 'f')
 			handler_forget(h, p->dev.type, dev_rdev(&p->dev), s->a, s->b);
 	}
-	return NULL;
+	/* One event at a time works on /dev: what failed now is this one's. */
+	p->faulted |= h->dev->faults != faults;
+	return c;
 }
 
 /* The rules' work on the node, and what is left to do in order. */
+static void collect_event(struct handler *h, const struct device *dev, struct pending *p);
+
 static void begin(struct handler *h, const struct device *dev, struct pending *p)
+{
+	unsigned long faults = h->dev->faults;
+
+	collect_event(h, dev, p);
+	p->faulted = h->dev->faults != faults;
+}
+
+static void collect_event(struct handler *h, const struct device *dev, struct pending *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->dev = *dev;
@@ -414,8 +452,12 @@ int handler_end(struct handler *h, struct pending *p)
 		const char *alias = uevent_get(p->dev.ev, "MODALIAS");
 		if (p->dev.op == DEVOP_ADD && alias && *alias && h->modalias)
 			h->modalias(h->modalias_arg, alias);
-		if (h->pub && !(p->firmware && p->dev.major >= 0) && !p->outside)
+		/* Clients hear of a node once it is there, of a remove once
+		 * it is gone: not of an event /dev refused, until a retry. */
+		if (h->pub && !(p->firmware && p->dev.major >= 0) && !p->outside && !p->faulted)
 			publish_device(h->pub, &p->dev, &p->o);
+		if (h->done)
+			h->done(h->done_arg, &p->dev, p->faulted);
 	}
 	outcome_free(&p->o);
 	for (unsigned i = 0; i < p->nsteps; i++) {

@@ -36,6 +36,11 @@ struct handler {
 	/* Loads the modules for a MODALIAS on an add, or NULL. */
 	void (*modalias)(void *arg, const char *modalias);
 	void *modalias_arg;
+	/* Told after each event (not one the policy skips) whether a change
+	 * to /dev failed for now (faulted: unpublished, to be tried again),
+	 * or NULL. */
+	void (*done)(void *arg, const struct device *dev, bool faulted);
+	void *done_arg;
 	unsigned long outside;		/* devices left alone by the policy */
 	unsigned long nodes, failures;
 	unsigned long scan_errors;	/* devices or directories sysfs would not give */
@@ -98,6 +103,7 @@ struct pending {
 	struct step steps[HANDLER_STEPS];
 	unsigned nsteps, next;
 	bool skip, outside, firmware;
+	bool faulted;			/* /dev refused a change for now */
 	int rc;
 	char *own_devname;
 	struct uevent *ev;		/* the event's copy, when it outlives the caller's */

@@ -12,6 +12,7 @@
 
 upids=()	# unshare processes started (each the parent of one namespace)
 loops=()	# loop device numbers added (removed again by cleanup)
+others=()	# other processes to kill at the end (daemons run with nsenter)
 
 # children PID: PID's child processes
 children() {
@@ -45,6 +46,9 @@ loop_del() { wait_for 5 loop_try_del "$1"; }
 
 cleanup() {
 	local u i n
+	for u in "${others[@]}"; do
+		kill -KILL "$u" 2>/dev/null && wait "$u" 2>/dev/null
+	done
 	for u in "${upids[@]}"; do
 		kill -0 "$u" 2>/dev/null || continue
 		i=$(children "$u")

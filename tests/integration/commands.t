@@ -147,7 +147,11 @@ check "b: the command over the 3 s limit was killed" \
     grep -q "'sleep 30' (full) still runs after 3 s: killed" "$LOG"
 check "b: the missing command was logged" \
     grep -q "'/lib/mdev/nonexistent' (random) exited with status 127" "$LOG"
-# publishing waits for the command: urandom's add event leaves after it
+# publishing waits for the command: urandom's add event leaves after it.
+# The client takes the first mem event: full's and random's, published
+# once their commands are reaped, must be out of the way first.
+wait_for 5 grep -q "'sleep 30' (full) killed by signal" "$LOG"
+sleep 0.3
 ns_exec "$tools/udevclient" monitor -s mem -n 1 -w 30000 -r "$work/b.ready" \
     >"$work/b.client" 2>&1 &
 client=$!

@@ -50,7 +50,10 @@ struct daemon {
 	/* /dev refused changes (read-only, no space): the events refused,
 	 * oldest first, and when to try again */
 	bool faulty;
-	struct uevent *retry[RETRY_MAX];
+	struct kept {
+		struct uevent *ev;
+		bool ran_commands;	/* not again when it is tried again */
+	} retry[RETRY_MAX];
 	unsigned nretry;
 	unsigned long retry_lost;	/* refused beyond RETRY_MAX: the rescan makes their nodes */
 	unsigned backoff;		/* seconds */
@@ -76,10 +79,12 @@ static int reconcile(struct daemon *d, const char *when)
 	unsigned long errors = d->c->h.scan_errors;
 	/* A device the scan could not read is not a device that is gone:
 	 * after an incomplete scan, nothing is removed. */
+	unsigned long faults = d->c->dev.faults;
 	d->c->h.rescan = true;
 	int scanned = context_coldplug(d->c, 1);
 	d->c->h.rescan = false;
-	if (scanned != 0 || d->c->h.scan_errors != errors) {
+	/* (no node made at all, because /dev refused, is no incomplete scan) */
+	if ((scanned != 0 && d->c->dev.faults == faults) || d->c->h.scan_errors != errors) {
 		log_warn("%s: sysfs could not be read completely; no node removed", when);
 		return scanned;
 	}
@@ -102,7 +107,7 @@ static int reconcile(struct daemon *d, const char *when)
 	free(gone);
 	if (n)
 		log_warn("%s: %zu nodes of devices that were gone removed", when, n);
-	return 0;
+	return scanned;
 }
 
 /* Discards what is queued, and reconciles /dev with sysfs. */
@@ -126,7 +131,7 @@ static void resync(struct daemon *d)
 /* An event is done: one /dev refused is kept to try again (a scan's is
  * not: the rescan finds its device anyway); a later add or remove of the
  * same device that worked makes the kept ones moot. */
-static void event_done(void *arg, const struct device *dev, bool faulted)
+static void event_done(void *arg, const struct device *dev, bool faulted, bool ran_commands)
 {
 	struct daemon *d = arg;
 	const char *devpath = uevent_get(dev->ev, "DEVPATH");
@@ -138,9 +143,9 @@ static void event_done(void *arg, const struct device *dev, bool faulted)
 			return;
 		unsigned k = 0;
 		for (unsigned i = 0; i < d->nretry; i++) {
-			const char *p = uevent_get(d->retry[i], "DEVPATH");
+			const char *p = uevent_get(d->retry[i].ev, "DEVPATH");
 			if (p && strcmp(p, devpath) == 0)
-				free(d->retry[i]);
+				free(d->retry[i].ev);
 			else
 				d->retry[k++] = d->retry[i];
 		}
@@ -153,7 +158,7 @@ static void event_done(void *arg, const struct device *dev, bool faulted)
 	}
 	struct uevent *copy = xmalloc(sizeof(*copy));
 	uevent_copy(copy, dev->ev);
-	d->retry[d->nretry++] = copy;
+	d->retry[d->nretry++] = (struct kept){ .ev = copy, .ran_commands = ran_commands };
 }
 
 /* A held-back node removal has been carried out (or failed: then the
@@ -187,7 +192,7 @@ static void catch_up(struct daemon *d, const char *why)
 	struct devroot *dev = &d->c->dev;
 	unsigned long faults = dev->faults;
 	unsigned n = d->nretry;
-	struct uevent *v[RETRY_MAX];
+	struct kept v[RETRY_MAX];
 
 	log_warn("catching up with %s (%s): trying %u refused events again, then rescanning %s",
 		 dev->path, why, n, d->c->cfg.sys);
@@ -198,15 +203,28 @@ static void catch_up(struct daemon *d, const char *why)
 	d->nretry = 0;
 	d->retry_lost = 0;
 	for (unsigned i = 0; i < n; i++) {
-		const char *devpath = uevent_get(v[i], "DEVPATH");
-		const char *action = uevent_get(v[i], "ACTION");
-		bool gone = devpath && *devpath == '/' && faccessat(d->c->sys.fd, devpath + 1, F_OK, 0) < 0;
-		if (gone && !(action && strcmp(action, "remove") == 0))
-			log_info("%s went meanwhile: its refused %s is dropped", devpath,
-				 action ? action : "event");
-		else
-			jobs_event(&d->jobs, v[i]);
-		free(v[i]);
+		struct device dv;
+		device_from_uevent(&dv, v[i].ev);
+		const char *devpath = uevent_get(v[i].ev, "DEVPATH");
+		bool gone = devpath && *devpath == '/' &&
+			    faccessat(d->c->sys.fd, devpath + 1, F_OK, 0) < 0;
+		char numbers[64];
+		snprintf(numbers, sizeof(numbers), "dev/%s/%d:%d", S_ISBLK(dv.type) ? "block" : "char",
+			 dv.major, dv.minor);
+		if (gone && dv.op != DEVOP_REMOVE) {
+			log_info("%s went meanwhile: its refused event is dropped", devpath);
+		} else if (dv.op == DEVOP_REMOVE && dv.major >= 0 &&
+			   faccessat(d->c->sys.fd, numbers, F_OK, 0) == 0) {
+			/* another device has the numbers now, maybe the name too:
+			 * the rescan settles its node */
+			log_info("%s: its numbers %d:%d are another device's now: its refused "
+				 "remove is dropped", devpath, dv.major, dv.minor);
+		} else {
+			d->c->h.no_commands = v[i].ran_commands;
+			jobs_event(&d->jobs, v[i].ev);
+			d->c->h.no_commands = false;
+		}
+		free(v[i].ev);
 	}
 	reconcile(d, "catch-up");
 	d->last_try = exec_clock_ms();
@@ -258,7 +276,11 @@ static int wait_ms(const struct daemon *d)
 
 	if (!d->faulty)
 		return t;
-	long left = d->retry_at - exec_clock_ms();
+	long at = d->retry_at;
+	/* a change that worked meanwhile: try once the second is up */
+	if (d->c->dev.writes != d->writes_seen && d->last_try + 1000 < at)
+		at = d->last_try + 1000;
+	long left = at - exec_clock_ms();
 	if (left < 0)
 		left = 0;
 	return t < 0 || left < t ? (int)(left > INT_MAX ? INT_MAX : left) : t;
@@ -485,7 +507,7 @@ static void record_close(struct daemon *d)
 	d->db.log = NULL;
 	nodelog_close(&d->log);
 	for (unsigned i = 0; i < d->nretry; i++)
-		free(d->retry[i]);
+		free(d->retry[i].ev);
 	d->nretry = 0;
 }
 

@@ -351,8 +351,11 @@ static int remove_node(struct handler *h, const struct device *dev, const char *
 	int done = devnode_remove(h->dev, node, dev->type, dev->major >= 0, rdev);
 	if (done < 0)
 		rc = -1;
-	/* see handler_forget */
-	if (done == 0 && h->db && dev->major >= 0)
+	/* see handler_forget; and only the record of this name (the rules
+	 * may name another node than the one recorded: its 'f' step goes
+	 * next) */
+	struct nodedb_entry *e = h->db && dev->major >= 0 ? nodedb_get(h->db, dev->type, rdev) : NULL;
+	if (done == 0 && e && strcmp(e->node, node) == 0)
 		nodedb_del(h->db, dev->type, rdev);
 	devnode_prune(h->dev, node);
 	if (link)
@@ -369,6 +372,7 @@ const struct step *handler_next_command(struct handler *h, struct pending *p)
 		const struct step *s = &p->steps[p->next++];
 		if (s->kind == 'c') {
 			c = s;
+			p->ran_commands = true;
 			break;
 		}
 		if (s->kind == 'r' && remove_node(h, &p->dev, s->a, s->b) < 0)
@@ -425,8 +429,9 @@ static void collect_event(struct handler *h, const struct device *dev, struct pe
 	} else {
 		p->rc = collect(h, dev, p);
 	}
-	/* Outside the policy, a node only: no command. */
-	if (p->outside)
+	/* Outside the policy, a node only: no command. Nor for an event
+	 * tried again whose commands ran the first time. */
+	if (p->outside || h->no_commands)
 		for (unsigned i = 0; i < p->nsteps; i++)
 			if (p->steps[i].kind == 'c')
 				p->steps[i].kind = '-';
@@ -457,7 +462,7 @@ int handler_end(struct handler *h, struct pending *p)
 		if (h->pub && !(p->firmware && p->dev.major >= 0) && !p->outside && !p->faulted)
 			publish_device(h->pub, &p->dev, &p->o);
 		if (h->done)
-			h->done(h->done_arg, &p->dev, p->faulted);
+			h->done(h->done_arg, &p->dev, p->faulted, p->ran_commands);
 	}
 	outcome_free(&p->o);
 	for (unsigned i = 0; i < p->nsteps; i++) {

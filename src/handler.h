@@ -29,6 +29,7 @@ struct handler {
 	int sys_fd;			/* sysfs root, for persistent names */
 	bool links;			/* make udev's by-id and by-path names */
 	bool rescan;			/* a resync: no command for known devices */
+	bool no_commands;		/* an event tried again: its commands ran */
 	bool dry_run;			/* -n, "test": say what would be done, do nothing */
 	/* Serves a firmware request (FIRMWARE=name on an add), or NULL. */
 	void (*firmware)(void *arg, const char *devpath, const char *name);
@@ -37,9 +38,9 @@ struct handler {
 	void (*modalias)(void *arg, const char *modalias);
 	void *modalias_arg;
 	/* Told after each event (not one the policy skips) whether a change
-	 * to /dev failed for now (faulted: unpublished, to be tried again),
-	 * or NULL. */
-	void (*done)(void *arg, const struct device *dev, bool faulted);
+	 * to /dev failed for now (faulted: unpublished, to be tried again)
+	 * and whether its commands ran, or NULL. */
+	void (*done)(void *arg, const struct device *dev, bool faulted, bool ran_commands);
 	void *done_arg;
 	unsigned long outside;		/* devices left alone by the policy */
 	unsigned long nodes, failures;
@@ -104,6 +105,7 @@ struct pending {
 	unsigned nsteps, next;
 	bool skip, outside, firmware;
 	bool faulted;			/* /dev refused a change for now */
+	bool ran_commands;		/* a command step was started */
 	int rc;
 	char *own_devname;
 	struct uevent *ev;		/* the event's copy, when it outlives the caller's */

@@ -338,8 +338,8 @@ int nodelog_open(struct nodelog *l, const char *dir, const char *devroot, struct
 	/* Written afresh at once: a fresh file gets its header, and a last
 	 * line cut short by a kill is not glued to the next one. */
 	if (nodelog_compact(l, db, dirs.v, dirs.n, true) < 0) {
-		close(l->fd);
-		l->fd = -1;
+		/* the fd stays for its lock: one daemon per dev root still */
+		l->broken = true;
 		log_warn("so no record of the nodes made is kept: after a crash, nodes of "
 			 "devices that went meanwhile stay in %s", devroot);
 	}

@@ -758,7 +758,15 @@ static void test_open_rewrite_fails(void)
 	int rc = nodelog_open(&l, state, root, &db, adopt, &a);
 	char *said = capture_end(saved);
 	is_int(rc, 0, "open whose rewrite fails: 0");
-	is_int(l.fd, -1, "no record kept");
+	ok(l.fd >= 0 && l.broken, "no record kept, but the file stays open, locked");
+	struct nodelog l2;
+	struct nodedb db2;
+	nodedb_init(&db2);
+	int saved2 = capture_begin();
+	is_int(nodelog_open(&l2, state, root, &db2, NULL, NULL), -1,
+	       "... so a second daemon on the root is still refused");
+	free(capture_end(saved2));
+	nodedb_free(&db2);
 	ok(strstr(said, "cannot rewrite") != NULL && strstr(said, "no record of the nodes") != NULL,
 	   "said so");
 	free(said);

@@ -130,7 +130,7 @@ static void change_failed(struct devroot *d, int err, const char *fmt, ...)
 
 /* Records the first LEN bytes of DIR as a directory devmgr made: the
  * daemon removes it again once it empties (devnode_prune). */
-static void remember_made(struct devroot *d, const char *dir, size_t len, bool tell)
+static void remember_made(struct devroot *d, const char *dir, size_t len)
 {
 	char **v = realloc(d->made_dirs, (d->nmade + 1) * sizeof(char *));
 	char *copy = strndup(dir, len);
@@ -139,8 +139,17 @@ static void remember_made(struct devroot *d, const char *dir, size_t len, bool t
 		die("out of memory");
 	d->made_dirs = v;
 	d->made_dirs[d->nmade++] = copy;
-	if (tell && d->dir_changed)
+	if (d->dir_changed)
 		d->dir_changed(d->hook_arg, copy, true);
+}
+
+/* Entry I is no directory devmgr made (any more). */
+static void forget_made(struct devroot *d, size_t i)
+{
+	if (d->dir_changed)
+		d->dir_changed(d->hook_arg, d->made_dirs[i], false);
+	free(d->made_dirs[i]);
+	d->made_dirs[i] = d->made_dirs[--d->nmade];
 }
 
 void devnode_adopt_dir(struct devroot *d, const char *dir)
@@ -149,7 +158,7 @@ void devnode_adopt_dir(struct devroot *d, const char *dir)
 		if (strcmp(d->made_dirs[i], dir) == 0)
 			return;
 	if (devnode_bad_name(dir) == NULL)
-		remember_made(d, dir, strlen(dir), true);
+		remember_made(d, dir, strlen(dir));
 }
 
 /* Opens DIR (relative, already validated) one component at a time. */
@@ -168,31 +177,23 @@ static int walk(struct devroot *d, const char *dir, bool create)
 		comp[n] = '\0';
 		int nfd = openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (nfd < 0 && errno == ENOENT && create) {
-			/* Said before it is made: a daemon killed in between
-			 * knows of a directory that may not be there (pruning
-			 * it is a no-op), never the reverse. */
-			char *full = strndup(dir, (size_t)(c - dir + n));
-			if (full == NULL)
-				die("out of memory");
-			if (d->dir_changed)
-				d->dir_changed(d->hook_arg, full, true);
-			int made = mkdirat(fd, comp, 0755);
-			int e = errno;
-			if (made < 0 && d->dir_changed)
-				d->dir_changed(d->hook_arg, full, false);
-			free(full);
-			errno = e;
-			if (made == 0) {
+			/* Remembered (and said) before it is made: a daemon
+			 * killed in between knows of a directory that may not
+			 * be there (pruning it is a no-op), never the reverse. */
+			remember_made(d, dir, (size_t)(c - dir + n));
+			if (mkdirat(fd, comp, 0755) == 0) {
 				d->writes++;
-				remember_made(d, dir, (size_t)(c - dir + n), false);
-			} else if (errno != EEXIST) {
+			} else {
 				int e = errno;
-				change_failed(d, e, "cannot create directory %s/%.*s", d->path,
-					      (int)(c - dir + n), dir);
-				if (fd != rootfd)
-					close(fd);
-				errno = e;
-				return -1;
+				forget_made(d, d->nmade - 1);
+				if (e != EEXIST) {
+					change_failed(d, e, "cannot create directory %s/%.*s",
+						      d->path, (int)(c - dir + n), dir);
+					if (fd != rootfd)
+						close(fd);
+					errno = e;
+					return -1;
+				}
 			}
 			nfd = openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		}
@@ -650,10 +651,7 @@ void devnode_prune(struct devroot *d, const char *name)
 		if (pd == NULL || unlinkat(pd->fd, base, AT_REMOVEDIR) < 0)
 			return;		/* not empty, or gone */
 		d->writes++;
-		if (d->dir_changed)
-			d->dir_changed(d->hook_arg, dir, false);
-		free(d->made_dirs[i]);
-		d->made_dirs[i] = d->made_dirs[--d->nmade];
+		forget_made(d, i);
 		/* Cached fds of it and below now name a deleted directory. */
 		len = strlen(dir);
 		for (int k = 0; k < DEVROOT_DIRCACHE; k++)
@@ -760,7 +758,7 @@ void devnode_unlink_links_to(struct devroot *d, const char *dir, const char *nod
 		for (i = 0; i < d->nmade && strcmp(d->made_dirs[i], up) != 0; i++)
 			;
 		if (i == d->nmade)
-			remember_made(d, up, strlen(up), true);
+			remember_made(d, up, strlen(up));
 		slash = strrchr(up, '/');
 		if (slash == NULL)
 			break;

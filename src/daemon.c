@@ -246,13 +246,12 @@ static void catch_up(struct daemon *d, const char *why)
 static void watch_faults(struct daemon *d)
 {
 	struct devroot *dev = &d->c->dev;
-	long now = exec_clock_ms();
 
 	if (dev->faults != d->faults_seen) {
 		if (!d->faulty) {
 			d->faulty = true;
 			d->backoff = 1;
-			d->retry_at = now + 1000;
+			d->retry_at = exec_clock_ms() + 1000;
 			log_warn("%s refuses changes: the events refused are kept and tried again "
 				 "once a change works, on SIGHUP, or in %u s", dev->path, d->backoff);
 		}
@@ -262,6 +261,7 @@ static void watch_faults(struct daemon *d)
 	}
 	if (!d->faulty)
 		return;
+	long now = exec_clock_ms();
 	/* A change that worked (a removal freed an inode, /dev was made
 	 * writable again) is worth a try at once; not more than once a
 	 * second, though, while others keep failing. */

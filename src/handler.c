@@ -386,16 +386,6 @@ const struct step *handler_next_command(struct handler *h, struct pending *p)
 }
 
 /* The rules' work on the node, and what is left to do in order. */
-static void collect_event(struct handler *h, const struct device *dev, struct pending *p);
-
-static void begin(struct handler *h, const struct device *dev, struct pending *p)
-{
-	unsigned long faults = h->dev->faults;
-
-	collect_event(h, dev, p);
-	p->faulted = h->dev->faults != faults;
-}
-
 static void collect_event(struct handler *h, const struct device *dev, struct pending *p)
 {
 	memset(p, 0, sizeof(*p));
@@ -442,6 +432,17 @@ static void collect_event(struct handler *h, const struct device *dev, struct pe
 			break;
 		}
 }
+
+/* ... and whether /dev refused any of it (one event at a time works on
+ * /dev: what failed meanwhile is this one's). */
+static void begin(struct handler *h, const struct device *dev, struct pending *p)
+{
+	unsigned long faults = h->dev->faults;
+
+	collect_event(h, dev, p);
+	p->faulted = h->dev->faults != faults;
+}
+
 
 int handler_end(struct handler *h, struct pending *p)
 {

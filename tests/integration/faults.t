@@ -96,7 +96,6 @@ hold() {
 	wait_for 5 held
 }
 held() { [ "$(readlink "/proc/$INIT/exe")" = "$(readlink -f /bin/sleep)" ]; }
-in_ns() { nsenter -t "$INIT" -m -n -- "$@"; }
 
 # dstart NAME: devmgr -d -f -v -D 3 in the held namespaces, in the
 # background; returns once it is ready.  Sets DPID, LOG, STATUS.
@@ -132,14 +131,13 @@ cmds() { grep -cx "${2:-add} fault/loop$1" "$RUN/cmds" 2>/dev/null; }
 entry() { [ -e "$RUN/udev/data/b7:$1" ] && echo present || echo absent; }
 client() {
 	rm -f "$work/$1.cready"
-	in_ns "$tools/udevclient" monitor -s block/disk -w 30000 -r "$work/$1.cready" \
+	ns_exec "$tools/udevclient" monitor -s block/disk -w 30000 -r "$work/$1.cready" \
 	    >"$work/$1.out" 2>&1 &
 	others+=("$!")
 	wait_for 5 test -e "$work/$1.cready"
 }
-has() { grep -qs -e "$2" "$work/$1.out"; }
 show() { { echo "$1:"; cat "$1"; } | diag; }
-remount() { in_ns mount -o "remount,$1" /dev; }
+remount() { ns_exec mount -o "remount,$1" /dev; }
 
 # ---- a: read-only /dev ------------------------------------------------------
 
@@ -303,7 +301,7 @@ is "d: ... the nodes untouched (same inodes)" \
     "$(for k in "${K[@]}"; do stat -c %i "$DEV/fault/loop$k"; done | tr '\n' ' ')" "$inodes"
 
 dstart_second() {
-	in_ns env -i PATH=$kpath "$devmgr" -d -f --config "$conf" --etc "$etc" --rules "$rules" \
+	ns_exec env -i PATH=$kpath "$devmgr" -d -f --config "$conf" --etc "$etc" --rules "$rules" \
 	    </dev/null >"$work/second.log" 2>&1
 }
 dstart_second

@@ -82,7 +82,6 @@ client() {
 	wait_for 5 test -e "$work/$name.ready"
 }
 lines() { grep -c -e "$2" "$work/$1.out"; }
-has() { grep -qs -e "$2" "$work/$1.out"; }
 show() { { echo "$1.out:"; cat "$work/$1.out"; } | diag; }
 
 # ---- a: default settings --------------------------------------------------

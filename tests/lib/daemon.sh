@@ -151,6 +151,8 @@ daemon_start() {
 # ns_exec CMD...: CMD in the running daemon's mount and network
 # namespaces (it sees that /dev and /run, and its published events)
 ns_exec() { nsenter -t "$INIT" -m -n -- "$@"; }
+# has NAME PATTERN: a client's output, $work/NAME.out, has a line matching
+has() { grep -qs -e "$2" "$work/$1.out"; }
 # daemon_stop [SIGNAL]: stop it (TERM), wait for its namespace to end
 daemon_stop() {
 	[ -n "$DPID" ] && kill -"${1:-TERM}" "$DPID" 2>/dev/null

@@ -115,7 +115,8 @@ fuzz: $(FUZZ_BINS)
 # Debian 12 packages for building, testing and benchmarking.
 DEB_PKGS := build-essential pkg-config libnl-3-dev libinih-dev libkmod-dev musl-tools \
             linux-libc-dev busybox-static strace bc perl util-linux procps python3 \
-            libudev-dev runc python3-yaml clang libclang-rt-14-dev valgrind
+            libudev-dev runc python3-yaml clang libclang-rt-14-dev valgrind \
+            docker.io podman lxc crun python3-pyudev iptables
 deps:
 	@if dpkg -s $(DEB_PKGS) >/dev/null 2>&1; then echo "deps: all installed"; else \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PKGS); fi

@@ -108,6 +108,19 @@ int context_open(struct context *c)
 	return 0;
 }
 
+/* For -s and -d: a container whose devices are unknown gets a node for
+ * every host device, most of which only answer EPERM. */
+void context_warn_policy(const struct context *c)
+{
+	if (!c->policy.unknown)
+		return;
+	log_warn("no device policy: %s has no [policy] allow, and no cgroup v1 devices.list "
+		 "is readable (cgroup v2, or no cgroup file system in the container, as with "
+		 "LXC): making a node for every device, also those the container may not "
+		 "open. List the container's devices in [policy] allow, as in its device "
+		 "cgroup rules", c->config_path ? c->config_path : "/etc/devmgr.conf");
+}
+
 int context_reload(struct context *c)
 {
 	struct config cfg;
@@ -127,7 +140,8 @@ int context_reload(struct context *c)
 	 * that vanishes under a running daemon is more likely an editor or
 	 * a deploy half done than a wish to drop every rule. */
 	struct stat st;
-	if (stat(cfg.rules, &st) < 0 && errno == ENOENT && c->rules.n > 0) {
+	if (stat(cfg.rules, &st) < 0 && errno == ENOENT && !c->rules.builtin &&
+	    c->rules.n > 0) {
 		log_err("reload: %s is gone; keeping the rules in force (an empty file means "
 			"no rules)", cfg.rules);
 		config_free(&cfg);

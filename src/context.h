@@ -42,6 +42,8 @@ struct context {
 /* 0; 1 when a path cannot be opened or the rules read; 2 for a bad config
  * (all already logged). */
 int context_open(struct context *c);
+/* Warns when no device policy could be found (for -s and -d). */
+void context_warn_policy(const struct context *c);
 /* Re-reads the config file and the rules (and passwd/group). Anything
  * wrong keeps what is in force and returns -1 after logging why. */
 int context_reload(struct context *c);

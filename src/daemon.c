@@ -303,7 +303,14 @@ static int probe_mknod(struct devroot *dev)
 			dev->faults++;
 			return 0;
 		}
-		if (e == EPERM)
+		if (e == EPERM && userns_is_initial() == 0)
+			log_err("cannot create device nodes in %s: %s. devmgr runs in a user "
+				"namespace (root here is not the host's root): the kernel refuses "
+				"to make device nodes in any user namespace but the host's, "
+				"whatever the capabilities. Run the container in the host's user "
+				"namespace: docker and podman --userns host (rootful engines), "
+				"LXC a privileged container (no lxc.idmap)", dev->path, strerror(e));
+		else if (e == EPERM)
 			log_err("cannot create device nodes in %s: %s. The container needs "
 				"CAP_MKNOD (docker/podman: --cap-add MKNOD) and a device cgroup "
 				"rule allowing mknod (--device-cgroup-rule 'c *:* m')", dev->path,
@@ -519,9 +526,12 @@ int daemon_run(struct context *c, const struct daemon_opts *o)
 
 	if (ns == 0) {
 		log_err("this network namespace belongs to a user namespace other than the "
-			"host's: the kernel sends it no uevents. Run the container with the "
-			"host's network (--network host) or a network namespace made by the "
-			"host's root, not inside a user namespace");
+			"host's (a rootless engine, docker's userns-remap, podman --userns or "
+			"--uidmap, an unprivileged LXC container): the kernel sends it no "
+			"uevents, and refuses to make device nodes there whatever the "
+			"capabilities. Run the container in the host's user namespace: docker "
+			"and podman --userns host (rootful engines), LXC a privileged "
+			"container (no lxc.idmap)");
 		return 1;
 	}
 	if (ns < 0)

@@ -35,8 +35,12 @@ static void dirinfo_init(struct devroot *d, struct dirinfo *info, int fd)
 
 	info->fd = fd;
 	info->new_gid = d->egid;
-	if (fstat(fd, &st) == 0 && (st.st_mode & S_ISGID))
-		info->new_gid = st.st_gid;
+	info->fs = 0;
+	if (fstat(fd, &st) == 0) {
+		info->fs = st.st_dev;
+		if (st.st_mode & S_ISGID)
+			info->new_gid = st.st_gid;
+	}
 }
 
 int devroot_open(struct devroot *d, const char *path)
@@ -125,6 +129,24 @@ static void change_failed(struct devroot *d, int err, const char *fmt, ...)
 	if (devnode_transient(err))
 		d->faults++;
 	log_err("%s: %s", msg, strerror(err));
+	errno = err;
+}
+
+/* A chown refused: without CAP_CHOWN (a runtime's bare default spec,
+ * --cap-drop ALL) every node would say the same, so the remedy is said
+ * with the first and the rest are quieter. */
+static void chown_failed(struct devroot *d, int err, const char *name, uid_t uid, gid_t gid)
+{
+	if (err != EPERM || !d->chown_hinted) {
+		change_failed(d, err, "cannot chown %s/%s to %u:%u%s", d->path, name,
+			      (unsigned)uid, (unsigned)gid, err == EPERM ?
+			      " (changing a node's owner needs CAP_CHOWN: docker/podman "
+			      "--cap-add CHOWN; later nodes are reported with -v)" : "");
+		d->chown_hinted |= err == EPERM;
+	} else {
+		log_info("cannot chown %s/%s to %u:%u: %s", d->path, name, (unsigned)uid,
+			 (unsigned)gid, strerror(err));
+	}
 	errno = err;
 }
 
@@ -320,7 +342,7 @@ static int fix_owner_mode(struct devroot *d, int dfd, const char *name, const ch
 	}
 	if ((st->st_uid != uid || st->st_gid != gid || (perm & (S_ISUID | S_ISGID))) &&
 	    fchownat(dfd, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0) {
-		change_failed(d, errno, "cannot chown %s/%s", d->path, name);
+		chown_failed(d, errno, name, uid, gid);
 		return -1;
 	}
 	return 0;
@@ -385,9 +407,39 @@ static int fix_link_target(struct devroot *d, int dfd, const char *name, const c
 	return fix_owner_mode(d, pd->fd, path, tbase, &st, perm, uid, gid);
 }
 
-static int fix_existing(struct devroot *d, int dfd, const char *name, const char *base,
-			mode_t type, mode_t perm, dev_t rdev, uid_t uid, gid_t gid)
+/* What the container engine put in /dev before us: a file mounted over
+ * the name (docker -t and LXC bind a pty over /dev/console, LXC its ttys)
+ * cannot be replaced and serves the container's terminal; a symlink that
+ * leads elsewhere than this device's node (LXC's tty1 -> lxc/tty1,
+ * docker's ptmx -> pts/ptmx) is the engine's choice. Both are kept unless
+ * the rule names the device itself (DEVNODE_NAMED). 1 when kept. */
+static int keep_engines(struct devroot *d, const struct dirinfo *pd, const char *name,
+			const char *base, const struct stat *st, unsigned flags)
 {
+	char target[PATH_MAX];
+
+	/* Even with the right numbers: a mode changed here would be the
+	 * host's node's. */
+	if (st->st_dev != pd->fs) {
+		log_debug("%s/%s is a mount point (the engine's terminal or device?): left "
+			  "alone", d->path, name);
+		return 1;
+	}
+	if (!S_ISLNK(st->st_mode) || (flags & DEVNODE_NAMED))
+		return 0;
+	ssize_t n = readlinkat(pd->fd, base, target, sizeof(target) - 1);
+	target[n > 0 ? n : 0] = '\0';
+	log_info("%s/%s is a symlink to %s that devmgr did not make (the container "
+		 "engine's?): left alone; a rule line naming %s itself replaces it with "
+		 "the node", d->path, name, target, name);
+	return 1;
+}
+
+static int fix_existing(struct devroot *d, const struct dirinfo *pd, const char *name,
+			const char *base, mode_t type, mode_t perm, dev_t rdev, uid_t uid,
+			gid_t gid, unsigned flags)
+{
+	int dfd = pd->fd;
 	struct stat st;
 	char tmp[NAME_MAX + 1];
 
@@ -395,6 +447,8 @@ static int fix_existing(struct devroot *d, int dfd, const char *name, const char
 		log_err("cannot stat %s/%s: %s", d->path, name, strerror(errno));
 		return -1;
 	}
+	if (st.st_dev != pd->fs)
+		return keep_engines(d, pd, name, base, &st, flags);
 	if ((st.st_mode & S_IFMT) == type && st.st_rdev == rdev)
 		return fix_owner_mode(d, dfd, name, base, &st, perm, uid, gid);
 	if (S_ISLNK(st.st_mode) && fix_link_target(d, dfd, name, base, type, perm, rdev, uid, gid) == 0)
@@ -404,6 +458,8 @@ static int fix_existing(struct devroot *d, int dfd, const char *name, const char
 			d->path, name);
 		return -1;
 	}
+	if (keep_engines(d, pd, name, base, &st, flags))
+		return 1;
 	/* Wrong type or numbers (a stale node, a planted symlink): build the
 	 * right node beside it and rename it over, so the name never points
 	 * at nothing. */
@@ -415,6 +471,11 @@ static int fix_existing(struct devroot *d, int dfd, const char *name, const char
 	    renameat(dfd, tmp, dfd, base) < 0) {
 		int e = errno;
 		unlinkat(dfd, tmp, 0);
+		/* mounted over from the same file system: see keep_engines() */
+		if (e == EBUSY) {
+			log_debug("%s/%s is busy (a mount point): left alone", d->path, name);
+			return 1;
+		}
 		change_failed(d, e, "cannot replace %s/%s with %s node %u:%u", d->path, name,
 			      kind(type), major(rdev), minor(rdev));
 		return -1;
@@ -427,7 +488,7 @@ static int fix_existing(struct devroot *d, int dfd, const char *name, const char
 }
 
 int devnode_make(struct devroot *d, const char *name, mode_t type, mode_t perm,
-		 dev_t rdev, uid_t uid, gid_t gid)
+		 dev_t rdev, uid_t uid, gid_t gid, unsigned flags)
 {
 	const char *why = devnode_bad_name(name);
 	const struct dirinfo *pd;
@@ -459,7 +520,7 @@ int devnode_make(struct devroot *d, const char *name, mode_t type, mode_t perm,
 		if (mknodat(dfd, base, type | perm, rdev) == 0)
 			break;
 		if (errno == EEXIST)
-			return fix_existing(d, dfd, name, base, type, perm, rdev, uid, gid);
+			return fix_existing(d, pd, name, base, type, perm, rdev, uid, gid, flags);
 		if (tries == 0 && stale(d, slot, errno))
 			continue;
 		change_failed(d, errno, "cannot create %s node %s/%s (%u:%u)%s", kind(type),
@@ -472,8 +533,7 @@ int devnode_make(struct devroot *d, const char *name, mode_t type, mode_t perm,
 	if (uid == d->euid && gid == pd->new_gid && !(perm & (S_ISUID | S_ISGID)))
 		return 0;
 	if (fchownat(dfd, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0) {
-		change_failed(d, errno, "cannot chown %s/%s to %u:%u", d->path, name,
-			      (unsigned)uid, (unsigned)gid);
+		chown_failed(d, errno, name, uid, gid);
 		return -1;
 	}
 	return 0;

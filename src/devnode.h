@@ -15,6 +15,7 @@
 struct dirinfo {
 	int fd;
 	gid_t new_gid;
+	dev_t fs;		/* its file system: a name on another is a mount point */
 };
 
 struct devroot {
@@ -46,6 +47,7 @@ struct devroot {
 	 * (read-only, no space or inodes left, quota): the daemon tries again
 	 * later. writes: changes that worked. */
 	unsigned long faults, writes;
+	bool chown_hinted;		/* CAP_CHOWN's absence was said */
 	struct pending_removal {
 		char *name;
 		mode_t type;
@@ -61,12 +63,19 @@ void devroot_close(struct devroot *d);
 /* NULL when NAME is acceptable under the root, else why not. */
 const char *devnode_bad_name(const char *name);
 
+/* The rule names this device itself (its name spelled out, or @maj,min):
+ * what the engine put at the name gives way. */
+#define DEVNODE_NAMED 1u
+
 /* Creates or fixes a device node; type is S_IFCHR or S_IFBLK. A node that
  * exists with the same type and numbers only gets owner and mode fixed; any
- * other file there (not a directory) is replaced atomically. Missing parent
- * directories are created 0755. 0, or -1 after logging why. */
+ * other file there (not a directory) is replaced atomically, except what
+ * the container engine put there: a mount point, or (unless
+ * DEVNODE_NAMED) a symlink that does not lead to this device's node.
+ * Missing parent directories are created 0755. 0 made or fixed, 1 left
+ * alone (the engine's), -1 after logging why. */
 int devnode_make(struct devroot *d, const char *name, mode_t type, mode_t perm,
-		 dev_t rdev, uid_t uid, gid_t gid);
+		 dev_t rdev, uid_t uid, gid_t gid, unsigned flags);
 /* Creates LINKNAME -> TARGET unless something exists there already (mdev
  * leaves it alone too). The link's directory must exist. */
 int devnode_symlink(struct devroot *d, const char *linkname, const char *target);

@@ -178,6 +178,13 @@ bool handler_command_due(const struct rule *r, const struct device *dev)
 			  (r->cmd_when == '$' && op == DEVOP_REMOVE) || r->cmd_when == '*');
 }
 
+/* The device spelled out (tty1, @4,1), not one of a pattern's many:
+ * only such a rule displaces what the container engine made. */
+static bool rule_names_device(const struct rule *r)
+{
+	return r->kind == RULE_MAJMIN || (r->kind == RULE_NAME && r->match.literal);
+}
+
 static void push_step(struct pending *p, char kind, const char *a, const char *b)
 {
 	if (p->nsteps == HANDLER_STEPS) {
@@ -222,14 +229,17 @@ static int apply(struct handler *h, const struct device *dev, const struct match
 		 * knows of a node that may not be there, never the reverse. */
 		if (h->db)
 			nodedb_put(h->db, dev->type, rdev, node, link);
-		if (devnode_make(h->dev, node, dev->type, r->mode, rdev, r->uid, r->gid) < 0) {
-			if (was_node)
+		int made = devnode_make(h->dev, node, dev->type, r->mode, rdev, r->uid, r->gid,
+					rule_names_device(r) ? DEVNODE_NAMED : 0);
+		if (made != 0) {
+			/* not ours when the engine's was kept: never removed */
+			if (was_node && made < 0)
 				nodedb_put(h->db, dev->type, rdev, was_node, was_link);
 			else if (h->db)
 				nodedb_del(h->db, dev->type, rdev);
 			free(was_node);
 			free(was_link);
-			rc = -1;
+			rc = made < 0 ? -1 : 0;
 			goto out;
 		}
 		free(was_node);

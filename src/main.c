@@ -64,8 +64,9 @@ static void usage(FILE *out)
 "In a container, devmgr needs:\n"
 "  - the kernel's uevents (for -d): a network namespace owned by the host's\n"
 "    user namespace; a rootful engine's default networking is, rootless\n"
-"    and userns-remapped ones are not (--userns host, or --network host);\n"
+"    and userns-remapped ones are not (docker, podman: --userns host);\n"
 "  - the host's user namespace and CAP_MKNOD (--cap-add MKNOD);\n"
+"  - CAP_CHOWN to give nodes their owners (engines grant it by default);\n"
 "  - CAP_NET_ADMIN to publish events to libudev clients (--cap-add NET_ADMIN);\n"
 "  - device cgroup rules for the devices it manages\n"
 "    (--device-cgroup-rule 'c 189:* rmw'), and the same in [policy] allow\n"
@@ -257,6 +258,8 @@ int main(int argc, char **argv)
 			rc = hotplug_run(&ctx.h, &ctx.sys, environ);
 	} else if (rc == 0) {
 		context_modules(&ctx);
+		if (cl.scan || cl.daemon)
+			context_warn_policy(&ctx);
 		if (cl.scan) {
 			/* a scan is no event: the database only */
 			context_publish(&ctx, false);

@@ -57,7 +57,11 @@ int uevent_sock_open(struct uevent_sock *s, int rcvbuf)
 		if (setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0)
 			log_warn("cannot size the uevent buffer: %s", strerror(errno));
 	}
-	getsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &s->rcvbuf, &len);
+	/* The kernel doubles the size asked for (the other half pays for its
+	 * bookkeeping) and reports the doubled figure: halve it, so that the
+	 * number said is the one configured. */
+	if (getsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &s->rcvbuf, &len) == 0)
+		s->rcvbuf /= 2;
 	if (s->rcvbuf < rcvbuf)
 		log_warn("uevent buffer is %d bytes, not %d (no CAP_NET_ADMIN, and "
 			 "net.core.rmem_max is lower): storms may overflow it", s->rcvbuf, rcvbuf);

@@ -146,8 +146,11 @@ void policy_init(struct policy *p, const struct policy_rule *rules, size_t n, bo
 		p->origin = xstrdup("[policy] allow");
 		return;
 	}
-	/* cgroup v2 has no list to read: then every device is managed */
+	/* cgroup v2 has no list to read, and LXC mounts no cgroup file system
+	 * in its containers: then every device is managed */
+	p->unknown = true;
 	if (read_cgroup(p, proc, cgroup) == 0) {
+		p->unknown = false;
 		p->source = POLICY_CGROUP;
 		/* the host's own cgroup says "a *:* rwm": no limit at all */
 		if (policy_allows(p, S_IFCHR, -2, -2) && policy_allows(p, S_IFBLK, -2, -2))

@@ -28,6 +28,7 @@ struct policy {
 	struct policy_rule *v;
 	size_t n;
 	bool node_only;			/* outside: a node, nothing else */
+	bool unknown;			/* NONE for want of a source, not by choice */
 	/* majors already logged as skipped: once each is enough */
 	unsigned char logged[2][4096 / 8];
 };

@@ -16,6 +16,7 @@
 #include <ctype.h>
 #include <stdarg.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -446,6 +447,19 @@ int rules_parse(struct ruleset *rs, const char *name, const char *text, size_t l
 	return 0;
 }
 
+/* Without a rule file busybox gives every node root:root 0660, and a
+ * non-root program in a container then cannot open /dev/null. These are
+ * the devices every engine makes world-usable; numeric ids, since a
+ * scratch image may have no /etc/group. */
+static const char builtin_rules[] =
+	"null 0:0 0666\n"
+	"zero 0:0 0666\n"
+	"full 0:0 0666\n"
+	"random 0:0 0666\n"
+	"urandom 0:0 0666\n"
+	"tty 0:0 0666\n"
+	"ptmx 0:0 0666\n";
+
 int rules_load(struct ruleset *rs, const char *path, struct idmaps *ids)
 {
 	char *text;
@@ -454,7 +468,10 @@ int rules_load(struct ruleset *rs, const char *path, struct idmaps *ids)
 	memset(rs, 0, sizeof(*rs));
 	if (read_file(path, &text, &len) < 0) {
 		if (errno == ENOENT) {
-			rs->path = xstrdup(path);
+			char name[PATH_MAX + 32];
+			snprintf(name, sizeof(name), "%s (missing: built-in rules)", path);
+			rules_parse(rs, name, builtin_rules, sizeof(builtin_rules) - 1, ids);
+			rs->builtin = true;
 			return 0;
 		}
 		log_err("cannot read rules %s: %s", path, strerror(errno));

@@ -56,10 +56,12 @@ struct ruleset {
 	struct rule *v;
 	size_t n;
 	unsigned errors;		/* lines reported and skipped */
+	bool builtin;			/* no file: the container defaults */
 };
 
-/* Loads PATH. A missing file gives an empty set (every device gets the
- * default rule, like mdev); other open errors return -1. Broken lines are
+/* Loads PATH. A missing file gives the built-in rules: null, zero, full,
+ * random, urandom, tty and ptmx 0:0 0666, every other device the default
+ * rule as with mdev; other open errors return -1. Broken lines are
  * reported as "PATH:LINE: reason" and skipped. */
 int rules_load(struct ruleset *rs, const char *path, struct idmaps *ids);
 /* Same, from text in memory (tests, fuzzers). */

@@ -123,8 +123,11 @@ static const char *lazy_subsystem(void *arg, const char *key)
 	return uevent_get(l->ev, "SUBSYSTEM");
 }
 
-/* One /sys/dev/<kind>/MAJ:MIN entry. */
-static void coldplug_one(int kindfd, const char *entry, mode_t type, struct handler *h)
+/* One device: a /sys/dev/<kind>/MAJ:MIN entry (DIR "dev/char"), or in the
+ * fallback a class or bus entry (DIR "class/tty"), whose numbers are in
+ * its "dev" attribute; an entry without one is no device node. */
+static void coldplug_one(int kindfd, const char *dir, const char *entry, mode_t type,
+			 struct handler *h)
 {
 	char path[NAME_MAX + 16], buf[UEVENT_BUF_SIZE];
 	struct uevent ev;
@@ -135,8 +138,16 @@ static void coldplug_one(int kindfd, const char *entry, mode_t type, struct hand
 	};
 	ssize_t n;
 
-	if (parse_devnum(entry, &dev.major, &dev.minor) < 0)
-		return;
+	/* Only dev/ names entries by number: class/bdi has "7:0" too */
+	if (strncmp(dir, "dev/", 4) == 0) {
+		if (parse_devnum(entry, &dev.major, &dev.minor) < 0)
+			return;
+	} else {
+		snprintf(path, sizeof(path), "%s/dev", entry);
+		if (read_small_at(kindfd, path, buf, 64) <= 0 ||
+		    parse_devnum(buf, &dev.major, &dev.minor) < 0)
+			return;
+	}
 	uevent_init(&ev);
 	uevent_set(&ev, "ACTION", "add");
 	snprintf(path, sizeof(path), "%s/uevent", entry);
@@ -147,8 +158,8 @@ static void coldplug_one(int kindfd, const char *entry, mode_t type, struct hand
 		h->scan_errors++;
 		return;
 	}
-	char sysdir[NAME_MAX + 16];
-	snprintf(sysdir, sizeof(sysdir), "dev/%s/%s", type == S_IFBLK ? "block" : "char", entry);
+	char sysdir[2 * NAME_MAX + 16];
+	snprintf(sysdir, sizeof(sysdir), "%s/%s", dir, entry);
 	dev.sysdir = sysdir;
 	/* mdev -s falls back to the entry's own name, "MAJ:MIN". */
 	dev.devname = uevent_get(&ev, "DEVNAME");
@@ -157,47 +168,107 @@ static void coldplug_one(int kindfd, const char *entry, mode_t type, struct hand
 	handle_device(h, &dev);
 }
 
-/* Worker W of N takes every Nth entry. Each worker lists the directory
- * itself: a getdents pass costs less than handing names across. */
-static long scan_kind(struct sysfs *s, const char *kind, mode_t type, struct handler *h,
-		      unsigned w, unsigned n)
-{
-	char path[32];
-	long count = 0;
-	unsigned long i = 0;
+/* Where a worker is in the shared stride: worker W of N takes every Nth
+ * entry, counted across every directory it lists. */
+struct stride {
+	unsigned w, n;
+	unsigned long i;
+	long count;
+};
 
-	snprintf(path, sizeof(path), "dev/%s", kind);
+/* The entries of directory PATH (under the sysfs root) as devices of
+ * TYPE. Each worker lists the directory itself: a getdents pass costs
+ * less than handing names across. The number of entries, -1 when it
+ * cannot be read. */
+static long scan_dir(struct sysfs *s, const char *path, mode_t type, struct handler *h,
+		     struct stride *st, const char *skip)
+{
+	long entries = 0;
 	int fd = openat(s->fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		if (w == 0)
-			log_warn("cannot read %s/%s: %s", s->path, path, strerror(errno));
-		h->scan_errors++;
-		return -1;
-	}
-	DIR *dir = fdopendir(fd);
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+
 	if (dir == NULL) {
-		close(fd);
-		h->scan_errors++;
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
 	for (struct dirent *de; (de = readdir(dir)) != NULL; ) {
-		if (de->d_name[0] == '.' || i++ % n != w)
+		if (de->d_name[0] == '.' || (skip && strcmp(de->d_name, skip) == 0))
 			continue;
-		coldplug_one(fd, de->d_name, type, h);
-		count++;
+		entries++;
+		if (st->i++ % st->n != st->w)
+			continue;
+		coldplug_one(fd, path, de->d_name, type, h);
+		st->count++;
 	}
 	closedir(dir);
-	return count;
+	return entries;
+}
+
+/* Each directory under PATH ("class", "bus") as devices of TYPE; for bus
+ * its "devices" subdirectory. */
+static void scan_tree(struct sysfs *s, const char *path, const char *sub, mode_t type,
+		      const char *skip, struct handler *h, struct stride *st)
+{
+	char dir[2 * NAME_MAX + 16];
+	int fd = openat(s->fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	for (struct dirent *de; (de = readdir(d)) != NULL; ) {
+		if (de->d_name[0] == '.' || (skip && strcmp(de->d_name, skip) == 0))
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%s%s", path, de->d_name, sub);
+		scan_dir(s, dir, type, h, st, NULL);
+	}
+	closedir(d);
+}
+
+/* dev/KIND lists every device with a node. Container engines may hide it
+ * (podman masks /sys/dev/block with an empty mount): then the same
+ * devices are found by class, and for char the bus devices too (USB
+ * devices belong to no class). */
+static long scan_kind(struct sysfs *s, const char *kind, mode_t type, struct handler *h,
+		      struct stride *st)
+{
+	char path[32];
+	bool block = type == S_IFBLK;
+
+	snprintf(path, sizeof(path), "dev/%s", kind);
+	long entries = scan_dir(s, path, type, h, st, NULL);
+	if (entries > 0)
+		return entries;
+	if (st->w == 0)
+		log_info("%s/%s is %s (masked by the container engine?): finding %s devices "
+			 "through %s/class%s instead", s->path, path,
+			 entries < 0 ? "unreadable" : "empty", kind, s->path,
+			 block ? "/block" : " and bus");
+	if (block)
+		return scan_dir(s, "class/block", type, h, st, NULL);
+	long before = st->count;
+	scan_tree(s, "class", "", type, "block", h, st);
+	scan_tree(s, "bus", "/devices", type, NULL, h, st);
+	return st->count > before || entries == 0 ? 0 : -1;
 }
 
 static long scan_all(struct sysfs *s, struct handler *h, unsigned w, unsigned n)
 {
-	long c = scan_kind(s, "char", S_IFCHR, h, w, n);
-	long b = scan_kind(s, "block", S_IFBLK, h, w, n);
+	struct stride st = { .w = w, .n = n };
+	long c = scan_kind(s, "char", S_IFCHR, h, &st);
+	long b = scan_kind(s, "block", S_IFBLK, h, &st);
 
-	if (c < 0 && b < 0)
+	if (c < 0 && b < 0) {
+		if (w == 0)
+			log_warn("cannot read %s/dev/char or %s/dev/block: %s", s->path, s->path,
+				 strerror(errno));
+		h->scan_errors++;
 		return -1;
-	return (c > 0 ? c : 0) + (b > 0 ? b : 0);
+	}
+	return st.count;
 }
 
 struct tally {

@@ -52,7 +52,7 @@ tap_skip_unless_built "$devmgr"
 
 tap_workdir t
 
-echo "1..129"
+echo "1..132"
 
 # err_has DESC FIXED-STRING: a "devmgr: " line of the last stderr has it
 err_has() {
@@ -233,18 +233,22 @@ chown 1234:1234 "$outfile" "$outfile2"
 ln -s "$outdir" "$DEV/input"
 ln -s "$outfile" "$DEV/null"
 ln -s ../outside-file2 "$DEV/zero"
-scan
+# a rule that names zero replaces the symlink; none names null, whose
+# symlink is then taken for the engine's and kept (not followed)
+printf 'zero\troot:root\t0660\n' >"$RULES"
+scan -v
 is "e: -s exits 0" $? 0
 is "e: DEV/input -> outside dir: nothing created in it" "$(ls -A "$outdir")" ""
 err_has "e: ... and the error is logged" "$DEV/input"
 is "e: DEV/input is left a symlink" "$(readlink "$DEV/input")" "$outdir"
 is "e: DEV/null -> outside file (absolute): the file keeps mode and owner" \
     "$(node "$outfile"):$(cat "$outfile")" "regular file 0:0 644 1234 1234:keep"
-is "e: ... and DEV/null is now char 1:3" "$(node "$DEV/null")" \
-    "character special file 1:3 660 0 0"
+is "e: ... and DEV/null, named by no rule, is left as it is" "$(readlink "$DEV/null")" \
+    "$outfile"
+err_has "e: ... which is said" "$DEV/null is a symlink to $outfile that devmgr did not make"
 is "e: DEV/zero -> ../outside-file2 (relative): the file keeps mode and owner" \
     "$(node "$outfile2"):$(cat "$outfile2")" "regular file 0:0 644 1234 1234:keep"
-is "e: ... and DEV/zero is now char 1:5" "$(node "$DEV/zero")" \
+is "e: ... and DEV/zero, named by a rule, is now char 1:5" "$(node "$DEV/zero")" \
     "character special file 1:5 660 0 0"
 is "e: other devices still made: ttyS0" "$(node "$DEV/ttyS0")" \
     "character special file 4:64 660 0 0"
@@ -324,7 +328,8 @@ is "i: change of null creates no node" "$(node "$DEV/null")" absent
 is "i: ... and the tree is as it was" "$("$lib/devtree.sh" "$DEV")" "$before"
 check "i: (the tree has ttyS0 0600)" grep -qx 'ttyS0 c 0600 0 0 4:64' <<<"$before"
 
-# ---- j: a missing rule file means root:root 0660 for all -----------------
+# ---- j: a missing rule file means the container defaults; an empty one --
+# ---- means root:root 0660 for all, as with busybox ------------------------
 
 newdev j
 mkdir "$work/j/dev2"
@@ -334,16 +339,20 @@ is "j: missing rule file: -s exits 0" $? 0
 DEV=$work/j/dev2 scan
 is "j: empty rule file: -s exits 0" $? 0
 "$lib/devtree.sh" "$work/j/dev2" >"$work/j/empty.tree"
-if cmp -s "$work/j/missing.tree" "$work/j/empty.tree"; then
-	pass "j: missing and empty rule file give the same tree"
-else
-	fail "j: missing and empty rule file give the same tree"
-	diff -u "$work/j/missing.tree" "$work/j/empty.tree" | diag
-fi
 want=$(find "$sys/dev/char" "$sys/dev/block" -mindepth 1 -maxdepth 1 | wc -l)
-is "j: one node per sysfs device" "$(grep -Ec '^[^ ]+ [cb] ' "$work/j/missing.tree")" "$want"
-is "j: every node root:root 0660" \
-    "$(awk '($2 == "c" || $2 == "b") && $3 " " $4 " " $5 != "0660 0 0"' "$work/j/missing.tree")" ""
+is "j: missing rule file: one node per sysfs device" \
+    "$(grep -Ec '^[^ ]+ [cb] ' "$work/j/missing.tree")" "$want"
+is "j: empty rule file: one node per sysfs device" \
+    "$(grep -Ec '^[^ ]+ [cb] ' "$work/j/empty.tree")" "$want"
+open='^(null|zero|full|random|urandom|tty|ptmx) '
+is "j: missing rule file: null, zero, full, random, urandom, tty, ptmx root:root 0666" \
+    "$(grep -E "$open" "$work/j/missing.tree" | awk '{print $1, $3, $4, $5}' | sort | tr '\n' ' ')" \
+    "full 0666 0 0 null 0666 0 0 ptmx 0666 0 0 random 0666 0 0 tty 0666 0 0 urandom 0666 0 0 zero 0666 0 0 "
+is "j: missing rule file: every other node root:root 0660" \
+    "$(grep -Ev "$open" "$work/j/missing.tree" |
+       awk '($2 == "c" || $2 == "b") && $3 " " $4 " " $5 != "0660 0 0"')" ""
+is "j: empty rule file: every node root:root 0660, as with busybox" \
+    "$(awk '($2 == "c" || $2 == "b") && $3 " " $4 " " $5 != "0660 0 0"' "$work/j/empty.tree")" ""
 
 # ---- k: -j 1 and the default jobs give the same tree ----------------------
 

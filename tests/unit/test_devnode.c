@@ -38,10 +38,10 @@ static void test_make(struct devroot *d)
 {
 	struct stat st;
 
-	is_int(devnode_make(d, "null", S_IFCHR, 0666, makedev(1, 3), 0, 0), 0, "mknod null");
+	is_int(devnode_make(d, "null", S_IFCHR, 0666, makedev(1, 3), 0, 0, 0), 0, "mknod null");
 	ok(lst("null", &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3) &&
 	   (st.st_mode & 07777) == 0666, "null is c 1:3 0666");
-	is_int(devnode_make(d, "input/event0", S_IFCHR, 0640, makedev(13, 64), 0, 6), 0,
+	is_int(devnode_make(d, "input/event0", S_IFCHR, 0640, makedev(13, 64), 0, 6, 0), 0,
 	       "nested node with parent creation");
 	ok(lst("input", &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0755,
 	   "parent directory is 0755");
@@ -49,21 +49,21 @@ static void test_make(struct devroot *d)
 	   "owner and mode");
 	/* Same node, new owner and mode: fixed in place. */
 	ino_t ino = st.st_ino;
-	is_int(devnode_make(d, "input/event0", S_IFCHR, 0600, makedev(13, 64), 5, 7), 0, "fix existing");
+	is_int(devnode_make(d, "input/event0", S_IFCHR, 0600, makedev(13, 64), 5, 7, 0), 0, "fix existing");
 	ok(lst("input/event0", &st) == 0 && st.st_ino == ino && st.st_uid == 5 && st.st_gid == 7 &&
 	   (st.st_mode & 07777) == 0600, "same inode, owner and mode fixed");
 	/* Wrong numbers: replaced. */
-	is_int(devnode_make(d, "input/event0", S_IFCHR, 0600, makedev(13, 65), 0, 0), 0, "replace wrong node");
+	is_int(devnode_make(d, "input/event0", S_IFCHR, 0600, makedev(13, 65), 0, 0, 0), 0, "replace wrong node");
 	ok(lst("input/event0", &st) == 0 && st.st_rdev == makedev(13, 65), "numbers now right");
 	/* Wrong type: replaced. */
-	is_int(devnode_make(d, "input/event0", S_IFBLK, 0600, makedev(13, 65), 0, 0), 0, "replace wrong type");
+	is_int(devnode_make(d, "input/event0", S_IFBLK, 0600, makedev(13, 65), 0, 0, 0), 0, "replace wrong type");
 	ok(lst("input/event0", &st) == 0 && S_ISBLK(st.st_mode), "now a block node");
 	/* A directory in the way is an error, not a deletion. */
 	mkdirat(d->root.fd, "adir", 0755);
-	ok(devnode_make(d, "adir", S_IFCHR, 0600, makedev(1, 1), 0, 0) < 0, "directory in the way refused");
+	ok(devnode_make(d, "adir", S_IFCHR, 0600, makedev(1, 1), 0, 0, 0) < 0, "directory in the way refused");
 	ok(lst("adir", &st) == 0 && S_ISDIR(st.st_mode), "directory kept");
-	ok(devnode_make(d, "../escape", S_IFCHR, 0600, makedev(1, 1), 0, 0) < 0, ".. refused");
-	ok(devnode_make(d, "/tmp/escape", S_IFCHR, 0600, makedev(1, 1), 0, 0) < 0, "absolute refused");
+	ok(devnode_make(d, "../escape", S_IFCHR, 0600, makedev(1, 1), 0, 0, 0) < 0, ".. refused");
+	ok(devnode_make(d, "/tmp/escape", S_IFCHR, 0600, makedev(1, 1), 0, 0, 0) < 0, "absolute refused");
 }
 
 static void test_planted(struct devroot *d)
@@ -74,7 +74,7 @@ static void test_planted(struct devroot *d)
 	/* An attacker's symlinks inside /dev, pointing outside. */
 	snprintf(p, sizeof(p), "%s/evil", dev);
 	symlink(outside, p);
-	ok(devnode_make(d, "evil/node", S_IFCHR, 0600, makedev(1, 3), 0, 0) < 0,
+	ok(devnode_make(d, "evil/node", S_IFCHR, 0600, makedev(1, 3), 0, 0, 0) < 0,
 	   "symlinked directory is not followed");
 	snprintf(p, sizeof(p), "%s/node", outside);
 	ok(lstat(p, &st) < 0 && errno == ENOENT, "nothing created outside");
@@ -84,10 +84,17 @@ static void test_planted(struct devroot *d)
 	char victim[256];
 	snprintf(victim, sizeof(victim), "%s/victim", outside);
 	symlink(victim, p);
-	is_int(devnode_make(d, "target", S_IFCHR, 0666, makedev(1, 3), 1234, 1234), 0,
-	       "planted symlink at the node name is replaced");
+	/* Not devmgr's: an engine's link (LXC's tty1 -> lxc/tty1) is kept
+	 * unless the rule names the device itself. */
+	is_int(devnode_make(d, "target", S_IFCHR, 0666, makedev(1, 3), 1234, 1234, 0), 1,
+	       "a symlink devmgr did not make is left alone for a pattern's rule");
+	ok(lst("target", &st) == 0 && S_ISLNK(st.st_mode), "the link is still there");
 	ok(lstat(victim, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0644 &&
 	   st.st_uid == 0, "its target was not chmod'ed or chown'ed");
+	is_int(devnode_make(d, "target", S_IFCHR, 0666, makedev(1, 3), 1234, 1234, DEVNODE_NAMED),
+	       0, "a rule naming the device replaces the symlink");
+	ok(lstat(victim, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0644 &&
+	   st.st_uid == 0, "its target was still not chmod'ed or chown'ed");
 	ok(lst("target", &st) == 0 && S_ISCHR(st.st_mode), "the name is now the node");
 	/* Removal must not act through a symlinked directory either. */
 	snprintf(p, sizeof(p), "%s/dummy", outside);
@@ -100,7 +107,7 @@ static void test_remove(struct devroot *d)
 {
 	struct stat st;
 
-	devnode_make(d, "loop/0", S_IFBLK, 0660, makedev(7, 0), 0, 6);
+	devnode_make(d, "loop/0", S_IFBLK, 0660, makedev(7, 0), 0, 6, 0);
 	is_int(devnode_symlink(d, "loop0", "loop/0"), 0, "symlink");
 	char buf[64];
 	ssize_t n = readlinkat(d->root.fd, "loop0", buf, sizeof(buf) - 1);
@@ -125,12 +132,12 @@ static void test_stale_cache(struct devroot *d)
 	struct stat st;
 	char p[512];
 
-	devnode_make(d, "snd/a", S_IFCHR, 0600, makedev(116, 1), 0, 0);
+	devnode_make(d, "snd/a", S_IFCHR, 0600, makedev(116, 1), 0, 0, 0);
 	snprintf(p, sizeof(p), "%s/snd/a", dev);
 	unlink(p);
 	snprintf(p, sizeof(p), "%s/snd", dev);
 	rmdir(p);
-	is_int(devnode_make(d, "snd/b", S_IFCHR, 0600, makedev(116, 2), 0, 0), 0,
+	is_int(devnode_make(d, "snd/b", S_IFCHR, 0600, makedev(116, 2), 0, 0, 0), 0,
 	       "directory removed behind our back is recreated");
 	ok(lst("snd/b", &st) == 0, "node in the new directory");
 	/* Replaced behind our back (rm -rf; mkdir; mknod): the cached fd

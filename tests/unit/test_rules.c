@@ -304,7 +304,18 @@ static void test_missing_file(void)
 	struct ruleset rs;
 
 	is_int(rules_load(&rs, "/nonexistent/mdev.conf", &ids), 0, "missing rule file is fine");
-	is_int(rs.n, 0, "and has no rules");
+	ok(rs.builtin && rs.errors == 0, "and gives the built-in rules, without error");
+	static const char *const open_to_all[] = { "null", "zero", "full", "random", "urandom",
+						   "tty", "ptmx" };
+	for (size_t i = 0; i < sizeof(open_to_all) / sizeof(open_to_all[0]); i++) {
+		const struct rule *r = first(&rs, open_to_all[i], -1, -1, NULL, NULL);
+		ok(r && r->mode == 0666 && r->uid == 0 && r->gid == 0,
+		   "built-in: %s 0:0 0666, as engines make it", open_to_all[i]);
+	}
+	const struct rule *r = first(&rs, "ttyS0", 4, 64, NULL, NULL);
+	ok(r && r->kind == RULE_DEFAULT && r->mode == 0660, "built-in: anything else 0660");
+	r = first(&rs, "nullx", 1, 3, NULL, NULL);
+	ok(r && r->kind == RULE_DEFAULT, "built-in: names match whole (nullx is not null)");
 	rules_free(&rs);
 }
 

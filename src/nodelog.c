@@ -280,7 +280,7 @@ int nodelog_open(struct nodelog *l, const char *dir, const char *devroot, struct
 
 	memset(l, 0, sizeof(*l));
 	l->fd = -1;
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+	if (make_dirs(dir) < 0) {
 		log_warn("cannot create %s: %s. No record of the nodes made is kept: after a "
 			 "crash, nodes of devices that went meanwhile stay in %s", dir,
 			 strerror(errno), devroot);

@@ -12,27 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* mkdir -p, 0755: RUN may be /run/udev in a container whose /run is empty. */
-static int make_path(const char *path)
-{
-	char *p = xstrdup(path);
-	int rc = 0;
-
-	for (char *s = p + 1; rc == 0; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		char c = *s;
-		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			rc = -1;
-		*s = c;
-		if (c == '\0')
-			break;
-	}
-	free(p);
-	return rc;
-}
-
 int udevdb_open(struct udevdb *db, const char *run)
 {
 	struct stat st;
@@ -43,7 +22,7 @@ int udevdb_open(struct udevdb *db, const char *run)
 	db->path = xstrdup(run);
 	/* The last component is ours to make: a symlink planted there would
 	 * send every entry elsewhere. (The parents are the system's.) */
-	if (make_path(run) < 0 ||
+	if (make_dirs(run) < 0 ||
 	    (db->run_fd = open(run, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		int e = errno;
 		if (lstat(run, &st) == 0 && S_ISLNK(st.st_mode))

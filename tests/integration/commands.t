@@ -36,16 +36,18 @@ tap_workdir commands
 echo "1..25"
 
 # ---- a: busybox and devmgr, hotplug helper ----------------------------------
+# (ls prints no times: a minute that turns between the two runs is no
+# difference)
 
 sys=$work/sys
 "$lib/gensysfs.sh" "$sys" >/dev/null || { echo "Bail out! gensysfs.sh failed"; exit 1; }
 out=$work/out	# the commands write here: $out/<tool>/...
 rules=$work/mdev.conf
 cat >"$rules" <<RULES
-null	root:root	0666	@env | grep -v ^TOOL= | sort >$out/\$TOOL/null.env; pwd >>$out/\$TOOL/null.env; ls -l \$MDEV >>$out/\$TOOL/null.env
-zero	root:root	0666	\$ls -l /dev/zero >$out/\$TOOL/zero.remove; echo "\$ACTION \$MDEV \$MAJOR:\$MINOR" >>$out/\$TOOL/zero.remove
+null	root:root	0666	@env | grep -v ^TOOL= | sort >$out/\$TOOL/null.env; pwd >>$out/\$TOOL/null.env; ls -l --time-style=+ \$MDEV >>$out/\$TOOL/null.env
+zero	root:root	0666	\$ls -l --time-style=+ /dev/zero >$out/\$TOOL/zero.remove; echo "\$ACTION \$MDEV \$MAJOR:\$MINOR" >>$out/\$TOOL/zero.remove
 full	root:root	0666	*echo "\$ACTION \$MDEV \$SUBSYSTEM \$DEVPATH" >>$out/\$TOOL/full.log
-urandom	root:root	0444	=urnd	@echo "\$MDEV \$DEVNAME" >$out/\$TOOL/urandom; ls -l urnd >>$out/\$TOOL/urandom
+urandom	root:root	0444	=urnd	@echo "\$MDEV \$DEVNAME" >$out/\$TOOL/urandom; ls -l --time-style=+ urnd >>$out/\$TOOL/urandom
 tty5	root:tty	0620	!	@echo "no node: \$MDEV" >$out/\$TOOL/tty5; ls tty5 >>$out/\$TOOL/tty5 2>&1
 -loop3	root:disk	0660	@echo "first \$MDEV" >>$out/\$TOOL/loop3
 loop([0-9]+)	root:disk	0660	>lp/%1	*echo "second \$MDEV \$ACTION" >>$out/\$TOOL/loop3

@@ -27,8 +27,11 @@
 # (from the subsystem link) and its own environment, never the uevent
 # keys, while devmgr deliberately exposes them in -s too.
 #
-# Every rule set must also change busybox's tree compared with no rules at
-# all, or the comparison would prove nothing ("has an effect" tests).
+# Every rule set must also change busybox's tree compared with an empty
+# rule file, or the comparison would prove nothing ("has an effect"
+# tests). Without any mdev.conf devmgr uses its built-in rules for
+# containers (null, zero, full, random, urandom, tty, ptmx 0:0 0666): it
+# must then build the tree busybox builds from those lines as a file.
 #
 # Both tools run under `env -i` so that no variable of the caller's
 # environment can make a `$VAR=` rule match on one side only.
@@ -116,7 +119,10 @@ mode_of() {
 	esac
 }
 
-add_set "no mdev.conf" "" both
+: >"$work/empty-mdev.conf"
+add_set "empty mdev.conf" "$work/empty-mdev.conf" both
+add_set "no mdev.conf (busybox: devmgr's built-in rules as a file)" "" both
+printf '%s 0:0 0666\n' null zero full random urandom tty ptmx >"$work/builtin-mdev.conf"
 for f in "$rules_dir"/*.conf; do
 	[ -e "$f" ] || continue
 	add_set "${f##*/}" "$f" "$(mode_of "$f")"
@@ -132,10 +138,19 @@ fi
 
 # ---- runners ----------------------------------------------------------
 
+# rules_for TOOL SETNO: the rule file TOOL gets for set SETNO
+rules_for() {
+	if [ "$1" = busybox ] && [ -z "${files[$2]}" ]; then
+		echo "$work/builtin-mdev.conf"
+	else
+		echo "${files[$2]}"
+	fi
+}
+
 # run_scan TOOL SETNO OUT: TOOL -s in a fresh namespace; stderr to OUT.err
 run_scan() {
-	local tool=$1 set=$2 out=$3 etc=$work/etc.$2
-	ns_mketc "$etc" "${files[$set]}"
+	local tool=$1 set=$2 out=$3 etc=$work/etc.$1.$2
+	ns_mketc "$etc" "$(rules_for "$tool" "$set")"
 	if [ "$tool" = busybox ]; then
 		ns_devtree "$sys" "$etc" "$out" env -i PATH=$kpath "$bb" mdev -s 2>"$out.err"
 	else
@@ -161,8 +176,8 @@ replay='
 # run_hotplug TOOL SETNO OUT: add pass, listing to OUT.add; remove pass,
 # listing to OUT.remove; stderr of all calls to OUT.err
 run_hotplug() {
-	local tool=$1 set=$2 out=$3 etc=$work/etc.$2 cmd
-	ns_mketc "$etc" "${files[$set]}"
+	local tool=$1 set=$2 out=$3 etc=$work/etc.$1.$2 cmd
+	ns_mketc "$etc" "$(rules_for "$tool" "$set")"
 	if [ "$tool" = busybox ]; then cmd=("$bb" mdev); else cmd=("$devmgr"); fi
 	ns_run "$sys" "$etc" /bin/bash -c '
 		replay=$1 tree=$2 out=$3 add=$4 rem=$5
@@ -275,7 +290,7 @@ for i in "${!names[@]}"; do
 		fi
 	fi
 	if [ "$i" != 0 ]; then
-		# baseline of the same mode, from set 0 ("no mdev.conf")
+		# baseline of the same mode, from set 0 (an empty mdev.conf)
 		case $first in
 		*.scan) base=$work/out.0.bb.scan ;;
 		*) base=$work/out.0.bb.hp.add ;;

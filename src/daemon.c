@@ -312,9 +312,10 @@ static int probe_mknod(struct devroot *dev)
 				"LXC a privileged container (no lxc.idmap)", dev->path, strerror(e));
 		else if (e == EPERM)
 			log_err("cannot create device nodes in %s: %s. The container needs "
-				"CAP_MKNOD (docker/podman: --cap-add MKNOD) and a device cgroup "
-				"rule allowing mknod (--device-cgroup-rule 'c *:* m')", dev->path,
-				strerror(e));
+				"CAP_MKNOD (docker/podman: --cap-add MKNOD; LXC: mknod not in "
+				"lxc.cap.drop) and a device cgroup rule allowing mknod "
+				"(docker/podman: --device-cgroup-rule 'c *:* m'; LXC: "
+				"lxc.cgroup.devices.allow = c *:* m)", dev->path, strerror(e));
 		else
 			log_err("cannot create device nodes in %s: %s", dev->path, strerror(e));
 		return -1;
@@ -542,6 +543,8 @@ int daemon_run(struct context *c, const struct daemon_opts *o)
 		uevent_sock_close(&d.sock);
 		return 1;
 	}
+	/* said once the daemon can work at all */
+	context_warn_policy(c);
 	d.sigfd = signals_open();
 	if (d.sigfd < 0) {
 		log_err("cannot set up signal handling: %s", strerror(errno));

@@ -141,7 +141,8 @@ static void chown_failed(struct devroot *d, int err, const char *name, uid_t uid
 		change_failed(d, err, "cannot chown %s/%s to %u:%u%s", d->path, name,
 			      (unsigned)uid, (unsigned)gid, err == EPERM ?
 			      " (changing a node's owner needs CAP_CHOWN: docker/podman "
-			      "--cap-add CHOWN; later nodes are reported with -v)" : "");
+			      "--cap-add CHOWN, LXC: chown not in lxc.cap.drop; later nodes "
+			      "are reported with -v)" : "");
 		d->chown_hinted |= err == EPERM;
 	} else {
 		log_info("cannot chown %s/%s to %u:%u: %s", d->path, name, (unsigned)uid,

@@ -258,7 +258,7 @@ int main(int argc, char **argv)
 			rc = hotplug_run(&ctx.h, &ctx.sys, environ);
 	} else if (rc == 0) {
 		context_modules(&ctx);
-		if (cl.scan || cl.daemon)
+		if (cl.scan)
 			context_warn_policy(&ctx);
 		if (cl.scan) {
 			/* a scan is no event: the database only */

@@ -63,8 +63,10 @@ int uevent_sock_open(struct uevent_sock *s, int rcvbuf)
 	if (getsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &s->rcvbuf, &len) == 0)
 		s->rcvbuf /= 2;
 	if (s->rcvbuf < rcvbuf)
-		log_warn("uevent buffer is %d bytes, not %d (no CAP_NET_ADMIN, and "
-			 "net.core.rmem_max is lower): storms may overflow it", s->rcvbuf, rcvbuf);
+		log_warn("uevent buffer is %d bytes, not %d (%s, and net.core.rmem_max is "
+			 "lower): storms may overflow it", s->rcvbuf, rcvbuf,
+			 userns_is_initial() == 0 ? "a user namespace's CAP_NET_ADMIN does not "
+			 "count for this" : "no CAP_NET_ADMIN");
 	return 0;
 }
 

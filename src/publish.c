@@ -82,7 +82,8 @@ static void send_failed(struct publisher *p, int e, unsigned n)
 	if (p->send_failures == n || p->send_failures % 10000 < n)
 		log_warn("cannot publish events: %s%s (%lu lost so far)", strerror(e),
 			 e == EPERM ? "; multicasting needs CAP_NET_ADMIN in the network "
-			 "namespace (docker/podman: --cap-add NET_ADMIN)" : "", p->send_failures);
+			 "namespace (docker/podman: --cap-add NET_ADMIN; LXC: net_admin not in "
+			 "lxc.cap.drop)" : "", p->send_failures);
 }
 
 static void flush(struct publisher *p)

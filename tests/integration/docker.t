@@ -1,6 +1,7 @@
 #!/bin/bash
-# docker.t: what can be checked of docker/ without a Docker engine (none
-# runs on these machines; container.t runs devmgr in real runc instead):
+# docker.t: what can be checked of docker/ by reading it (engine-*.t run
+# the final image under Docker, Podman and LXC; the examples' Alpine
+# images need a registry):
 #   a  every COPY source exists in its build context; the image's build
 #      stage runs the make target the tests build (STATIC=1)
 #   b  each example's mdev.conf and devmgr.conf load in devmgr (-s on a

@@ -148,9 +148,10 @@ daemon_start() {
 	RUN=/proc/$INIT/root/run
 }
 
-# ns_exec CMD...: CMD in the running daemon's mount and network
-# namespaces (it sees that /dev and /run, and its published events)
-ns_exec() { nsenter -t "$INIT" -m -n -- "$@"; }
+# ns_exec CMD...: CMD in the running daemon's mount, network and pid
+# namespaces (it sees that /dev and /run, and its published events); a
+# client left running there dies with the namespace's init at cleanup
+ns_exec() { nsenter -t "$INIT" -m -n -p -- "$@"; }
 # has NAME PATTERN: a client's output, $work/NAME.out, has a line matching
 has() { grep -qs -e "$2" "$work/$1.out"; }
 # daemon_stop [SIGNAL]: stop it (TERM), wait for its namespace to end

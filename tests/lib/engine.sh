@@ -16,9 +16,10 @@
 # engine_rootfs DIR      build that root in DIR
 # engine_tar DIR FILE    pack it for "docker import" / "podman import"
 # engine_extra_cleanup   set to a function: run first by the EXIT trap
-# latency_ms ROOT N      add loop N; ms until ROOT/dev/loopN is a block node
+# latency_ms ROOT N      add loop N; MS = ms until ROOT/dev/loopN is a node
 # engine_pyudev_script   path of a pyudev monitor for the container
 #                        (prints "ACTION DEVNAME node=yes|no" per event)
+# engine_check_hotplug, engine_check_burst   checks b and c of each test
 
 static=$top/build/static/devmgr
 busybox=$(command -v busybox)
@@ -77,6 +78,7 @@ engine_rootfs() {
 	# devmgr -d returns once ready; the app then marks the container ready
 	cat >"$root/entry" <<-'EOF'
 	#!/bin/sh
+	rm -f /ready
 	devmgr -d "$@" && touch /ready && exec sleep 100000
 	EOF
 	chmod 0755 "$root/entry"
@@ -108,20 +110,89 @@ engine_pyudev_script() {
 	echo "$f"
 }
 
-# latency_ms ROOT N: adds loop N and prints the milliseconds until
-# ROOT/dev/loopN is a block node (polled every millisecond), or "timeout"
+# latency_ms ROOT N: adds loop N and sets MS to the milliseconds until
+# ROOT/dev/loopN is a block node (polled every millisecond), or "timeout".
+# Not for $(...): loop_add must record N where cleanup sees it.
 latency_ms() {
-	local root=$1 n=$2 t0 t1 i=0
+	local root=$1 k=$2 t0 t1 i=0
 	t0=$(date +%s%N)
-	loop_add "$n"
-	until [ -b "$root/dev/loop$n" ]; do
+	loop_add "$k"
+	until [ -b "$root/dev/loop$k" ]; do
 		i=$((i + 1))
-		[ "$i" -lt 5000 ] || { echo timeout; return 1; }
+		[ "$i" -lt 5000 ] || { MS=timeout; return 1; }
 		sleep 0.001
 	done
 	t1=$(date +%s%N)
-	echo $(((t1 - t0) / 1000000))
+	MS=$(((t1 - t0) / 1000000))
 }
+
+# engine_check_hotplug ENGINE FIRST INSIDE...: check b of every engine
+# test, once the test has started /pyudev-monitor (to /pyudev.out) and
+# "udevadm monitor --udev --property" (to /udevadm.out) in the container.
+# INSIDE... runs a command there ("d exec dm"); ROOT is its root as seen
+# from here. Loop B (the first free number from FIRST) is added and
+# removed: its node, its owner and mode, that the container can open it,
+# what both clients heard. Sets B.
+engine_check_hotplug() {
+	local engine=$1 first=$2
+	shift 2
+	check "b: pyudev listens in the container" wait_for 10 grep -qs listening "$ROOT/pyudev.out"
+	check "b: udevadm monitor listens in the container" \
+	    wait_for 10 grep -qs 'UDEV - the event' "$ROOT/udevadm.out"
+	B=$(loop_free "$first")
+	latency_ms "$ROOT" "$B"
+	check "b: hot-added loop$B appears in the container ($MS ms)" test "$MS" != timeout
+	echo "# $engine: hot-plug latency $MS ms"
+	is "b: ... root:loopers 0640" "$(node "$ROOT/dev/loop$B")" "block special file 7:$B 640 0 4321"
+	check "b: ... and the container can open it" "$@" sh -c "exec 3</dev/loop$B"
+	check "b: pyudev heard add with the node there" \
+	    wait_for 5 grep -qx "add /dev/loop$B node=yes" "$ROOT/pyudev.out"
+	check "b: udevadm heard add" \
+	    wait_for 5 grep -q "^UDEV .* add .*/loop$B (block)" "$ROOT/udevadm.out"
+	check "b: ... with DEVNAME=/dev/loop$B" grep -qx "DEVNAME=/dev/loop$B" "$ROOT/udevadm.out"
+	loop_del "$B"
+	check "b: removed: the node goes" wait_for 5 absent "$ROOT/dev/loop$B"
+	check "b: pyudev heard remove with the node gone" \
+	    wait_for 5 grep -qx "remove /dev/loop$B node=no" "$ROOT/pyudev.out"
+	check "b: udevadm heard remove" \
+	    wait_for 5 grep -q "^UDEV .* remove .*/loop$B (block)" "$ROOT/udevadm.out"
+}
+
+# engine_check_burst FIRST: check c: 20 loop devices (free numbers from
+# FIRST) added at once, then removed; the pyudev monitor of check b hears
+# each. Sets LAST, the highest number used.
+engine_check_burst() {
+	local k i burst=() bad= adds removes
+	k=$1
+	for i in $(seq 20); do k=$(loop_free "$k"); burst+=("$k"); k=$((k + 1)); done
+	LAST=$((k - 1))
+	adds=$(grep -c "^add /dev/loop.* node=yes" "$ROOT/pyudev.out")
+	removes=$(grep -c "^remove /dev/loop.* node=no" "$ROOT/pyudev.out")
+	for k in "${burst[@]}"; do loop_add "$k"; done
+	check "c: 20 loop devices added at once: 20 nodes" wait_for 10 all_nodes b "${burst[@]}"
+	for k in "${burst[@]}"; do
+		[ "$(node "$ROOT/dev/loop$k")" = "block special file 7:$k 640 0 4321" ] ||
+		    bad="$bad loop$k"
+	done
+	is "c: ... each root:loopers 0640" "$bad" ""
+	check "c: pyudev heard the 20 adds, each with its node there" \
+	    wait_for 10 at_least $((adds + 20)) "^add /dev/loop.* node=yes"
+	for k in "${burst[@]}"; do loop_del "$k"; done
+	check "c: removed: the 20 nodes go" wait_for 10 all_nodes gone "${burst[@]}"
+	check "c: pyudev heard the 20 removes, each with its node gone" \
+	    wait_for 10 at_least $((removes + 20)) "^remove /dev/loop.* node=no"
+}
+# all_nodes b|gone N...: every ROOT/dev/loopN is a block node, or absent
+all_nodes() {
+	local want=$1 k
+	shift
+	for k; do
+		if [ "$want" = b ]; then [ -b "$ROOT/dev/loop$k" ] || return 1
+		else absent "$ROOT/dev/loop$k" || return 1; fi
+	done
+}
+# at_least COUNT PATTERN: the pyudev monitor printed COUNT such lines
+at_least() { [ "$(grep -c "$2" "$ROOT/pyudev.out")" -ge "$1" ]; }
 
 # iptables as they were before the engine added its chains and rules,
 # restored on exit: each table is flushed and its own chains deleted, then

@@ -1,0 +1,43 @@
+#!/bin/bash
+# contain.sh CMD...: runs CMD (the test runner) in a cgroup of its own, and
+# once it has exited fails the run if any process it started is still
+# alive: each is named with its command line, then killed. Every process
+# a test forks stays in that cgroup, whatever it does (daemonise, setsid,
+# reparent to init); only what a container engine moves into its own
+# cgroups leaves it, and the engine tests check those themselves.
+#
+# Uses the cgroup v1 pids hierarchy, or the v2 one where that is all
+# there is. Not root (no cgroup can be made): CMD runs unchecked.
+
+set -u
+
+cg=
+for base in /sys/fs/cgroup/pids /sys/fs/cgroup/unified /sys/fs/cgroup; do
+	if [ -w "$base/cgroup.procs" ] && mkdir "$base/devmgr-tests.$$" 2>/dev/null; then
+		cg=$base/devmgr-tests.$$
+		break
+	fi
+done
+if [ -z "$cg" ]; then
+	echo "# contain.sh: no cgroup could be made (not root?): leftover processes are not checked"
+	exec "$@"
+fi
+
+(echo "$BASHPID" >"$cg/cgroup.procs" && exec "$@")
+rc=$?
+
+left=$(cat "$cg/cgroup.procs")
+if [ -n "$left" ]; then
+	echo "FAIL: the tests left $(echo "$left" | wc -l) process(es) running:"
+	for p in $left; do
+		printf '  pid %s: %s\n' "$p" "$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)"
+	done
+	for i in 1 2 3 4 5; do
+		for p in $(cat "$cg/cgroup.procs"); do kill -KILL "$p" 2>/dev/null; done
+		[ -z "$(cat "$cg/cgroup.procs")" ] && break
+		sleep 0.2
+	done
+	rc=1
+fi
+rmdir "$cg" 2>/dev/null || echo "# contain.sh: could not remove $cg"
+exit "$rc"

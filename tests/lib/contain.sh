@@ -4,7 +4,10 @@
 # alive: each is named with its command line, then killed. Every process
 # a test forks stays in that cgroup, whatever it does (daemonise, setsid,
 # reparent to init); only what a container engine moves into its own
-# cgroups leaves it, and the engine tests check those themselves.
+# cgroups leaves it, and the engine tests remove those themselves. What
+# the tests create on the host (loop devices, links, iptables chains, nft
+# tables, cgroups, mounts, work directories) must be gone too: what is
+# there after the run and was not before fails it as well.
 #
 # Uses the cgroup v1 pids hierarchy, or the v2 one where that is all
 # there is. Not root (no cgroup can be made): CMD runs unchecked.
@@ -23,6 +26,20 @@ if [ -z "$cg" ]; then
 	exec "$@"
 fi
 
+# What tests may create on the host and must remove: loop devices,
+# network links (bridges, veths), iptables chains, nft tables, top-level
+# cgroups, mounts and work directories under /tmp.
+snapshot() {
+	ls /sys/block | grep '^loop' | sed 's/^/block device: /'
+	ip -o link show 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print "network link: " $2 }'
+	iptables-save 2>/dev/null | sed -n 's/^:\([^ ]*\) .*/iptables chain: \1/p'
+	nft list tables 2>/dev/null | sed 's/^/nft: /'
+	find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -type d 2>/dev/null | sed 's/^/cgroup: /'
+	awk '$2 ~ "^/tmp/devmgr-" { print "mount: " $2 }' /proc/mounts
+	ls -d /tmp/devmgr-* 2>/dev/null | sed 's/^/work directory: /'
+}
+before=$(snapshot | sort)
+
 (echo "$BASHPID" >"$cg/cgroup.procs" && exec "$@")
 rc=$?
 
@@ -40,4 +57,10 @@ if [ -n "$left" ]; then
 	rc=1
 fi
 rmdir "$cg" 2>/dev/null || echo "# contain.sh: could not remove $cg"
+added=$(comm -13 <(echo "$before") <(snapshot | sort) | grep -v "^cgroup: $cg\$")
+if [ -n "$added" ]; then
+	echo "FAIL: the tests left this on the host:"
+	echo "$added" | sed 's/^/  /'
+	rc=1
+fi
 exit "$rc"

@@ -1,0 +1,46 @@
+#!/bin/bash
+# contain.t: tests/lib/contain.sh, which runs the suite, fails a run that
+# leaves a process running (even one that left its parent for init) or a
+# loop device on the host, names them, and kills the process; a clean
+# run passes with the command's own status.
+
+set -u
+export LC_ALL=C
+
+top=$(pwd)
+lib=$top/tests/lib
+tools=$top/build/tools
+
+. "$lib/tap.sh" 2>/dev/null || { echo "1..0 # SKIP run from the repository root"; exit 0; }
+tap_skip_unless_root "cgroups, loop devices"
+[ -x "$tools/loopctl" ] || { echo "Bail out! $tools/loopctl not built (make tools)"; exit 1; }
+tap_workdir contain
+. "$lib/daemon.sh"
+echo "1..9"
+
+out=$("$lib/contain.sh" true 2>&1)
+is "a clean run passes" "$?:$out" "0:"
+"$lib/contain.sh" sh -c 'exit 3' >/dev/null 2>&1
+is "... with the command's own status" $? 3
+
+# a process that outlives its parent, reparented to init, with a marker
+# in its command line
+tag=contain-t-$$
+"$lib/contain.sh" sh -c "(setsid bash -c 'exec -a $tag sleep 300' &) ; exit 0" >"$work/out" 2>&1
+is "a run that leaves a process fails" $? 1
+check "... naming it with its command line" grep -q "pid [0-9]*: $tag 300" "$work/out"
+check "... and the process is gone" wait_for 5 eval "! pgrep -f '^$tag' >/dev/null"
+
+L=$(loop_free 390)
+"$lib/contain.sh" "$tools/loopctl" add "$L" >"$work/out" 2>&1
+is "a run that leaves a loop device fails" $? 1
+check "... naming it" grep -q "block device: loop$L" "$work/out"
+loops+=("$L")
+loop_del "$L"
+
+"$lib/contain.sh" true >"$work/out" 2>&1
+is "... and once it is gone, a run passes again" $? 0
+# the suite's own run may be in one (make check runs prove in contain.sh)
+own=$(sed -n 's/^[0-9]*:pids:\///p; s/^0::\///p' /proc/self/cgroup | head -1)
+is "no cgroup of these runs is left" \
+    "$(find /sys/fs/cgroup -maxdepth 2 -name 'devmgr-tests.*' ! -name "${own:-none}")" ""

@@ -207,13 +207,7 @@ run "$DM" || engine_bail "the container did not get ready: $(logs "$DM" | tail -
 ls /sys/class/net/lxcbr0/brif/veth* >/dev/null 2>&1 ||
     engine_bail "the container's veth is not on lxcbr0: $(grep -i veth "$lx/$DM.log" | tail -3)"
 logs "$DM" | diag
-is "a: loop$A, there at start: root:loopers 0640 (a group only the image knows)" \
-    "$(node "$ROOT/dev/loop$A")" "block special file 7:$A 640 0 4321"
-is "a: /dev/tty by the shipped rules and /etc/group: root:tty 0666" \
-    "$(node "$ROOT/dev/tty")" "character special file 5:0 666 0 5"
-is "a: /dev/null root:root 0666" "$(node "$ROOT/dev/null")" "character special file 1:3 666 0 0"
-is "a: no rule line dropped, no complaint" \
-    "$(logs "$DM" | grep -E 'line ignored|unknown (user|group)|cannot' | head -3)" ""
+engine_check_shipped "$A" logs "$DM"
 # LXC's cgroup:mixed mounts nothing when the kernel has cgroup namespaces
 # (the container is left to mount them): then devmgr has no list to read
 if att "$DM" test -r /sys/fs/cgroup/devices/devices.list; then

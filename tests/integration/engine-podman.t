@@ -183,27 +183,12 @@ A=$(loop_free 300)
 loop_add "$A"
 run dm "${flags[@]}" || engine_bail "the container did not get ready: $(logs dm | tail -5)"
 dmlog=$(logs dm)	# its coldplug, for e's -t
-is "a: loop$A, there at start: root:loopers 0640 (a group only the image knows)" \
-    "$(node "$ROOT/dev/loop$A")" "block special file 7:$A 640 0 4321"
+engine_check_shipped "$A" logs dm
 check "a: podman masks /sys/dev/block: devmgr says so and looks in /sys/class/block" \
     grep -qE 'dev/block is (empty|unreadable) \(masked by the container engine\?\)' <(logs dm)
-is "a: /dev/tty by the shipped rules and /etc/group: root:tty 0666" \
-    "$(node "$ROOT/dev/tty")" "character special file 5:0 666 0 5"
-is "a: /dev/null root:root 0666" "$(node "$ROOT/dev/null")" "character special file 1:3 666 0 0"
-is "a: no rule line dropped, no complaint" \
-    "$(logs dm | grep -E 'line ignored|unknown (user|group)|cannot' | head -3)" ""
 check "a: the buffer said as configured: 128 MiB" grep -q 'ready: uevent buffer 134217728 bytes' \
     <(logs dm)
-forbidden=
-for e in /sys/dev/block/*; do
-	case $(cat "$e/uevent") in *DEVNAME=loop*) continue ;; esac
-	forbidden=$(sed -n 's/^DEVNAME=//p' "$e/uevent")
-	break
-done
-[ -n "$forbidden" ] || engine_bail "no block device other than loop devices on this host"
-is "a: a block device the cgroup forbids ($forbidden): no node" "$(node "$ROOT/dev/$forbidden")" absent
-is "a: /dev/mem (forbidden): no node" "$(node "$ROOT/dev/mem")" absent
-is "a: /dev/kmsg (forbidden): no node" "$(node "$ROOT/dev/kmsg")" absent
+engine_check_forbidden
 
 # ---- b: hot-plug, with two libudev clients in the container ----------------
 

@@ -19,7 +19,8 @@
 # latency_ms ROOT N      add loop N; MS = ms until ROOT/dev/loopN is a node
 # engine_pyudev_script   path of a pyudev monitor for the container
 #                        (prints "ACTION DEVNAME node=yes|no" per event)
-# engine_check_hotplug, engine_check_burst   checks b and c of each test
+# engine_check_shipped, engine_check_forbidden, engine_check_hotplug,
+# engine_check_burst     the checks every engine test makes
 
 static=$top/build/static/devmgr
 busybox=$(command -v busybox)
@@ -124,6 +125,40 @@ latency_ms() {
 	done
 	t1=$(date +%s%N)
 	MS=$(((t1 - t0) / 1000000))
+}
+
+# engine_check_shipped A LOGS...: check a's part common to every engine,
+# once the container started with loop A present is ready: A's node with
+# the image's group, the shipped rules with the shipped accounts, no
+# rule line dropped. LOGS... prints the container's log.
+engine_check_shipped() {
+	local a=$1
+	shift
+	is "a: loop$a, there at start: root:loopers 0640 (a group only the image knows)" \
+	    "$(node "$ROOT/dev/loop$a")" "block special file 7:$a 640 0 4321"
+	is "a: /dev/tty by the shipped rules and /etc/group: root:tty 0666" \
+	    "$(node "$ROOT/dev/tty")" "character special file 5:0 666 0 5"
+	is "a: /dev/null root:root 0666" "$(node "$ROOT/dev/null")" \
+	    "character special file 1:3 666 0 0"
+	is "a: no rule line dropped, no complaint" \
+	    "$("$@" | grep -E 'line ignored|unknown (user|group)|cannot' | head -3)" ""
+}
+
+# engine_check_forbidden: with the README's flags the device cgroup allows
+# loop devices and the engine's defaults: another block device, /dev/mem
+# and /dev/kmsg get no node
+engine_check_forbidden() {
+	local e forbidden=
+	for e in /sys/dev/block/*; do
+		case $(cat "$e/uevent") in *DEVNAME=loop*) continue ;; esac
+		forbidden=$(sed -n 's/^DEVNAME=//p' "$e/uevent")
+		break
+	done
+	[ -n "$forbidden" ] || engine_bail "no block device other than loop devices on this host"
+	is "a: a block device the cgroup forbids ($forbidden): no node" \
+	    "$(node "$ROOT/dev/$forbidden")" absent
+	is "a: /dev/mem (forbidden): no node" "$(node "$ROOT/dev/mem")" absent
+	is "a: /dev/kmsg (forbidden): no node" "$(node "$ROOT/dev/kmsg")" absent
 }
 
 # engine_check_hotplug ENGINE FIRST INSIDE...: check b of every engine

@@ -238,7 +238,9 @@ next:
 		c += n;
 		c += strspn(c, "/");
 	}
-	return fd == rootfd ? dup(fd) : fd;
+	/* a copy of the root's fd, close-on-exec as every fd here: rule commands
+	 * must not inherit a handle on the dev root */
+	return fd == rootfd ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : fd;
 }
 
 /* The directory holding NAME, and NAME's last component in *base.
@@ -291,6 +293,17 @@ static bool stale(struct devroot *d, int slot, int err)
 	return true;
 }
 
+static const char *kind(mode_t type)
+{
+	return S_ISBLK(type) ? "block" : "char";
+}
+
+/* chmod of a node that must not follow a symlink swapped in meanwhile.
+ * fchmodat2 does it in one call; kernels before 6.6 say ENOSYS, and
+ * container seccomp profiles that do not know the call say EPERM. Then
+ * the node is pinned with O_PATH, checked, and chmod'ed through /proc.
+ * Without /proc there is no safe way (a chmod by name would follow a
+ * swapped link): -1 with errno ENOSYS, and the caller replaces the node. */
 static int chmod_nofollow(int dfd, const char *base, mode_t perm)
 {
 	char proc[64];
@@ -298,10 +311,6 @@ static int chmod_nofollow(int dfd, const char *base, mode_t perm)
 
 	if (syscall(SYS_fchmodat2, dfd, base, perm, AT_SYMLINK_NOFOLLOW) == 0)
 		return 0;
-	/* Kernels before 6.6 say ENOSYS; container seccomp profiles that do
-	 * not know the call say EPERM. Then: pin the file with O_PATH, check
-	 * it is no symlink, and chmod it through /proc; without /proc, chmod
-	 * by name (the caller has just checked it is a device node). */
 	if (errno != ENOSYS && errno != EPERM)
 		return -1;
 	int fd = openat(dfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
@@ -313,23 +322,52 @@ static int chmod_nofollow(int dfd, const char *base, mode_t perm)
 		return -1;
 	}
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	int rc = fchmodat(AT_FDCWD, proc, perm, 0);
-	if (rc < 0 && errno == ENOENT)
-		rc = fchmodat(dfd, base, perm, 0);
+	char target[8];
+	int rc = -1;
+	/* the fd's /proc entry, or no /proc: no chmod is tried at all */
+	if (readlink(proc, target, sizeof(target)) < 0)
+		errno = ENOSYS;
+	else
+		rc = fchmodat(AT_FDCWD, proc, perm, 0);
 	int e = errno;
 	close(fd);
 	errno = e;
 	return rc;
 }
 
+/* NAME becomes a fresh node of TYPE and RDEV with the mode and owner
+ * given: made beside it and renamed over, so that the name never points
+ * at nothing and nothing that was there is followed. 0, 1 when NAME is a
+ * mount point (left alone), -1 (logged). */
+static int replace_node(struct devroot *d, int dfd, const char *name, const char *base,
+			mode_t type, mode_t perm, dev_t rdev, uid_t uid, gid_t gid)
+{
+	char tmp[NAME_MAX + 1];
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), ".devmgr-%d-%s", (int)getpid(), base) >= sizeof(tmp))
+		snprintf(tmp, sizeof(tmp), ".devmgr-%d", (int)getpid());
+	unlinkat(dfd, tmp, 0);
+	if (mknodat(dfd, tmp, type | perm, rdev) < 0 ||
+	    fchownat(dfd, tmp, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    renameat(dfd, tmp, dfd, base) < 0) {
+		int e = errno;
+		unlinkat(dfd, tmp, 0);
+		/* mounted over from the same file system: see keep_engines() */
+		if (e == EBUSY) {
+			log_debug("%s/%s is busy (a mount point): left alone", d->path, name);
+			return 1;
+		}
+		change_failed(d, e, "cannot replace %s/%s with %s node %u:%u", d->path, name,
+			      kind(type), major(rdev), minor(rdev));
+		return -1;
+	}
+	d->writes++;
+	return 0;
+}
+
 static struct pending_removal take_pending(struct devroot *d, unsigned i);
 static void settle(struct devroot *d, unsigned i);
 static void settle_name(struct devroot *d, const char *name);
-
-static const char *kind(mode_t type)
-{
-	return S_ISBLK(type) ? "block" : "char";
-}
 
 /* chmod, then chown, as mdev does: the kernel's chown drops set-user-ID
  * (and set-group-ID with group execute), and mdev users get that result,
@@ -338,6 +376,12 @@ static int fix_owner_mode(struct devroot *d, int dfd, const char *name, const ch
 			  const struct stat *st, mode_t perm, uid_t uid, gid_t gid)
 {
 	if ((st->st_mode & 07777) != perm && chmod_nofollow(dfd, base, perm) < 0) {
+		if (errno == ENOSYS) {
+			log_debug("%s/%s: no fchmodat2 and no /proc: replaced to change its mode",
+				  d->path, name);
+			return replace_node(d, dfd, name, base, st->st_mode & S_IFMT, perm,
+					    st->st_rdev, uid, gid) < 0 ? -1 : 0;
+		}
 		change_failed(d, errno, "cannot chmod %s/%s", d->path, name);
 		return -1;
 	}
@@ -442,7 +486,6 @@ static int fix_existing(struct devroot *d, const struct dirinfo *pd, const char 
 {
 	int dfd = pd->fd;
 	struct stat st;
-	char tmp[NAME_MAX + 1];
 
 	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		log_err("cannot stat %s/%s: %s", d->path, name, strerror(errno));
@@ -461,27 +504,10 @@ static int fix_existing(struct devroot *d, const struct dirinfo *pd, const char 
 	}
 	if (keep_engines(d, pd, name, base, &st, flags))
 		return 1;
-	/* Wrong type or numbers (a stale node, a planted symlink): build the
-	 * right node beside it and rename it over, so the name never points
-	 * at nothing. */
-	if ((size_t)snprintf(tmp, sizeof(tmp), ".devmgr-%d-%s", (int)getpid(), base) >= sizeof(tmp))
-		snprintf(tmp, sizeof(tmp), ".devmgr-%d", (int)getpid());
-	unlinkat(dfd, tmp, 0);
-	if (mknodat(dfd, tmp, type | perm, rdev) < 0 ||
-	    fchownat(dfd, tmp, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    renameat(dfd, tmp, dfd, base) < 0) {
-		int e = errno;
-		unlinkat(dfd, tmp, 0);
-		/* mounted over from the same file system: see keep_engines() */
-		if (e == EBUSY) {
-			log_debug("%s/%s is busy (a mount point): left alone", d->path, name);
-			return 1;
-		}
-		change_failed(d, e, "cannot replace %s/%s with %s node %u:%u", d->path, name,
-			      kind(type), major(rdev), minor(rdev));
-		return -1;
-	}
-	d->writes++;
+	/* Wrong type or numbers (a stale node, a planted symlink) */
+	int rc = replace_node(d, dfd, name, base, type, perm, rdev, uid, gid);
+	if (rc != 0)
+		return rc;
 	log_info("replaced %s/%s (was %s %u:%u)", d->path, name,
 		 S_ISLNK(st.st_mode) ? "a symlink" : "another file",
 		 major(st.st_rdev), minor(st.st_rdev));

@@ -22,14 +22,24 @@
  * helper already ran (its number must not be overwritten with ours). */
 static int seq_wait(struct devroot *d, unsigned long seq)
 {
-	int fd = openat(d->root.fd, "mdev.seq", O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	const struct timespec step = { 0, 10 * 1000 * 1000 };
+	struct stat st, at;
 
+	/* Looked at before it is opened: opening a device runs its driver
+	 * (a watchdog renamed to mdev.seq would be armed), a FIFO would
+	 * block. The open is checked to have found the same file. */
+	if (fstatat(d->root.fd, "mdev.seq", &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	if (!S_ISREG(st.st_mode)) {
+		log_warn("ignoring %s/mdev.seq: not a regular file", d->path);
+		return -1;
+	}
+	int fd = openat(d->root.fd, "mdev.seq",
+			O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		log_warn("ignoring %s/mdev.seq: not a regular file", d->path);
+	if (fstat(fd, &at) < 0 || at.st_dev != st.st_dev || at.st_ino != st.st_ino) {
+		log_warn("ignoring %s/mdev.seq: it changed while it was opened", d->path);
 		close(fd);
 		return -1;
 	}

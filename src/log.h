@@ -6,7 +6,8 @@
 enum { LOG_LVL_ERR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
 void log_set_verbosity(int level);
-/* From now on, messages go to syslog (LOG_DAEMON) instead of stderr. */
+/* From now on, messages go to /dev/log (LOG_DAEMON) instead of stderr,
+ * never waiting for it: what it does not take is counted and dropped. */
 void log_to_syslog(void);
 int log_verbosity(void);
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -298,41 +298,26 @@ static const char *kind(mode_t type)
 	return S_ISBLK(type) ? "block" : "char";
 }
 
-/* chmod of a node that must not follow a symlink swapped in meanwhile.
- * fchmodat2 does it in one call; kernels before 6.6 say ENOSYS, and
- * container seccomp profiles that do not know the call say EPERM. Then
- * the node is pinned with O_PATH, checked, and chmod'ed through /proc.
- * Without /proc there is no safe way (a chmod by name would follow a
- * swapped link): -1 with errno ENOSYS, and the caller replaces the node. */
-static int chmod_nofollow(int dfd, const char *base, mode_t perm)
+/* chmod of the node pinned by FD (O_PATH). fchmodat2 does it in one call;
+ * kernels before 6.6 say ENOSYS, container seccomp profiles that do not
+ * know the call EPERM, and kernels whose fchmodat2 takes no AT_EMPTY_PATH
+ * EINVAL. Then it goes through the fd's /proc entry. Without /proc there
+ * is no safe way (a chmod by name would follow whatever was swapped in):
+ * -1 with errno ENOSYS, and the caller replaces the node. */
+static int chmod_pinned(int fd, mode_t perm)
 {
-	char proc[64];
-	struct stat st;
+	char proc[64], target[8];
 
-	if (syscall(SYS_fchmodat2, dfd, base, perm, AT_SYMLINK_NOFOLLOW) == 0)
+	if (syscall(SYS_fchmodat2, fd, "", perm, AT_EMPTY_PATH) == 0)
 		return 0;
-	if (errno != ENOSYS && errno != EPERM)
+	if (errno != ENOSYS && errno != EPERM && errno != EINVAL)
 		return -1;
-	int fd = openat(dfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) < 0 || S_ISLNK(st.st_mode)) {
-		close(fd);
-		errno = ELOOP;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (readlink(proc, target, sizeof(target)) < 0) {
+		errno = ENOSYS;
 		return -1;
 	}
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	char target[8];
-	int rc = -1;
-	/* the fd's /proc entry, or no /proc: no chmod is tried at all */
-	if (readlink(proc, target, sizeof(target)) < 0)
-		errno = ENOSYS;
-	else
-		rc = fchmodat(AT_FDCWD, proc, perm, 0);
-	int e = errno;
-	close(fd);
-	errno = e;
-	return rc;
+	return fchmodat(AT_FDCWD, proc, perm, 0);
 }
 
 /* NAME becomes a fresh node of TYPE and RDEV with the mode and owner
@@ -371,26 +356,44 @@ static void settle_name(struct devroot *d, const char *name);
 
 /* chmod, then chown, as mdev does: the kernel's chown drops set-user-ID
  * (and set-group-ID with group execute), and mdev users get that result,
- * so chown is done whenever one of those bits is asked for. */
+ * so chown is done whenever one of those bits is asked for. Both go to
+ * the inode ST describes, pinned with O_PATH: a symlink or a hard link
+ * to another node swapped in under the name meanwhile is never changed. */
 static int fix_owner_mode(struct devroot *d, int dfd, const char *name, const char *base,
 			  const struct stat *st, mode_t perm, uid_t uid, gid_t gid)
 {
-	if ((st->st_mode & 07777) != perm && chmod_nofollow(dfd, base, perm) < 0) {
-		if (errno == ENOSYS) {
-			log_debug("%s/%s: no fchmodat2 and no /proc: replaced to change its mode",
-				  d->path, name);
-			return replace_node(d, dfd, name, base, st->st_mode & S_IFMT, perm,
-					    st->st_rdev, uid, gid) < 0 ? -1 : 0;
+	bool chmod_due = (st->st_mode & 07777) != perm;
+	bool chown_due = st->st_uid != uid || st->st_gid != gid || (perm & (S_ISUID | S_ISGID));
+	struct stat now;
+
+	if (!chmod_due && !chown_due)
+		return 0;
+	int fd = openat(dfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &now) < 0 || now.st_ino != st->st_ino || now.st_dev != st->st_dev) {
+		change_failed(d, fd < 0 ? errno : EAGAIN, "cannot fix %s/%s: it changed while "
+			      "being looked at", d->path, name);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	int rc = 0;
+	if (chmod_due && chmod_pinned(fd, perm) < 0) {
+		close(fd);
+		if (errno != ENOSYS) {
+			change_failed(d, errno, "cannot chmod %s/%s", d->path, name);
+			return -1;
 		}
-		change_failed(d, errno, "cannot chmod %s/%s", d->path, name);
-		return -1;
+		log_debug("%s/%s: no fchmodat2 and no /proc: replaced to change its mode",
+			  d->path, name);
+		return replace_node(d, dfd, name, base, st->st_mode & S_IFMT, perm, st->st_rdev,
+				    uid, gid) < 0 ? -1 : 0;
 	}
-	if ((st->st_uid != uid || st->st_gid != gid || (perm & (S_ISUID | S_ISGID))) &&
-	    fchownat(dfd, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0) {
+	if (chown_due && fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0) {
 		chown_failed(d, errno, name, uid, gid);
-		return -1;
+		rc = -1;
 	}
-	return 0;
+	close(fd);
+	return rc;
 }
 
 /* The path a relative symlink at NAME points to, resolved lexically

@@ -56,6 +56,19 @@ static const char *prop(const char *p, size_t len, const char *key)
 	return NULL;
 }
 
+/* S as it may be shown on a terminal: whoever sends a message chooses
+ * its bytes, and an escape sequence must not reach the screen. */
+static void put(const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x20 || c == 0x7f || c == '\\')
+			printf("\\x%02x", c);
+		else
+			putchar(c);
+	}
+}
+
 static void show(const char *label, const char *p, size_t len, bool props)
 {
 	struct timespec ts;
@@ -63,12 +76,19 @@ static void show(const char *label, const char *p, size_t len, bool props)
 	const char *sub = prop(p, len, "SUBSYSTEM");
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	printf("%-6s [%lld.%06ld] %-8s %s (%s)\n", label, (long long)ts.tv_sec, ts.tv_nsec / 1000,
-	       action ? action : "?", devpath ? devpath : "?", sub ? sub : "?");
+	printf("%-6s [%lld.%06ld] ", label, (long long)ts.tv_sec, ts.tv_nsec / 1000);
+	put(action ? action : "?");
+	printf("%*s ", action && strlen(action) < 8 ? (int)(8 - strlen(action)) : 0, "");
+	put(devpath ? devpath : "?");
+	printf(" (");
+	put(sub ? sub : "?");
+	printf(")\n");
 	if (props) {
 		for (const char *e = p; e < p + len; e += strlen(e) + 1)
-			if (strchr(e, '='))
-				printf("%s\n", e);
+			if (strchr(e, '=')) {
+				put(e);
+				putchar('\n');
+			}
 		printf("\n");
 	}
 	fflush(stdout);
@@ -79,7 +99,22 @@ static void show(const char *label, const char *p, size_t len, bool props)
 static void on_message(const struct source *s, char *buf, size_t n, const struct sockaddr_nl *from,
 		       bool props)
 {
+	char label[32];
+
 	buf[n] = '\0';
+	/* Only the kernel sends from port 0; a message sent to our port alone
+	 * is nobody's event, and on the kernel's group anything else is a
+	 * process pretending. They are shown for what they are. */
+	if (from->nl_groups == 0) {
+		snprintf(label, sizeof(label), "UNICAST from port %u", from->nl_pid);
+		show(label, buf, n, props);
+		return;
+	}
+	if (s->groups == 0x1 && from->nl_pid != 0) {
+		snprintf(label, sizeof(label), "FORGED from port %u", from->nl_pid);
+		show(label, buf, n, props);
+		return;
+	}
 	if (n >= UDEVMSG_HEADER_SIZE && memcmp(buf, "libudev", 8) == 0) {
 		uint32_t magic, off, len;
 		memcpy(&magic, buf + 8, 4);

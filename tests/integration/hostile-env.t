@@ -16,6 +16,9 @@
 #      fails the test)
 #   d  /dev/mdev.seq that is a device node or a FIFO: never opened
 #      read-write (a device's driver would run), the helper does not block
+#   f  devmgr monitor: a process multicasting on the kernel's group, or
+#      sending to the monitor's port, is labelled as such, not KERNEL, and
+#      control characters in what it sent are shown escaped
 #   e  shown harmless: a synthetic uevent carrying PATH=: the kernel
 #      prefixes it SYNTH_ARG_, so rule commands keep devmgr's PATH, and it
 #      refuses LD_PRELOAD (keys are letters and digits)
@@ -58,7 +61,7 @@ chmod +x "$closefds"
 "$closefds" 3 env -i /bin/sh -c 'ls /proc/$$/fd >"$1"' sh "$work/fds.sh"
 shell_fds=$(tr '\n' ' ' <"$work/fds.sh")
 . "$lib/daemon.sh"
-echo "1..20"
+echo "1..24"
 
 # ---- a: a /dev/log that never reads ---------------------------------------
 
@@ -168,3 +171,28 @@ is "e: the kernel prefixed the event's own PATH" \
 is "e: the command has devmgr's PATH" "$(grep -E '^(PATH|LD_PRELOAD)=' "$RUN/null.env")" \
     "PATH=$kpath"
 daemon_stop
+
+# ---- f: devmgr monitor and what a process sends -------------------------------
+
+# in a network namespace of its own: the monitor, then a forged multicast
+# on group 1 and a message to the monitor's own port, both with escapes
+esc=$(printf '\033')
+unshare -n -- bash -c '
+	"$1" monitor --kernel --property >"$2" 2>&1 &
+	mon=$!
+	for i in $(seq 100); do grep -qs monitoring "$2" && break; sleep 0.05; done
+	# its port, found by its socket inode
+	ino=$(readlink /proc/$mon/fd/* | sed -n "s/^socket:\[\([0-9]*\)\]$/\1/p" | head -1)
+	port=$(awk -v ino="$ino" "\$2 == 15 && \$10 == ino { print \$3 }" /proc/net/netlink)
+	"$3" multicast 1 ACTION=add "DEVPATH=/devices/forged$4[2J" "KEY=red$4[31m"
+	"$3" unicast "$port" ACTION=add DEVPATH=/devices/direct
+	for i in $(seq 100); do grep -qs /devices/direct "$2" && break; sleep 0.05; done
+	kill $mon
+	wait' sh "$devmgr" "$work/f.out" "$tools/nlsend" "$esc"
+check "f: the forged multicast is labelled FORGED, with its sender's port" \
+    grep -q '^FORGED from port [1-9]' "$work/f.out"
+check "f: the message to the monitor's port is labelled UNICAST" \
+    grep -q '^UNICAST from port [1-9].*/devices/direct' "$work/f.out"
+is "f: neither is labelled KERNEL" "$(grep -c '^KERNEL.*/devices/\(forged\|direct\)' "$work/f.out")" 0
+is "f: no control character reaches the output; they are shown escaped" \
+    "$(grep -c "$esc" "$work/f.out"):$(grep -c '^DEVPATH=/devices/forged\\x1b\[2J$' "$work/f.out")" "0:1"

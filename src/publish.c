@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 void publisher_open(struct publisher *p, const struct config *cfg, int sys_fd, bool send)
@@ -19,23 +18,18 @@ void publisher_open(struct publisher *p, const struct config *cfg, int sys_fd, b
 	p->cfg = cfg;
 	p->sys_fd = sys_fd;
 	p->msg = xmalloc(sizeof(*p->msg));
-	/* A real udevd (its control is a socket) publishes its own events:
-	 * ours would reach its clients twice. */
-	char control[4096];
-	struct stat st;
-	snprintf(control, sizeof(control), "%s/control", cfg->run);
-	if (lstat(control, &st) == 0 && S_ISSOCK(st.st_mode)) {
+	/* A real udevd keeps its database and publishes its own events: ours
+	 * would reach its clients twice. Whether one runs is udevdb's to
+	 * tell, from more than a socket file at RUN/control. */
+	if (!cfg->database)
+		p->udevd = udevdb_udevd_runs(cfg->run);
+	else if (udevdb_open(&p->db, cfg->run) == 0)
+		p->db_open = true;
+	else if (p->db.udevd)
 		p->udevd = true;
-		log_warn("systemd-udevd runs here (%s is its socket): devmgr leaves the udev "
-			 "database and the libudev-format events to it", control);
-	}
-	if (cfg->database && !p->udevd) {
-		if (udevdb_open(&p->db, cfg->run) == 0)
-			p->db_open = true;
-		else
-			log_warn("continuing without the udev database: libudev clients will "
-				 "see devices as not initialised");
-	}
+	else
+		log_warn("continuing without the udev database: libudev clients will "
+			 "see devices as not initialised");
 	/* Sending is decided per event, so a reload can switch it on. */
 	if (send) {
 		if (nl_sender_open(&p->sock) == 0)

@@ -9,15 +9,270 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+/* Flags of every open under RUN: no symlink is followed out of it, a
+ * FIFO never blocks the daemon, a tty never becomes its terminal. */
+#define RUN_OPEN (O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+/* A file devmgr makes there: a new inode. O_EXCL fails on anything found
+ * at the name, a dangling symlink included, so nothing planted is opened,
+ * truncated or written through. */
+#define RUN_CREATE (O_WRONLY | O_CREAT | O_EXCL | RUN_OPEN)
+
+/* Root, and devmgr's own uid when it is not root (a database under a
+ * user's --run): whose files and directories in RUN are believed. */
+static bool trusted_uid(uid_t uid)
+{
+	return uid == 0 || uid == geteuid();
+}
+
+static const char *kind(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFIFO: return "a FIFO";
+	case S_IFSOCK: return "a socket";
+	case S_IFLNK: return "a symlink";
+	case S_IFCHR: return "a character device";
+	case S_IFBLK: return "a block device";
+	case S_IFDIR: return "a directory";
+	default: return "a regular file";
+	}
+}
+
+/* NULL when ST is a file devmgr may have written in RUN: a regular file
+ * of a trusted uid with no other name. Else what it is (in WHY): a FIFO
+ * would block a read, a symlink or a hard link leads to a file elsewhere
+ * (a secret, whose lines would be multicast as properties), another
+ * uid's file says what that uid wants. */
+static const char *not_ours(const struct stat *st, char *why, size_t size)
+{
+	if (!S_ISREG(st->st_mode))
+		return kind(st->st_mode);
+	if (st->st_nlink != 1)
+		snprintf(why, size, "a regular file with %lu links", (unsigned long)st->st_nlink);
+	else if (!trusted_uid(st->st_uid))
+		snprintf(why, size, "a regular file of uid %u", (unsigned)st->st_uid);
+	else
+		return NULL;
+	return why;
+}
+
+/* Says that DIR/NAME in RUN is left alone, and why. */
+static void refuse(struct udevdb *db, const char *dir, const char *name, const char *what)
+{
+	db->errors++;
+	log_warn("refusing %s/%s/%s: %s, where devmgr keeps regular files of its own "
+		 "(planted by someone who can write %s?); not opened: remove it",
+		 db->path, dir, name, what, db->path);
+}
+
+/* A directory of the database (FD, RUN/WHERE; WHERE NULL: RUN itself) is
+ * believed when only root or devmgr can write it: in one others can
+ * write, they could plant and swap entries at will. */
+static bool dir_ok(struct udevdb *db, int fd, const char *where)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		log_warn("cannot examine %s%s%s: %s", db->path, where ? "/" : "",
+			 where ? where : "", strerror(errno));
+		return false;
+	}
+	if (trusted_uid(st.st_uid) && !(st.st_mode & (S_IWGRP | S_IWOTH)))
+		return true;
+	log_err("refusing the udev database directory %s%s%s: uid %u, mode %04o; others could "
+		"plant files in it (make it root's, mode 0755)", db->path, where ? "/" : "",
+		where ? where : "", (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+	return false;
+}
+
+/* The directory RUN/WHERE (NAME under AT), made when MAKE, opened without
+ * following a symlink and checked. -1 (said, unless it is simply not
+ * there and not to be made) otherwise. */
+static int open_dir(struct udevdb *db, int at, const char *name, const char *where, bool make)
+{
+	const int flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+	int fd = openat(at, name, flags);
+
+	if (fd < 0 && errno == ENOENT) {
+		if (!make)
+			return -1;
+		if (mkdirat(at, name, 0755) < 0 && errno != EEXIST)
+			goto fail;
+		fd = openat(at, name, flags);
+	}
+	if (fd < 0)
+		goto fail;
+	if (dir_ok(db, fd, where))
+		return fd;
+	close(fd);
+	db->errors++;
+	return -1;
+fail:
+	db->errors++;
+	if (errno == ENOTDIR || errno == ELOOP)
+		log_warn("refusing %s/%s: not a directory (a symlink or file planted there?); "
+			 "remove it", db->path, where);
+	else
+		log_warn("cannot open %s/%s: %s", db->path, where, strerror(errno));
+	return -1;
+}
+
+/* Connects S to RUN/control: through /proc/self/fd and RUN_FD (the
+ * directory that was checked, whatever happens to its path), or by its
+ * path where /proc is not mounted. connect() follows a symlink swapped in
+ * meanwhile: the listener's uid is checked after. */
+static int connect_control(int s, int run_fd, const char *run)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int n;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/control", run_fd);
+	n = connect(s, (struct sockaddr *)&sa, sizeof(sa));
+	if (n == 0 || errno != ENOENT)
+		return n;
+	n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/control", run);
+	if (n < 0 || (size_t)n >= sizeof(sa.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return connect(s, (struct sockaddr *)&sa, sizeof(sa));
+}
+
+/* Whether the socket ST at RUN/control is a running udevd's (see
+ * udevdb_udevd_runs): 1, said; 0 when it is not, -1 when that cannot be
+ * told (errors but a refused connection or a wrong socket type), WHY
+ * then saying what it is. */
+static int udevd_listens(int run_fd, const char *run, const struct stat *st,
+			 char *why, size_t size)
+{
+	struct ucred cred = { .uid = (uid_t)-1 };
+	socklen_t len = sizeof(cred);
+	int s, r, e;
+
+	if (!trusted_uid(st->st_uid)) {
+		snprintf(why, size, "a socket of uid %u, not root's", (unsigned)st->st_uid);
+		return 0;
+	}
+	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	r = s < 0 ? -1 : connect_control(s, run_fd, run);
+	e = errno;
+	if (r == 0 && getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		cred.uid = (uid_t)-1;
+	if (s >= 0)
+		close(s);
+	/* EAGAIN: a listener whose backlog is full, a busy udevd */
+	if ((r == 0 && trusted_uid(cred.uid)) || (r < 0 && e == EAGAIN)) {
+		log_warn("a udevd runs here: %s/control is a socket of uid %u with a listener "
+			 "(%s); devmgr leaves the udev database and the libudev-format events "
+			 "to it (stop that udevd to have devmgr keep them)", run,
+			 (unsigned)st->st_uid, r == 0 ? "it took a connection" : "too busy to "
+			 "take a connection");
+		return 1;
+	}
+	if (r == 0)
+		snprintf(why, size, "a socket whose listener runs as uid %u, not root",
+			 (unsigned)cred.uid);
+	else if (e == ECONNREFUSED || e == ENOENT)
+		snprintf(why, size, "a socket nobody listens on (left by a udevd that is "
+			 "gone, or planted)");
+	else if (e == EPROTOTYPE)
+		snprintf(why, size, "a socket of another type than udevd's SOCK_SEQPACKET");
+	else
+		snprintf(why, size, "a socket devmgr cannot test (%s)", strerror(e));
+	return r == 0 || e == ECONNREFUSED || e == ENOENT || e == EPROTOTYPE ? 0 : -1;
+}
+
+bool udevdb_udevd_runs(const char *run)
+{
+	int fd = open(run, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	char why[160];
+	bool r = false;
+
+	if (fd < 0)
+		return false;
+	if (fstatat(fd, "control", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISSOCK(st.st_mode)) {
+		r = udevd_listens(fd, run, &st, why, sizeof(why)) == 1;
+		if (!r)
+			log_info("%s/control is %s: not a running udevd's; devmgr publishes "
+				 "in systemd's libudev format", run, why);
+	}
+	close(fd);
+	return r;
+}
+
+/* What is at RUN/control before devmgr makes its own: 1 when it is a
+ * running udevd's socket; 0 when there is nothing, devmgr's file from
+ * before (never opened: libudev looks only at whether it exists), or
+ * something else, which is said and removed; -1 when that fails, or a
+ * socket cannot be told apart (it is left alone: it may be udevd's). */
+static int control_check(struct udevdb *db)
+{
+	struct stat st;
+	char why[160];
+	const char *what;
+	int r;
+
+	if (fstatat(db->run_fd, "control", &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		log_err("cannot examine %s/control: %s", db->path, strerror(errno));
+		return -1;
+	}
+	if (S_ISREG(st.st_mode))
+		return 0;
+	if (S_ISSOCK(st.st_mode)) {
+		if ((r = udevd_listens(db->run_fd, db->path, &st, why, sizeof(why))) != 0) {
+			if (r < 0)
+				log_err("%s/control is %s: devmgr will not write the udev database "
+					"beside what may be a udevd's", db->path, why);
+			return r;
+		}
+		what = why;
+	} else {
+		what = kind(st.st_mode);
+	}
+	log_warn("%s/control is %s: not a running udevd's socket; devmgr removes it, keeps "
+		 "the udev database and makes control its own file", db->path, what);
+	if (unlinkat(db->run_fd, "control", S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0 &&
+	    errno != ENOENT) {
+		log_err("cannot remove %s/control: %s", db->path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* RUN/control, which tells libudev a manager runs: a new empty file, or
+ * devmgr's from before. */
+static int control_make(struct udevdb *db)
+{
+	struct stat st;
+	int fd = openat(db->run_fd, "control", RUN_CREATE, 0644);
+
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	if (errno == EEXIST && fstatat(db->run_fd, "control", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode))
+		return 0;
+	log_err("cannot create %s/control: %s", db->path,
+		errno == EEXIST ? "something else appeared there meanwhile" : strerror(errno));
+	return -1;
+}
 
 int udevdb_open(struct udevdb *db, const char *run)
 {
 	struct stat st;
+	int c;
 
 	db->run_fd = db->data_fd = -1;
 	db->errors = 0;
+	db->udevd = false;
 	db->pid = (long)getpid();
 	db->path = xstrdup(run);
 	/* The last component is ours to make: a symlink planted there would
@@ -31,26 +286,15 @@ int udevdb_open(struct udevdb *db, const char *run)
 			log_err("cannot create the udev database %s: %s", run, strerror(e));
 		goto fail;
 	}
-	if (fstatat(db->run_fd, "control", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISSOCK(st.st_mode)) {
-		log_err("%s/control is a socket: systemd-udevd runs here; devmgr will not write "
-			"its database (turn [publish] database off, or stop udevd)", run);
+	if (!dir_ok(db, db->run_fd, NULL))
+		goto fail;
+	if ((c = control_check(db)) != 0) {
+		db->udevd = c > 0;
 		goto fail;
 	}
-	if (mkdirat(db->run_fd, "data", 0755) < 0 && errno != EEXIST) {
-		log_err("cannot create %s/data: %s", run, strerror(errno));
+	if ((db->data_fd = open_dir(db, db->run_fd, "data", "data", true)) < 0 ||
+	    control_make(db) < 0)
 		goto fail;
-	}
-	db->data_fd = openat(db->run_fd, "data", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (db->data_fd < 0) {
-		log_err("cannot open %s/data: %s", run, strerror(errno));
-		goto fail;
-	}
-	int fd = openat(db->run_fd, "control", O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		log_err("cannot create %s/control: %s", run, strerror(errno));
-		goto fail;
-	}
-	close(fd);
 	return 0;
 fail:
 	udevdb_close(db);
@@ -59,6 +303,11 @@ fail:
 
 void udevdb_release(struct udevdb *db)
 {
+	struct stat st;
+
+	/* only devmgr's own file: a udevd may have started meanwhile */
+	if (fstatat(db->run_fd, "control", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+		return;
 	if (unlinkat(db->run_fd, "control", 0) < 0 && errno != ENOENT)
 		log_warn("cannot remove %s/control: %s", db->path, strerror(errno));
 }
@@ -123,43 +372,93 @@ void oldtags_merge(struct oldtags *t, const struct oldtags *more)
 	oldtags_add(t, &tmp);
 }
 
-/* RUN/tags/TAG/ID, for enumerating by tag; no symlink is followed. */
-static void mark(struct udevdb *db, const char *id, const char *tag, int add)
+/* Marks ID in the tag directory DIR (RUN/WHERE): a new empty file. One
+ * there already is kept when it is a regular file (marked before); what
+ * else was planted is said and left alone, never opened. */
+static void mark_add(struct udevdb *db, int dir, const char *where, const char *id)
 {
-	int tags = openat(db->run_fd, "tags", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	char why[64];
+	const char *bad;
+	int fd = openat(dir, id, RUN_CREATE, 0444);
 
-	if (!file_name_ok(tag))
-		goto out;
-	if (tags < 0 && add && errno == ENOENT && mkdirat(db->run_fd, "tags", 0755) == 0)
-		tags = openat(db->run_fd, "tags", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (tags < 0)
+	if (fd >= 0) {
+		close(fd);
 		return;
-	if (add)
-		mkdirat(tags, tag, 0755);
-	int dir = openat(tags, tag, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dir < 0)
-		goto out;
-	if (!add) {
-		unlinkat(dir, id, 0);
-	} else {
-		int fd = openat(dir, id, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0444);
-		if (fd >= 0)
-			close(fd);
 	}
-	close(dir);
-out:
-	if (tags >= 0)
-		close(tags);
+	if (errno == EEXIST && fstatat(dir, id, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if ((bad = not_ours(&st, why, sizeof(why))) != NULL)
+			refuse(db, where, id, bad);
+		return;
+	}
+	db->errors++;
+	log_warn("cannot mark %s/%s/%s: %s", db->path, where, id, strerror(errno));
 }
 
-static void mark_tags(struct udevdb *db, const char *id, const struct devprops *p, int add,
+/* RUN/tags/TAG/ID, for enumerating by tag: marked, or unmarked (whatever
+ * is there is unlinked, which follows nothing). */
+static void mark(struct udevdb *db, const char *id, const char *tag, bool add)
+{
+	char where[96];
+	int tags, dir;
+
+	if (!file_name_ok(tag) ||
+	    (size_t)snprintf(where, sizeof(where), "tags/%s", tag) >= sizeof(where))
+		return;
+	if ((tags = open_dir(db, db->run_fd, "tags", "tags", add)) < 0)
+		return;
+	dir = open_dir(db, tags, tag, where, add);
+	close(tags);
+	if (dir < 0)
+		return;
+	if (add) {
+		mark_add(db, dir, where, id);
+	} else if (unlinkat(dir, id, 0) < 0 && errno != ENOENT) {
+		db->errors++;
+		log_warn("cannot unmark %s/%s/%s: %s", db->path, where, id, strerror(errno));
+	}
+	close(dir);
+}
+
+static void mark_tags(struct udevdb *db, const char *id, const struct devprops *p, bool add,
 		      const struct oldtags *old)
 {
 	for (unsigned i = 0; i < p->ntag; i++)
 		mark(db, id, p->tag[i], add);
 	for (unsigned i = 0; old && i < old->n; i++)
 		if (!add || !devprops_has_tag(p, old->v[i]))
-			mark(db, id, old->v[i], 0);
+			mark(db, id, old->v[i], false);
+}
+
+/* A new file at TMP, the temporary name of an entry being replaced.
+ * What is found there is never opened (a FIFO would block the open, a
+ * hard link would have its other name truncated and moved into the
+ * database): it is said, unlinked, and the file made anew. */
+static int create_temp(struct udevdb *db, const char *tmp)
+{
+	struct stat st;
+	char why[64];
+	const char *bad;
+	int fd = openat(db->data_fd, tmp, RUN_CREATE, 0644);
+
+	if (fd >= 0 || errno != EEXIST)
+		return fd;
+	if (fstatat(db->data_fd, tmp, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			errno = EISDIR;		/* refused: said by the caller */
+			return -1;
+		}
+		if ((bad = not_ours(&st, why, sizeof(why))) != NULL)
+			log_warn("removing %s/data/%s: %s at the name of devmgr's temporary file "
+				 "(planted?); the entry goes to a new file", db->path, tmp, bad);
+		else
+			log_info("removing %s/data/%s, a temporary file left by a devmgr that "
+				 "was killed", db->path, tmp);
+	}
+	if (unlinkat(db->data_fd, tmp, 0) < 0 && errno != ENOENT)
+		return -1;
+	/* EEXIST again: something is planted as fast as it goes; refused */
+	return openat(db->data_fd, tmp, RUN_CREATE, 0644);
 }
 
 int udevdb_write(struct udevdb *db, const char *id, const struct devprops *p,
@@ -188,7 +487,7 @@ int udevdb_write(struct udevdb *db, const char *id, const struct devprops *p,
 #undef PUT
 
 	snprintf(tmp, sizeof(tmp), ".#%s.%ld", id, db->pid);
-	int fd = openat(db->data_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	int fd = create_temp(db, tmp);
 	if (fd < 0)
 		goto fail;
 	ssize_t w = write(fd, text, len);
@@ -206,7 +505,7 @@ int udevdb_write(struct udevdb *db, const char *id, const struct devprops *p,
 		errno = e;
 		goto fail;
 	}
-	mark_tags(db, id, p, 1, old);
+	mark_tags(db, id, p, true, old);
 	return 0;
 too_long:
 	errno = E2BIG;
@@ -216,13 +515,49 @@ fail:
 	return -1;
 }
 
-int udevdb_read(struct udevdb *db, const char *id, struct devprops *p)
+/* The entry ID, opened for reading only when it is a file devmgr wrote:
+ * checked before the open (a device node or a FIFO is never opened) and
+ * after it (something swapped in meanwhile). -1 when there is none, or
+ * it is refused (said). */
+static int open_entry(struct udevdb *db, const char *id)
 {
-	char text[8192];
-	ssize_t n = read_small_at(db->data_fd, id, text, sizeof(text));
+	struct stat st;
+	char why[64];
+	const char *bad;
+	int fd;
 
-	if (n < 0)
+	if (fstatat(db->data_fd, id, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno != ENOENT)
+			log_warn("cannot read %s/data/%s: %s", db->path, id, strerror(errno));
 		return -1;
+	}
+	if ((bad = not_ours(&st, why, sizeof(why))) != NULL)
+		goto refused;
+	if ((fd = openat(db->data_fd, id, O_RDONLY | RUN_OPEN)) < 0) {
+		if (errno == ELOOP) {
+			bad = "a symlink";
+			goto refused;
+		}
+		if (errno != ENOENT)
+			log_warn("cannot read %s/data/%s: %s", db->path, id, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
+		log_warn("cannot examine %s/data/%s: %s", db->path, id, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if ((bad = not_ours(&st, why, sizeof(why))) == NULL)
+		return fd;
+	close(fd);
+refused:
+	refuse(db, "data", id, bad);
+	return -1;
+}
+
+/* Adds the lines of an entry to p: I:, S:, G: and E:. */
+static void parse_entry(char *text, size_t n, struct devprops *p)
+{
 	for (char *line = text, *next; line < text + n; line = next) {
 		char *nl = memchr(line, '\n', (size_t)(text + n - line));
 		next = nl ? nl + 1 : text + n;
@@ -250,6 +585,28 @@ int udevdb_read(struct udevdb *db, const char *id, struct devprops *p)
 			break;
 		}
 	}
+}
+
+int udevdb_read(struct udevdb *db, const char *id, struct devprops *p)
+{
+	char text[8192];
+	int fd = open_entry(db, id);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	do
+		n = read(fd, text, sizeof(text) - 1);
+	while (n < 0 && errno == EINTR);
+	int e = errno;
+	close(fd);
+	if (n < 0) {
+		db->errors++;
+		log_warn("cannot read %s/data/%s: %s", db->path, id, strerror(e));
+		return -1;
+	}
+	text[n] = '\0';
+	parse_entry(text, (size_t)n, p);
 	return 0;
 }
 
@@ -260,5 +617,5 @@ void udevdb_remove(struct udevdb *db, const char *id, const struct devprops *p,
 		db->errors++;
 		log_warn("cannot remove %s/data/%s: %s", db->path, id, strerror(errno));
 	}
-	mark_tags(db, id, p, 0, old);
+	mark_tags(db, id, p, false, old);
 }

@@ -4,10 +4,19 @@
  * RUN/tags/<tag>/<id> for enumerating by tag; and RUN/control, whose
  * presence tells libudev that a device manager runs (without it, and with
  * /dev not a devtmpfs, a libudev monitor for "udev" events receives
- * nothing). Everything is done with *at() calls under the RUN fd. */
+ * nothing). Everything is done with *at() calls under the RUN fd.
+ *
+ * Whoever else can write RUN must not be able to stop devmgr or turn it
+ * against other files: nothing is ever opened through a symlink, nor a
+ * FIFO, socket or device node opened (a FIFO would block the daemon for
+ * good), nor an entry read unless it is a regular file of root's (or
+ * devmgr's) with no other name (a hard link could be to a secret); the
+ * files devmgr writes are new inodes (O_EXCL), never something found at
+ * their names. What is refused is said, naming it. */
 #ifndef DEVMGR_UDEVDB_H
 #define DEVMGR_UDEVDB_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "devprops.h"
@@ -17,15 +26,24 @@ struct udevdb {
 	int data_fd;		/* RUN/data */
 	char *path;		/* for messages */
 	unsigned long errors;
+	bool udevd;		/* udevdb_open refused: a udevd runs */
 	long pid;		/* in temporary file names, with the entry's: a
 				 * concurrent devmgr never shares one (coldplug
 				 * workers have the same but disjoint entries) */
 };
 
 /* Creates RUN, RUN/data and RUN/control. Refuses (-1, logged) when a
- * real udevd's control socket is there: two managers must not write one
- * database. */
+ * real udevd runs (db->udevd then set): two managers must not write one
+ * database. RUN and RUN/data must be directories only root (or devmgr's
+ * uid) can write. Anything else found at RUN/control (a socket nobody
+ * listens on, another uid's, a FIFO, a symlink) is said and replaced. */
 int udevdb_open(struct udevdb *db, const char *run);
+/* Whether a real udevd runs: RUN/control is a socket of root's (or
+ * devmgr's uid) that a process of that uid listens on, taking a
+ * SOCK_SEQPACKET connection as systemd-udevd's control socket does. A
+ * socket file alone is no proof: it stays behind when udevd is killed,
+ * and anyone who can write RUN can bind one. Says what it concluded. */
+bool udevdb_udevd_runs(const char *run);
 void udevdb_close(struct udevdb *db);
 /* Removes RUN/control, when no manager keeps the database any more. */
 void udevdb_release(struct udevdb *db);
@@ -50,7 +68,8 @@ void oldtags_merge(struct oldtags *t, const struct oldtags *more);
  * the tag marks: p's made, OLD's others taken away (OLD may be NULL). */
 int udevdb_write(struct udevdb *db, const char *id, const struct devprops *p,
 		 const struct oldtags *old);
-/* Adds what the entry holds to p. 0, or -1 when there is none. */
+/* Adds what the entry holds to p. 0, or -1 when there is none or it is
+ * refused (not a regular file of devmgr's: said). Never blocks. */
 int udevdb_read(struct udevdb *db, const char *id, struct devprops *p);
 /* Removes the entry and its tag marks (p: what it held; OLD, NULL or
  * more tags it may have had). */

@@ -1,6 +1,9 @@
 /* The udev database: entry names as systemd's libudev looks them up, the
- * lines it reads, atomic replacement, removal with the tag marks, and the
- * refusal to share the directory with a running udevd. */
+ * lines it reads, atomic replacement, removal with the tag marks, the
+ * refusal to share the directory with a running udevd (and only a running
+ * one), and what is planted in it: FIFOs, sockets, symlinks and hard
+ * links as entries, tag marks, temporary files or control, none of which
+ * is opened, blocks, or leads to a file elsewhere. */
 #define _GNU_SOURCE
 #include "tap.h"
 #include "udevdb.h"
@@ -8,11 +11,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+static char top[100];	/* RUN's parent's parent: the test's directory */
+static char sub[100];	/* RUN */
 
 static char *slurp(const char *dir, const char *name)
 {
@@ -27,6 +35,49 @@ static char *slurp(const char *dir, const char *name)
 	snprintf(buf, sizeof(buf), "%s", text);
 	free(text);
 	return buf;
+}
+
+/* RUN/..., or TOP/... with a leading '^': a few at a time in one call */
+static const char *in(const char *fmt, ...)
+{
+	static char bufs[4][300];
+	static unsigned k;
+	char *b = bufs[k++ % 4];
+	char rel[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(rel, sizeof(rel), fmt, ap);
+	va_end(ap);
+	if (rel[0] == '^')
+		snprintf(b, sizeof(bufs[0]), "%s/%s", top, rel + 1);
+	else
+		snprintf(b, sizeof(bufs[0]), "%s/%s", sub, rel);
+	return b;
+}
+
+static bool is_type(const char *path, mode_t type)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == type;
+}
+
+/* A unix socket bound at PATH (short: under /tmp), listening or not */
+static int bind_unix(const char *path, int type, bool listening)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int s = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+
+	unlink(path);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    (listening && listen(s, 4) < 0)) {
+		if (s >= 0)
+			close(s);
+		return -1;
+	}
+	return s;
 }
 
 static void ids(void)
@@ -53,16 +104,191 @@ static void ids(void)
 	is_int(udevdb_id(id, 4, S_IFCHR, 100, 100, NULL, NULL, NULL), -1, "too long for the buffer: none");
 }
 
+/* Entries planted in data/ are not read (nothing of a secret they lead
+ * to comes back), and a FIFO does not block the read. */
+static void planted_entries(struct udevdb *db, const char *secret)
+{
+	unsigned long errors = db->errors;
+	struct devprops q;
+	int s;
+
+	devprops_init(&q);
+	ok(mkfifo(in("data/c9:1"), 0644) == 0, "(a FIFO planted at data/c9:1)");
+	is_int(udevdb_read(db, "c9:1", &q), -1, "a FIFO as an entry: refused, without blocking");
+	ok(symlink(secret, in("data/c9:2")) == 0, "(a symlink to a secret at data/c9:2)");
+	is_int(udevdb_read(db, "c9:2", &q), -1, "a symlink as an entry: refused");
+	ok(link(secret, in("data/c9:3")) == 0, "(a hard link to the secret at data/c9:3)");
+	is_int(udevdb_read(db, "c9:3", &q), -1, "a hard link as an entry: refused");
+	s = bind_unix(in("data/c9:4"), SOCK_STREAM, true);
+	ok(s >= 0, "(a listening socket at data/c9:4)");
+	is_int(udevdb_read(db, "c9:4", &q), -1, "a socket as an entry: refused");
+	if (s >= 0)
+		close(s);
+	is_int(db->errors - errors, 4, "each refusal counted as an error");
+	if (geteuid() == 0) {
+		char cmd[700];
+		snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && chown 65534 '%s'", secret,
+			 in("data/c9:5"), in("data/c9:5"));
+		ok(system(cmd) == 0, "(a copy of it, of uid 65534, at data/c9:5)");
+		is_int(udevdb_read(db, "c9:5", &q), -1, "another uid's entry: refused");
+	} else {
+		ok(1, "(a copy of uid 65534) # SKIP not root: cannot chown");
+		ok(1, "another uid's entry: refused # SKIP not root");
+	}
+	ok(devprops_get(&q, "SECRET") == NULL && q.nlink == 0 && q.ntag == 0 && q.usec == 0,
+	   "nothing of the secret was read");
+	for (int i = 1; i <= 5; i++) {
+		char id[16];
+		snprintf(id, sizeof(id), "c9:%d", i);
+		udevdb_remove(db, id, &q, NULL);
+	}
+	ok(access(in("data/c9:1"), F_OK) < 0 && access(in("data/c9:2"), F_OK) < 0 &&
+	   access(in("data/c9:4"), F_OK) < 0, "removing the entries unlinks what was planted");
+	is_str(slurp(top, "secret"), "E:SECRET=hunter2\nS:secret\nG:secret\n", "the secret is intact");
+}
+
+/* Whatever is at the temporary name of an entry is neither opened nor
+ * written through: the entry is a new file. */
+static void planted_temp(struct udevdb *db)
+{
+	struct stat before, after, entry;
+	struct devprops q;
+	long pid = (long)getpid();
+
+	devprops_init(&q);
+	q.usec = 42;
+	ok(stat(in("^outside"), &before) == 0 && link(in("^outside"), in("data/.#c9:6.%ld", pid)) == 0,
+	   "(a hard link to a file outside at the temporary name of c9:6)");
+	is_int(udevdb_write(db, "c9:6", &q, NULL), 0, "... the entry is written");
+	is_str(slurp(top, "outside"), "precious\n", "... the outside file keeps its content");
+	ok(stat(in("^outside"), &after) == 0 && after.st_ino == before.st_ino && after.st_nlink == 1,
+	   "... and the planted link is gone");
+	ok(stat(in("data/c9:6"), &entry) == 0 && entry.st_ino != after.st_ino,
+	   "... the entry is a new file");
+	is_str(slurp(sub, "data/c9:6"), "I:42\nV:1\n", "... with the entry's lines");
+	ok(symlink(in("^nowhere"), in("data/.#c9:7.%ld", pid)) == 0,
+	   "(a symlink at the temporary name of c9:7)");
+	is_int(udevdb_write(db, "c9:7", &q, NULL), 0, "... the entry is written");
+	ok(access(in("^nowhere"), F_OK) < 0 && is_type(in("data/c9:7"), S_IFREG),
+	   "... nothing made where it points");
+	ok(mkfifo(in("data/.#c9:8.%ld", pid), 0644) == 0, "(a FIFO at the temporary name of c9:8)");
+	is_int(udevdb_write(db, "c9:8", &q, NULL), 0, "... the entry is written, without blocking");
+	ok(access(in("data/.#c9:8.%ld", pid), F_OK) < 0 && is_type(in("data/c9:8"), S_IFREG),
+	   "... the FIFO is gone, the entry a regular file");
+	ok(mkdir(in("data/.#c9:9.%ld", pid), 0755) == 0, "(a directory at the temporary name of c9:9)");
+	is_int(udevdb_write(db, "c9:9", &q, NULL), -1, "... the entry cannot be written: -1");
+	ok(access(in("data/c9:9"), F_OK) < 0, "... and is not");
+	rmdir(in("data/.#c9:9.%ld", pid));
+}
+
+/* Tag marks planted as FIFOs or symlinks are left alone (said), never
+ * opened; a tag directory planted as a symlink is not followed. */
+static void planted_marks(struct udevdb *db)
+{
+	unsigned long errors = db->errors;
+	struct devprops q;
+
+	devprops_init(&q);
+	devprops_tag(&q, "seat");
+	ok(mkfifo(in("tags/seat/c9:10"), 0644) == 0, "(a FIFO as the seat mark of c9:10)");
+	is_int(udevdb_write(db, "c9:10", &q, NULL), 0, "... the entry is written, without blocking");
+	ok(is_type(in("tags/seat/c9:10"), S_IFIFO), "... the FIFO left alone");
+	is_int(db->errors - errors, 1, "... refused, counted");
+	ok(symlink(in("^nowhere"), in("tags/seat/c9:11")) == 0, "(a symlink as the seat mark of c9:11)");
+	is_int(udevdb_write(db, "c9:11", &q, NULL), 0, "... the entry is written");
+	ok(access(in("^nowhere"), F_OK) < 0, "... nothing made where it points");
+	udevdb_remove(db, "c9:10", &q, NULL);
+	udevdb_remove(db, "c9:11", &q, NULL);
+	ok(access(in("tags/seat/c9:10"), F_OK) < 0 && !is_type(in("tags/seat/c9:11"), S_IFLNK),
+	   "removing the entries unlinks the planted marks");
+	ok(mkdir(in("^elsedir"), 0755) == 0 && symlink(in("^elsedir"), in("tags/video")) == 0,
+	   "(tags/video planted as a symlink to a directory)");
+	devprops_tag(&q, "video");
+	is_int(udevdb_write(db, "c9:12", &q, NULL), 0, "... the entry is written");
+	ok(access(in("^elsedir/c9:12"), F_OK) < 0, "... the symlink is not followed");
+	udevdb_remove(db, "c9:12", &q, NULL);
+	unlink(in("tags/video"));
+}
+
+/* What is at control before devmgr starts: only a listening SOCK_SEQPACKET
+ * socket of root's (or its own uid's) makes it leave the database to a
+ * udevd; the rest is replaced. A FIFO does not block it. */
+static void control_cases(void)
+{
+	const char *control = in("control");
+	struct udevdb db;
+	int s;
+
+	s = bind_unix(control, SOCK_SEQPACKET, false);
+	ok(s >= 0, "(a socket bound at control, nobody listening)");
+	ok(!udevdb_udevd_runs(sub), "... no udevd runs");
+	is_int(udevdb_open(&db, sub), 0, "... the database is opened");
+	ok(is_type(control, S_IFREG), "... control is devmgr's file now");
+	udevdb_close(&db);
+	close(s);
+	s = bind_unix(control, SOCK_STREAM, true);
+	ok(s >= 0 && !udevdb_udevd_runs(sub), "a listening SOCK_STREAM socket: not udevd's");
+	close(s);
+	s = bind_unix(control, SOCK_SEQPACKET, true);
+	ok(s >= 0 && udevdb_udevd_runs(sub), "a listening SOCK_SEQPACKET socket: a udevd runs");
+	db.udevd = false;
+	is_int(udevdb_open(&db, sub), -1, "... the database is refused");
+	ok(db.udevd && is_type(control, S_IFSOCK), "... for that reason; its socket left alone");
+	if (geteuid() == 0) {
+		ok(chown(control, 65534, 65534) == 0, "(the socket given to uid 65534)");
+		ok(!udevdb_udevd_runs(sub), "... another uid's socket: not a udevd's");
+	} else {
+		ok(1, "(the socket given to uid 65534) # SKIP not root: cannot chown");
+		ok(1, "... another uid's socket: not a udevd's # SKIP not root");
+	}
+	close(s);
+	ok(!udevdb_udevd_runs(sub), "its listener gone: no udevd");
+	unlink(control);
+	ok(mkfifo(control, 0644) == 0, "(a FIFO at control)");
+	is_int(udevdb_open(&db, sub), 0, "... the database is opened, without blocking");
+	ok(is_type(control, S_IFREG), "... control is devmgr's file now");
+	udevdb_close(&db);
+	unlink(control);
+	ok(symlink(in("^nowhere"), control) == 0, "(a symlink at control)");
+	is_int(udevdb_open(&db, sub), 0, "... the database is opened");
+	ok(access(in("^nowhere"), F_OK) < 0 && is_type(control, S_IFREG),
+	   "... nothing made where it pointed; control is devmgr's file");
+	s = bind_unix(control, SOCK_SEQPACKET, true);
+	udevdb_release(&db);
+	ok(is_type(control, S_IFSOCK), "release leaves a socket found at control (a udevd started?)");
+	udevdb_close(&db);
+	close(s);
+	unlink(control);
+}
+
+/* Database directories others can write are refused. */
+static void open_dirs(void)
+{
+	struct udevdb db;
+
+	chmod(in("data"), 0777);
+	is_int(udevdb_open(&db, sub), -1, "data/ writable by all: refused");
+	chmod(in("data"), 0755);
+	chmod(sub, 0775);
+	is_int(udevdb_open(&db, sub), -1, "RUN writable by its group: refused");
+	chmod(sub, 0755);
+	is_int(udevdb_open(&db, sub), 0, "0755 again: opened");
+	udevdb_close(&db);
+}
+
 int main(void)
 {
-	char run[] = "/tmp/devmgr-udevdb.XXXXXX", sub[100], data[200];
+	char run[] = "/tmp/devmgr-udevdb.XXXXXX", data[200];
 	struct udevdb db;
 	struct devprops p, q;
 	struct stat st;
 
+	/* something planted that blocked devmgr would hang the test: fail */
+	alarm(30);
 	ids();
 	if (mkdtemp(run) == NULL)
 		return 1;
+	snprintf(top, sizeof(top), "%s", run);
 	snprintf(sub, sizeof(sub), "%s/run/udev", run);
 	snprintf(data, sizeof(data), "%s/data", sub);
 	is_int(udevdb_open(&db, sub), 0, "open creates RUN and its parents");
@@ -113,17 +339,20 @@ int main(void)
 	*strstr(sub, "/tags/") = '\0';
 	udevdb_remove(&db, "c188:0", &p, NULL);
 	is_int(db.errors, 0, "removing twice is no error");
-	udevdb_close(&db);
 
-	/* a running udevd: its control is a socket */
-	snprintf(data, sizeof(data), "%s/control", sub);
-	unlink(data);
-	int s = socket(AF_UNIX, SOCK_SEQPACKET, 0);
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	memcpy(sa.sun_path, data, strlen(data) + 1);	/* short: under /tmp */
-	ok(s >= 0 && bind(s, (struct sockaddr *)&sa, sizeof(sa)) == 0, "(a udevd control socket)");
-	is_int(udevdb_open(&db, sub), -1, "refused next to a udevd");
-	close(s);
+	FILE *f = fopen(in("^secret"), "w");
+	ok(f && fputs("E:SECRET=hunter2\nS:secret\nG:secret\n", f) >= 0 && fclose(f) == 0 &&
+	   chmod(in("^secret"), 0600) == 0, "(a root-only secret outside the database)");
+	f = fopen(in("^outside"), "w");
+	ok(f && fputs("precious\n", f) >= 0 && fclose(f) == 0, "(a file outside the database)");
+	char secret[200];
+	snprintf(secret, sizeof(secret), "%s", in("^secret"));
+	planted_entries(&db, secret);
+	planted_temp(&db);
+	planted_marks(&db);
+	udevdb_close(&db);
+	control_cases();
+	open_dirs();
 
 	/* a symlink planted as RUN is not followed */
 	char planted[200], target[200];

@@ -69,6 +69,101 @@ static void handle_event(struct daemon *d, struct uevent *ev)
 	jobs_event(&d->jobs, ev);
 }
 
+/* ---- the record an earlier daemon left ------------------------------- */
+
+/* The directory holding NAME under the dev root, reached without
+ * following a symlink, and NAME's last component in *BASE: an fd to
+ * close, or -1 with errno. NAME passed devnode_bad_name (nodelog). */
+static int parent_under(int rootfd, const char *name, const char **base)
+{
+	char part[NAME_MAX + 1];
+	int fd = fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
+
+	while (fd >= 0 && strchr(name, '/')) {
+		size_t n = strcspn(name, "/");
+		if (n > NAME_MAX) {
+			close(fd);
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(part, name, n);
+		part[n] = '\0';
+		int next = n ? openat(fd, part, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : fd;
+		int e = errno;
+		if (next != fd)
+			close(fd);
+		errno = e;
+		fd = next;
+		name += n + 1;
+	}
+	*base = name;
+	return fd;
+}
+
+/* NAME under the dev root as lstat sees it; 1 when it is there, 0 when
+ * it is not, -1 when it cannot be told (a symlink or a file on the way),
+ * said as WHY. A symlink's target into TARGET, when it is one. */
+static int look_under(struct daemon *d, const char *name, struct stat *st, char *target,
+		      size_t size, char *why, size_t wsize)
+{
+	const char *base;
+	int fd = parent_under(d->c->dev.root.fd, name, &base), rc = 1;
+
+	if (fd < 0 || fstatat(fd, base, st, AT_SYMLINK_NOFOLLOW) < 0) {
+		rc = errno == ENOENT ? 0 : -1;
+		snprintf(why, wsize, "cannot look at it: %s", strerror(errno));
+	} else if (S_ISLNK(st->st_mode)) {
+		ssize_t n = readlinkat(fd, base, target, size - 1);
+		target[n < 0 ? 0 : n] = '\0';
+	}
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* Whether the node of a device that is gone, as the record an earlier
+ * daemon left lists it, may be removed (normally at start; later, when
+ * the start's scan was incomplete); *LINK is set to NULL when its link
+ * may not. The record was trusted (nodelog), and still: a node goes only
+ * when it is a device node of the recorded type and numbers that changed
+ * last after the record began; a link only when it is a symlink to
+ * exactly the node's name, also newer than the record. Whatever the
+ * container engine made before devmgr first ran here (nvidia0, which has
+ * no sysfs entry; the engine's fd -> /proc/self/fd) is older, and stays
+ * whatever the record says. What may not go is forgotten by the caller.
+ * WHEN names the scan, for the log. */
+static bool vouched(struct daemon *d, const char *when, const struct nodedb_entry *e,
+		    const char **link)
+{
+	const char *path = d->c->dev.path;
+	char target[PATH_MAX], why[PATH_MAX + 64];
+	struct stat st;
+
+	int there = look_under(d, e->node, &st, target, sizeof(target), why, sizeof(why));
+	if (there > 0 && ((st.st_mode & S_IFMT) != e->type || st.st_rdev != e->rdev))
+		snprintf(why, sizeof(why), "no %s node %u:%u, as recorded",
+			 e->type == S_IFBLK ? "block" : "char", major(e->rdev), minor(e->rdev));
+	else if (there > 0 && !nodelog_may_be_ours(&d->log, &st))
+		snprintf(why, sizeof(why), "older than devmgr's record, so made before devmgr "
+			 "ran here (by the container engine?)");
+	else if (there >= 0)
+		why[0] = '\0';
+	if (why[0]) {
+		log_warn("%s: %s/%s left alone: %s", when, path, e->node, why);
+		return false;
+	}
+	if (*link == NULL)
+		return true;
+	there = look_under(d, *link, &st, target, sizeof(target), why, sizeof(why));
+	if (there < 0 || (there > 0 && !(S_ISLNK(st.st_mode) && strcmp(target, e->node) == 0 &&
+					 nodelog_may_be_ours(&d->log, &st)))) {
+		log_warn("%s: %s/%s left alone: not the link to %s devmgr made", when, path,
+			 *link, e->node);
+		*link = NULL;
+	}
+	return true;
+}
+
 /* Rescans sysfs (devices found again run no command), and removes the
  * nodes devmgr made for devices that are gone. WHEN says which scan it is,
  * for the log. The scan's result (context_coldplug). */
@@ -98,15 +193,23 @@ static int reconcile(struct daemon *d, const char *when)
 			gone[n].link = d->db.v[i].link ? xstrdup(d->db.v[i].link) : NULL;
 			n++;
 		}
+	size_t kept = 0;
 	for (size_t i = 0; i < n; i++) {
-		log_info("%s: %s is gone", when, gone[i].node);
-		handler_gone(&d->c->h, gone[i].type, gone[i].rdev, gone[i].node, gone[i].link);
+		const char *link = gone[i].link;
+		if (gone[i].recorded && !vouched(d, when, &gone[i], &link)) {
+			/* forgotten, so that no later resync removes it either */
+			nodedb_del(&d->db, gone[i].type, gone[i].rdev);
+			kept++;
+		} else {
+			log_info("%s: %s is gone", when, gone[i].node);
+			handler_gone(&d->c->h, gone[i].type, gone[i].rdev, gone[i].node, link);
+		}
 		free(gone[i].node);
 		free(gone[i].link);
 	}
 	free(gone);
-	if (n)
-		log_warn("%s: %zu nodes of devices that were gone removed", when, n);
+	if (n > kept)
+		log_warn("%s: %zu nodes of devices that were gone removed", when, n - kept);
 	return scanned;
 }
 

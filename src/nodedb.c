@@ -73,6 +73,7 @@ void nodedb_put(struct nodedb *db, mode_t type, dev_t rdev, const char *node, co
 	if (e && strcmp(e->node, node) == 0 &&
 	    (link ? e->link && strcmp(e->link, link) == 0 : e->link == NULL)) {
 		e->seen = true;
+		e->recorded = false;
 		return;		/* nothing new to say */
 	}
 	if (db->log)
@@ -92,6 +93,7 @@ void nodedb_put(struct nodedb *db, mode_t type, dev_t rdev, const char *node, co
 	e->type = type;
 	e->rdev = rdev;
 	e->seen = true;
+	e->recorded = false;
 	e->node = xstrdup(node);
 	e->link = link ? xstrdup(link) : NULL;
 }

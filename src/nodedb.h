@@ -12,6 +12,10 @@ struct nodedb_entry {
 	dev_t rdev;
 	mode_t type;			/* S_IFCHR or S_IFBLK; 0: free slot */
 	bool seen;			/* during a resync */
+	/* Loaded from the record an earlier daemon left, and neither made
+	 * nor found again since: what it says is checked against /dev
+	 * before it is acted on (daemon.c). */
+	bool recorded;
 	char *node;
 	char *link;			/* NULL when none */
 };

@@ -1,7 +1,8 @@
 /* fuzz_nodelog: the daemon's record of the nodes it made (nodelog.c), as a
  * restarted daemon reads it. The input is the file. Whatever is loaded
- * must survive the rewrite that follows a load: reading the rewritten file
- * gives the same nodes, links and directories. */
+ * must be names devmgr could have made (devnode_bad_name), and must
+ * survive the rewrite that follows a load: reading the rewritten file
+ * gives the same nodes, links, directories and beginning. */
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -9,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "devnode.h"
 #include "fuzz_common.h"
 #include "nodedb.h"
 #include "nodelog.h"
@@ -29,6 +31,7 @@ static void adopt(void *arg, const char *dir)
 	struct dirs *d = arg;
 
 	FUZZ_CHECK(*dir != '\0', "empty directory name");
+	FUZZ_CHECK(devnode_bad_name(dir) == NULL, "directory '%s' loaded", dir);
 	if (d->n == sizeof(d->v) / sizeof(d->v[0])) {
 		d->overflow = true;
 		return;
@@ -91,6 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	nodedb_init(&db1);
 	FUZZ_CHECK(nodelog_open(&l, state, ROOT, &db1, adopt, &d1) == 0, "open failed");
 	FUZZ_CHECK(l.fd >= 0, "no record kept");
+	struct timespec since = l.since;
 	nodelog_close(&l);
 	for (size_t i = 0; i < db1.cap; i++) {
 		const struct nodedb_entry *e = &db1.v[i];
@@ -99,11 +103,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(e->type == S_IFCHR || e->type == S_IFBLK, "type %o", (unsigned)e->type);
 		FUZZ_CHECK(*e->node != '\0', "empty node name");
 		FUZZ_CHECK(e->link == NULL || *e->link != '\0', "empty link name");
+		FUZZ_CHECK(devnode_bad_name(e->node) == NULL, "node '%s' loaded", e->node);
+		FUZZ_CHECK(e->link == NULL || devnode_bad_name(e->link) == NULL, "link '%s' loaded",
+			   e->link);
 	}
 
 	/* the rewrite at open, read back */
 	nodedb_init(&db2);
 	FUZZ_CHECK(nodelog_open(&l, state, ROOT, &db2, adopt, &d2) == 0, "reopen failed");
+	FUZZ_CHECK(l.since.tv_sec == since.tv_sec && l.since.tv_nsec == since.tv_nsec,
+		   "the record's beginning changed by the rewrite");
 	nodelog_close(&l);
 	FUZZ_CHECK(db1.used == db2.used, "%zu nodes, %zu after the rewrite", db1.used, db2.used);
 	for (size_t i = 0; i < db1.cap; i++) {

@@ -17,6 +17,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -40,10 +42,23 @@ static void record_path(char *buf, size_t size, const char *devroot)
 	snprintf(buf, size, "%s/%s", state, name);
 }
 
-/* The header line, the dev root escaped as \\ \t \n. */
-static void header(char *buf, size_t size, const char *devroot)
+/* When the records the tests write began. */
+#define SINCE "1000.000000005"
+
+/* A record's beginning as its header spells it. */
+static const char *since_of(const struct nodelog *l)
 {
-	size_t n = (size_t)snprintf(buf, size, "devmgr-nodes 1\t");
+	static char buf[64];
+
+	snprintf(buf, sizeof(buf), "%lld.%09ld", (long long)l->since.tv_sec, l->since.tv_nsec);
+	return buf;
+}
+
+/* The header line: the record's beginning, the dev root escaped as \\ \t
+ * \n. */
+static void header(char *buf, size_t size, const char *devroot, const char *since)
+{
+	size_t n = (size_t)snprintf(buf, size, "devmgr-nodes 2\t%s\t", since);
 
 	for (const char *c = devroot; *c && n + 3 < size; c++) {
 		if (*c == '\\' || *c == '\t' || *c == '\n') {
@@ -173,15 +188,15 @@ static bool entry_is(struct nodedb *db, mode_t type, unsigned ma, unsigned mi, c
  * order), then exactly the lines P (in any order: '+' lines come in
  * hash-table order, 'd' lines in the order directories were made). Each
  * line is given with its newline. */
-static bool record_is(const char *path, const char *devroot, const char *const *d, size_t nd,
-		      const char *const *p, size_t np)
+static bool record_is(const char *path, const char *devroot, const char *since,
+		      const char *const *d, size_t nd, const char *const *p, size_t np)
 {
 	char want[TEXT_MAX];
 	bool used[16] = { false };
 	size_t len;
 	char *text = slurp(path, &len);
 
-	header(want, sizeof(want), devroot);
+	header(want, sizeof(want), devroot, since);
 	size_t pos = strlen(want);
 	bool same = text && nd + np <= 16 && len >= pos && memcmp(text, want, pos) == 0;
 	for (size_t k = 0; same && k < nd + np; k++) {
@@ -294,11 +309,13 @@ static void test_record(void)
 	   "state dir made, 0755");
 	ok(l.fd >= 0, "record kept (fd %d)", l.fd);
 	is_str(l.path, path, "the record is <state>/<nodelog_name>");
-	ok(stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0644,
-	   "record file made, 0644");
+	ok(stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0600,
+	   "record file made, 0600: nobody else can even open it, so nobody else can lock it");
 	ok(db.used == 0 && a.n == 0, "nothing loaded, nothing adopted");
-	header(text, sizeof(text), root);
-	is_file(path, text, "a fresh record has its header at once");
+	char since[64];
+	snprintf(since, sizeof(since), "%s", since_of(&l));
+	header(text, sizeof(text), root, since);
+	is_file(path, text, "a fresh record has its header at once, with when it began");
 	is_int(l.lines, 0, "the header counts as no change");
 
 	db.log = &l;
@@ -328,41 +345,52 @@ static void test_record(void)
 	ok(entry_is(&db, S_IFCHR, 7, 0, "loop0", "disk/loop0"), "char 7:0 loop0 -> disk/loop0");
 	ok(entry_is(&db, S_IFBLK, 8, 1, "sda1", NULL), "block 8:1 sda1, no link");
 	ok(nodedb_get(&db, S_IFCHR, makedev(4, 64)) == NULL, "deleted ttyS0 stays gone");
+	ok(nodedb_get(&db, S_IFCHR, makedev(7, 0))->recorded &&
+	   nodedb_get(&db, S_IFBLK, makedev(8, 1))->recorded,
+	   "both marked as an earlier daemon's: checked against /dev before acted on");
 	ok(adopted_is(&a, (const char *[]){ "disk", "input" }, 2),
 	   "adopted: disk and input, not bus/usb (removed again)");
-	ok(record_is(path, root, (const char *[]){ "d\tdisk\n", "d\tinput\n" }, 2,
+	is_str(since_of(&l), since, "the record still began when it began");
+	ok(record_is(path, root, since, (const char *[]){ "d\tdisk\n", "d\tinput\n" }, 2,
 		     (const char *[]){ LOOP0, SDA1 }, 2),
 	   "reopening compacted the file: header, 'd' lines, '+' lines; no '-' or 'D' line");
 	ok(inode(path) != before && before != 0, "as a new file under the name");
 	ok(fstat(l.fd, &st) == 0 && st.st_ino == inode(path), "which the record writes to");
 	is_int(l.lines, 0, "nothing counted since");
+	nodedb_put(&db, S_IFCHR, makedev(7, 0), "loop0", "disk/loop0");
+	nodedb_put(&db, S_IFBLK, makedev(8, 1), "sdb1", NULL);
+	ok(!nodedb_get(&db, S_IFCHR, makedev(7, 0))->recorded &&
+	   !nodedb_get(&db, S_IFBLK, makedev(8, 1))->recorded,
+	   "found again (the same put) or made anew: no longer only the record's word");
 	nodelog_close(&l);
 	nodedb_free(&db);
 	adopted_free(&a);
 }
 
-/* Names are whatever the rules made: every byte but NUL must come back. */
+/* Names are whatever the rules made: every byte but NUL and newline
+ * (which no node name has: devnode_bad_name) must come back. */
 static void test_escapes(void)
 {
-	char root[128], path[2 * PATH_MAX], text[TEXT_MAX];
+	char root[128], path[2 * PATH_MAX], text[TEXT_MAX], since[64];
 	struct nodelog l;
 	struct nodedb db;
 	struct adopted a = { 0 };
-	const char *node = "a\tb\\c\nd", *link = "x\\\ty\n", *dir = "we\tird\\\n";
-	const char *plus = "+\tc\t10\t1\ta\\tb\\\\c\\nd\tx\\\\\\ty\\n\n", *dline = "d\twe\\tird\\\\\\n\n";
+	const char *node = "a\tb\\c", *link = "x\\\ty", *dir = "we\tird\\";
+	const char *plus = "+\tc\t10\t1\ta\\tb\\\\c\tx\\\\\\ty\n", *dline = "d\twe\\tird\\\\\n";
 
 	dev_root(root, sizeof(root), "dev5");
 	record_path(path, sizeof(path), root);
-	header(text, sizeof(text), root);
 	nodedb_init(&db);
 	if (nodelog_open(&l, state, root, &db, adopt, &a) < 0)
 		printf("# open failed\n");
+	snprintf(since, sizeof(since), "%s", since_of(&l));
+	header(text, sizeof(text), root, since);
 	db.log = &l;
 	nodedb_put(&db, S_IFCHR, makedev(10, 1), node, link);
 	nodelog_dir(&l, dir, true);
 	strcat(text, plus);
 	strcat(text, dline);
-	is_file(path, text, "tab, backslash, newline written as \\t \\\\ \\n");
+	is_file(path, text, "tab and backslash written as \\t \\\\");
 	db.log = NULL;
 	nodelog_close(&l);
 	nodedb_free(&db);
@@ -372,7 +400,7 @@ static void test_escapes(void)
 	is_int(db.used, 1, "escaped entry loaded");
 	ok(entry_is(&db, S_IFCHR, 10, 1, node, link), "node and link read back as they were");
 	ok(adopted_is(&a, &dir, 1), "directory read back as it was");
-	ok(record_is(path, root, &dline, 1, &plus, 1), "and rewritten with the same escapes");
+	ok(record_is(path, root, since, &dline, 1, &plus, 1), "and rewritten with the same escapes");
 	nodelog_close(&l);
 	nodedb_free(&db);
 	adopted_free(&a);
@@ -388,7 +416,7 @@ static void test_damage(void)
 
 	dev_root(root, sizeof(root), "dev6");
 	record_path(path, sizeof(path), root);
-	header(text, sizeof(text), root);
+	header(text, sizeof(text), root, SINCE);
 	strcat(text, "+\tc\t1\t3\tnull\n"
 		     "+\tc\t1\t4\tzero\n"
 		     "bogus\n"
@@ -413,7 +441,7 @@ static void test_damage(void)
 	ok(entry_is(&db, S_IFCHR, 1, 8, "full", NULL), "line after the nonsense loaded");
 	ok(entry_is(&db, S_IFCHR, 1, 4, "zero", NULL), "a '-' cut short (no newline) is ignored");
 	ok(adopted_is(&a, (const char *[]){ "good" }, 1), "only the sensible directory adopted");
-	ok(record_is(path, root, (const char *[]){ "d\tgood\n" }, 1,
+	ok(record_is(path, root, SINCE, (const char *[]){ "d\tgood\n" }, 1,
 		     (const char *[]){ "+\tc\t1\t3\tnull\n", "+\tc\t1\t4\tzero\n",
 				       "+\tc\t1\t8\tfull\n" }, 3),
 	   "rewritten with only what was loaded: nonsense and the cut line gone");
@@ -425,7 +453,7 @@ static void test_damage(void)
 	 * be glued to the cut one. */
 	dev_root(root, sizeof(root), "dev6b");
 	record_path(path, sizeof(path), root);
-	header(text, sizeof(text), root);
+	header(text, sizeof(text), root, SINCE);
 	strcat(text, "+\tc\t1\t3\tnull\n"
 		     "+\tc\t1\t7\tcut");
 	write_record(root, text);
@@ -433,7 +461,7 @@ static void test_damage(void)
 	nodelog_open(&l, state, root, &db, adopt, &a);
 	ok(db.used == 1 && nodedb_get(&db, S_IFCHR, makedev(1, 7)) == NULL,
 	   "a '+' cut short (no newline) is ignored");
-	ok(record_is(path, root, NULL, 0, (const char *[]){ "+\tc\t1\t3\tnull\n" }, 1),
+	ok(record_is(path, root, SINCE, NULL, 0, (const char *[]){ "+\tc\t1\t3\tnull\n" }, 1),
 	   "and dropped from the file at open");
 	db.log = &l;
 	nodedb_put(&db, S_IFCHR, makedev(1, 8), "after", NULL);
@@ -455,7 +483,7 @@ static void test_damage(void)
 
 	/* Lines with more fields than their kind has. */
 	dev_root(root, sizeof(root), "dev6c");
-	header(text, sizeof(text), root);
+	header(text, sizeof(text), root, SINCE);
 	strcat(text, "+\tc\t1\t3\tnull\n"
 		     "+\tc\t1\t4\tzero\n"
 		     "+\tc\t1\t5\tfive\n"
@@ -492,12 +520,19 @@ static void test_headers(void)
 	struct {
 		const char *fmt, *what;
 	} hs[] = {
-		{ "devmgr-nodes 1\t%s\n", "own header: loaded" },
-		{ "devmgr-nodes 1\t/other\n", "another dev root: not used" },
-		{ "devmgr-nodes 1\t%sx\n", "a longer dev root: not used" },
-		{ "devmgr-nodes 1\t%.*s\n", "a shorter dev root (a prefix): not used" },
-		{ "devmgr-nodes 1\t%.*sX\n", "a dev root of the same length: not used" },
-		{ "devmgr-nodes 2\t%s\n", "another format version: not used" },
+		{ "devmgr-nodes 2\t" SINCE "\t%s\n", "own header: loaded" },
+		{ "devmgr-nodes 2\t" SINCE "\t/other\n", "another dev root: not used" },
+		{ "devmgr-nodes 2\t" SINCE "\t%sx\n", "a longer dev root: not used" },
+		{ "devmgr-nodes 2\t" SINCE "\t%.*s\n", "a shorter dev root (a prefix): not used" },
+		{ "devmgr-nodes 2\t" SINCE "\t%.*sX\n", "a dev root of the same length: not used" },
+		{ "devmgr-nodes 1\t%s\n", "format 1 (no time): not used" },
+		{ "devmgr-nodes 3\t" SINCE "\t%s\n", "another format version: not used" },
+		{ "devmgr-nodes 2\t%s\n", "no time: not used" },
+		{ "devmgr-nodes 2\t1000.5\t%s\n", "nanoseconds not 9 digits: not used" },
+		{ "devmgr-nodes 2\t-1.000000000\t%s\n", "a negative time: not used" },
+		{ "devmgr-nodes 2\t1000.000000005x\t%s\n", "junk after the time: not used" },
+		{ "devmgr-nodes 2\t99999999999999999999.000000000\t%s\n",
+		  "a time out of range: not used" },
 		{ "", "no header: not used" },
 	};
 
@@ -518,13 +553,14 @@ static void test_headers(void)
 		nodelog_open(&l, state, root, &db, adopt, &a);
 		if (i == 0) {
 			ok(db.used == 1 && a.n == 1, "%s", hs[i].what);
-			ok(record_is(path, root, (const char *[]){ "d\tpts\n" }, 1,
+			ok(record_is(path, root, SINCE, (const char *[]){ "d\tpts\n" }, 1,
 				     (const char *[]){ "+\tc\t1\t3\tnull\n" }, 1),
 			   "and rewritten as it was");
 		} else {
 			ok(db.used == 0 && a.n == 0, "%s", hs[i].what);
-			ok(record_is(path, root, NULL, 0, NULL, 0),
-			   "and replaced by this root's empty record");
+			ok(strcmp(since_of(&l), SINCE) != 0, "... nor its time");
+			ok(record_is(path, root, since_of(&l), NULL, 0, NULL, 0),
+			   "and replaced by this root's empty record, begun now");
 		}
 		nodelog_close(&l);
 		nodedb_free(&db);
@@ -541,7 +577,7 @@ static void test_lock(void)
 	struct nodedb db1, db2;
 
 	dev_root(root, sizeof(root), "dev8");
-	header(text, sizeof(text), root);
+	header(text, sizeof(text), root, SINCE);
 	strcat(text, "+\tc\t1\t3\tnull\n");
 	write_record(root, text);
 	nodedb_init(&db1);
@@ -621,10 +657,11 @@ static void test_odd_roots(void)
 
 		dev_root(root, sizeof(root), roots[i].tag);
 		record_path(path, sizeof(path), root);
-		snprintf(want, sizeof(want), "devmgr-nodes 1\t%s/%s\n", top, roots[i].escaped);
 		nodedb_init(&db);
 		ok(nodelog_open(&l, state, root, &db, NULL, NULL) == 0 && l.fd >= 0,
 		   "root '%s': open", roots[i].escaped);
+		snprintf(want, sizeof(want), "devmgr-nodes 2\t%s\t%s/%s\n", since_of(&l), top,
+			 roots[i].escaped);
 		is_file(path, want, "root '%s': header escaped", roots[i].escaped);
 		db.log = &l;
 		nodedb_put(&db, S_IFCHR, makedev(1, 3), "null", NULL);
@@ -696,14 +733,14 @@ static void test_compact(void)
 		fclose(f);
 	is_int(nodelog_compact(&l, &db, dirs, 1, true), 0, "forced, over a stale .new: 0");
 	ok(inode(path) != before, "a new file took the name");
-	ok(record_is(path, root, (const char *[]){ "d\tdisk\n" }, 1,
+	ok(record_is(path, root, since_of(&l), (const char *[]){ "d\tdisk\n" }, 1,
 		     (const char *[]){ LOOP0, SDA1 }, 2),
-	   "rewritten: header, 'd' lines, '+' lines, nothing else");
+	   "rewritten: header (the same time), 'd' lines, '+' lines, nothing else");
 	char *got = slurp(path, &len);
 	snprintf(text, sizeof(text), "%s+\tc\t4\t65\tttyS1\n", got ? got : "(unreadable)");
 	free(got);
 	is_int(l.lines, 0, "line count reset");
-	ok(stat(path, &st) == 0 && (st.st_mode & 07777) == 0644, "new file 0644");
+	ok(stat(path, &st) == 0 && (st.st_mode & 07777) == 0600, "new file 0600");
 	ok(access(tmp, F_OK) < 0 && errno == ENOENT, "no .new left behind");
 	ok(fstat(l.fd, &st) == 0 && st.st_ino == inode(path),
 	   "the record now writes to the new file");
@@ -746,7 +783,7 @@ static void test_open_rewrite_fails(void)
 	dev_root(root, sizeof(root), "dev11");
 	record_path(path, sizeof(path), root);
 	snprintf(tmp, sizeof(tmp), "%s.new", path);
-	header(text, sizeof(text), root);
+	header(text, sizeof(text), root, SINCE);
 	strcat(text, "+\tc\t1\t3\tnull\n"
 		     "d\tpts\n"
 		     "+\tc\t1\t7\tcut");
@@ -783,6 +820,395 @@ static void test_open_rewrite_fails(void)
 	adopted_free(&a);
 	if (rmdir(tmp) < 0)
 		printf("# rmdir %s: %s\n", tmp, strerror(errno));
+}
+
+/* ---- a record nobody but devmgr can have written -------------------------- */
+
+#define GOOD_BODY "+\tc\t1\t3\tnull\n" \
+		  "d\tpts\n"
+
+/* A state directory DIR (0755) holding a good record for ROOT, and its
+ * file's path in FILE. */
+static void good_record(const char *dir, const char *root, char *file, size_t size)
+{
+	char name[PATH_MAX], text[TEXT_MAX];
+
+	nodelog_name(name, sizeof(name), root);
+	snprintf(file, size, "%s/%s", dir, name);
+	header(text, sizeof(text), root, SINCE);
+	strcat(text, GOOD_BODY);
+	FILE *f = NULL;
+	if ((mkdir(dir, 0755) < 0 && errno != EEXIST) || chmod(dir, 0755) < 0 ||
+	    (f = fopen(file, "w")) == NULL || fputs(text, f) < 0 || fclose(f) != 0 ||
+	    chmod(file, 0600) < 0) {
+		printf("Bail out! cannot write %s: %s\n", file, strerror(errno));
+		exit(1);
+	}
+}
+
+static void setup(bool done, const char *what)
+{
+	if (!done) {
+		printf("Bail out! %s: %s\n", what, strerror(errno));
+		exit(1);
+	}
+}
+
+static void skip_test(const char *why)
+{
+	printf("ok %d # SKIP %s\n", ++tap_n, why);
+}
+
+/* Opens the record of ROOT in DIR, which is not to be trusted: nothing
+ * loaded, MSG said. Whether a record was kept (a fresh one). */
+static bool refused(const char *dir, const char *root, const char *what, const char *msg)
+{
+	struct nodelog l;
+	struct nodedb db;
+	struct adopted a = { 0 };
+
+	nodedb_init(&db);
+	int saved = capture_begin();
+	int rc = nodelog_open(&l, dir, root, &db, adopt, &a);
+	char *said = capture_end(saved);
+	ok(rc == 0 && db.used == 0 && a.n == 0, "%s: open 0, nothing loaded, nothing adopted", what);
+	ok(strstr(said, msg) != NULL, "%s: said \"%s\"", what, msg);
+	free(said);
+	bool kept = l.fd >= 0;
+	if (kept) {
+		struct nodelog l2;
+		struct nodedb db2;
+		nodedb_init(&db2);
+		int saved2 = capture_begin();
+		is_int(nodelog_open(&l2, dir, root, &db2, NULL, NULL), -1,
+		       "%s: the fresh record is locked like any other", what);
+		free(capture_end(saved2));
+		nodelog_close(&l2);
+		nodedb_free(&db2);
+	}
+	nodelog_close(&l);
+	nodedb_free(&db);
+	adopted_free(&a);
+	return kept;
+}
+
+/* FILE holds a fresh record: a regular file of ours, 0600, one link, the
+ * header alone. */
+static bool fresh_record(const char *file)
+{
+	struct stat st;
+	size_t len;
+	char *text = slurp(file, &len);
+	bool fresh = lstat(file, &st) == 0 && S_ISREG(st.st_mode) &&
+		     (st.st_mode & 07777) == 0600 && st.st_nlink == 1 && st.st_uid == geteuid() &&
+		     text && strncmp(text, "devmgr-nodes 2\t", 15) == 0 &&
+		     strchr(text, '\n') == text + len - 1;
+	if (!fresh && text)
+		show("got ", text, len);
+	free(text);
+	return fresh;
+}
+
+static bool same_text(const char *file, const char *want)
+{
+	size_t len;
+	char *text = slurp(file, &len);
+	bool same = text && len == strlen(want) && memcmp(text, want, len) == 0;
+
+	free(text);
+	return same;
+}
+
+/* The file is not devmgr's alone: refused, moved aside, a fresh one. */
+static void test_untrusted_file(void)
+{
+	char root[128], dir[256], file[2 * PATH_MAX], aside[2 * PATH_MAX + 16], other[256];
+	char good[TEXT_MAX];
+	struct stat st;
+
+	dev_root(root, sizeof(root), "trust");
+	header(good, sizeof(good), root, SINCE);
+	strcat(good, GOOD_BODY);
+
+	/* the control: the same record, as devmgr leaves it, is read */
+	snprintf(dir, sizeof(dir), "%s/trust0", top);
+	good_record(dir, root, file, sizeof(file));
+	struct nodelog l;
+	struct nodedb db;
+	nodedb_init(&db);
+	nodelog_open(&l, dir, root, &db, NULL, NULL);
+	ok(db.used == 1 && entry_is(&db, S_IFCHR, 1, 3, "null", NULL),
+	   "a regular file of ours, 0600, one link: read");
+	nodelog_close(&l);
+	nodedb_free(&db);
+
+	snprintf(dir, sizeof(dir), "%s/trust1", top);
+	good_record(dir, root, file, sizeof(file));
+	snprintf(other, sizeof(other), "%s/elsewhere.nodes", top);
+	snprintf(aside, sizeof(aside), "%s.refused", file);
+	setup(rename(file, other) == 0 && symlink(other, file) == 0, "symlink");
+	ok(refused(dir, root, "a symlink", "is not trusted: it is a symlink"), "... record kept");
+	ok(lstat(aside, &st) == 0 && S_ISLNK(st.st_mode), "... the symlink moved to .refused");
+	ok(same_text(other, good), "... what it leads to untouched");
+	ok(fresh_record(file), "... a fresh record in its place");
+
+	snprintf(dir, sizeof(dir), "%s/trust2", top);
+	good_record(dir, root, file, sizeof(file));
+	snprintf(aside, sizeof(aside), "%s.refused", file);
+	setup(chmod(file, 0666) == 0, "chmod 0666");
+	/* whoever could write it can lock it too: no "another daemon" */
+	int held = open(file, O_RDONLY | O_CLOEXEC);
+	setup(held >= 0 && flock(held, LOCK_EX | LOCK_NB) == 0, "flock");
+	ok(refused(dir, root, "mode 0666, locked by its writer",
+		   "is not trusted: its mode 0666 lets group or others write it"),
+	   "... record kept: the writer's lock does not keep devmgr out");
+	close(held);
+	ok(same_text(aside, good), "... the file moved to .refused, as it was");
+	ok(fresh_record(file), "... a fresh record in its place");
+
+	snprintf(dir, sizeof(dir), "%s/trust3", top);
+	good_record(dir, root, file, sizeof(file));
+	setup(chmod(file, 0620) == 0, "chmod 0620");
+	ok(refused(dir, root, "mode 0620", "its mode 0620 lets group or others write it"),
+	   "... record kept");
+
+	snprintf(dir, sizeof(dir), "%s/trust4", top);
+	good_record(dir, root, file, sizeof(file));
+	snprintf(other, sizeof(other), "%s/hardlink.nodes", top);
+	setup(link(file, other) == 0, "link");
+	ok(refused(dir, root, "a hard link", "is not trusted: it has 2 links"), "... record kept");
+	ok(fresh_record(file), "... a fresh record in its place, one link");
+	ok(same_text(other, good), "... the other name still holds the old one");
+
+	snprintf(dir, sizeof(dir), "%s/trust5", top);
+	good_record(dir, root, file, sizeof(file));
+	if (geteuid() == 0) {
+		setup(chown(file, 1234, 1234) == 0, "chown");
+		ok(refused(dir, root, "owned by uid 1234",
+			   "is not trusted: it is owned by uid 1234, not by devmgr's uid 0"),
+		   "... record kept");
+	} else {
+		for (int i = 0; i < 4; i++)
+			skip_test("chown to another uid needs root");
+	}
+
+	snprintf(dir, sizeof(dir), "%s/trust6", top);
+	good_record(dir, root, file, sizeof(file));
+	setup(unlink(file) == 0 && mkfifo(file, 0600) == 0, "mkfifo");
+	ok(refused(dir, root, "a FIFO (never opened: it would block)",
+		   "is not trusted: it is not a regular file"), "... record kept");
+
+	snprintf(dir, sizeof(dir), "%s/trust7", top);
+	good_record(dir, root, file, sizeof(file));
+	snprintf(aside, sizeof(aside), "%s.refused", file);
+	setup(unlink(file) == 0 && mkdir(file, 0755) == 0 && mkdir(aside, 0755) == 0 &&
+	      rmdir(aside) == 0, "mkdir");
+	ok(refused(dir, root, "a directory", "is not trusted: it is not a regular file"),
+	   "... record kept");
+}
+
+/* The state directory is not devmgr's alone: refused; nothing read,
+ * nothing written there. */
+static void test_untrusted_dir(void)
+{
+	char root[128], dir[256], file[2 * PATH_MAX], good[TEXT_MAX], real[256];
+	char msg[2048];
+
+	dev_root(root, sizeof(root), "trust");
+	header(good, sizeof(good), root, SINCE);
+	strcat(good, GOOD_BODY);
+
+	snprintf(dir, sizeof(dir), "%s/dtrust1", top);
+	good_record(dir, root, file, sizeof(file));
+	setup(chmod(dir, 0775) == 0, "chmod 0775");
+	snprintf(msg, sizeof(msg), "%s is not trusted: its mode 0775 lets group or others write "
+		 "in it. Only devmgr may be able to write the record of the nodes it made: "
+		 "chmod go-w %s.", dir, dir);
+	ok(!refused(dir, root, "state dir 0775", msg), "... no record kept");
+	ok(same_text(file, good), "... the file there untouched");
+
+	snprintf(dir, sizeof(dir), "%s/dtrust2", top);
+	good_record(dir, root, file, sizeof(file));
+	setup(chmod(dir, 01777) == 0, "chmod 01777");
+	ok(!refused(dir, root, "state dir 1777 (sticky is no help)",
+		    "is not trusted: its mode 1777 lets group or others write in it"),
+	   "... no record kept");
+	ok(same_text(file, good), "... the file there untouched");
+
+	snprintf(real, sizeof(real), "%s/dtrust3-real", top);
+	snprintf(dir, sizeof(dir), "%s/dtrust3", top);
+	good_record(real, root, file, sizeof(file));
+	setup(symlink(real, dir) == 0, "symlink");
+	snprintf(msg, sizeof(msg), "%s is not trusted: %s is a symlink. Only devmgr may be able to "
+		 "write the record of the nodes it made: set [paths] state to a path without "
+		 "symlinks", dir, dir);
+	ok(!refused(dir, root, "state dir a symlink", msg), "... no record kept");
+	ok(same_text(file, good), "... the file it leads to untouched");
+
+	/* a symlink higher up */
+	char parent[128], realparent[128];
+	snprintf(realparent, sizeof(realparent), "%s/dtrust4-real", top);
+	snprintf(parent, sizeof(parent), "%s/dtrust4", top);
+	snprintf(real, sizeof(real), "%s/state", realparent);
+	snprintf(dir, sizeof(dir), "%s/state", parent);
+	setup(mkdir(realparent, 0755) == 0, "mkdir");
+	good_record(real, root, file, sizeof(file));
+	setup(symlink(realparent, parent) == 0, "symlink");
+	snprintf(msg, sizeof(msg), "%s is not trusted: %s is a symlink", dir, parent);
+	ok(!refused(dir, root, "a symlink above the state dir", msg), "... no record kept");
+	ok(same_text(file, good), "... the file untouched");
+
+	/* a state dir that does not exist yet, under one that is a symlink:
+	 * not made through it */
+	snprintf(dir, sizeof(dir), "%s/new/state", parent);
+	ok(!refused(dir, root, "a state dir to make beyond a symlink", "is a symlink"),
+	   "... no record kept");
+	char made[256];
+	snprintf(made, sizeof(made), "%s/new", realparent);
+	ok(access(made, F_OK) < 0 && errno == ENOENT, "... nothing made through it");
+
+	snprintf(dir, sizeof(dir), "%s/dtrust5", top);
+	good_record(dir, root, file, sizeof(file));
+	if (geteuid() == 0) {
+		setup(chown(dir, 1234, 1234) == 0, "chown");
+		snprintf(msg, sizeof(msg), "%s is not trusted: it is owned by uid 1234, not by "
+			 "devmgr's uid 0. Only devmgr may be able to write the record of the nodes "
+			 "it made: chown 0 %s, or set [paths] state", dir, dir);
+		ok(!refused(dir, root, "state dir owned by uid 1234", msg), "... no record kept");
+		ok(same_text(file, good), "... the file there untouched");
+	} else {
+		for (int i = 0; i < 4; i++)
+			skip_test("chown to another uid needs root");
+	}
+}
+
+/* Every name must be one devmgr could have made: a line with any other is
+ * dropped, and said with its number. */
+static void test_bad_names(void)
+{
+	char root[128], path[2 * PATH_MAX], text[TEXT_MAX];
+	struct nodelog l;
+	struct nodedb db;
+	struct adopted a = { 0 };
+	const char *said_lines[] = {
+		"line 4: node name refused ('..' component): line dropped",
+		"line 5: node name refused (absolute path): line dropped",
+		"line 6: link name refused ('..' component): line dropped",
+		"line 7: link name refused (absolute path): line dropped",
+		"line 8: node name refused (newline in name): line dropped",
+		"line 9: node name refused (ends with '/'): line dropped",
+		"line 10: directory name refused ('..' component): line dropped",
+		"line 11: directory name refused (absolute path): line dropped",
+		"line 12: node name refused ('..' component): line dropped",
+	};
+
+	dev_root(root, sizeof(root), "names");
+	record_path(path, sizeof(path), root);
+	header(text, sizeof(text), root, SINCE);
+	strcat(text, "+\tc\t1\t3\tnull\n"			/* line 2 */
+		     "+\tc\t1\t10\tgood/ten\tgood-link\n"	/* 3 */
+		     "+\tc\t1\t4\t../zero\n"
+		     "+\tc\t1\t5\t/proc/self/fd\tfd\n"		/* 5 */
+		     "+\tc\t1\t6\tok6\t../../etc/x\n"
+		     "+\tc\t1\t7\tok7\t/abs\n"
+		     "+\tc\t1\t8\tnew\\nline\n"
+		     "+\tc\t1\t9\tdir/\n"
+		     "d\t../run\n"				/* 10 */
+		     "d\t/abs\n"
+		     "+\tc\t1\t3\t../null\n"
+		     "d\tgood\n");
+	write_record(root, text);
+	nodedb_init(&db);
+	int saved = capture_begin();
+	nodelog_open(&l, state, root, &db, adopt, &a);
+	char *said = capture_end(saved);
+	is_int(db.used, 2, "only the two good nodes loaded");
+	ok(entry_is(&db, S_IFCHR, 1, 3, "null", NULL),
+	   "null: a later line with a bad name for its numbers changes nothing");
+	ok(entry_is(&db, S_IFCHR, 1, 10, "good/ten", "good-link"), "good/ten -> good-link");
+	ok(adopted_is(&a, (const char *[]){ "good" }, 1), "only the good directory adopted");
+	for (size_t i = 0; i < sizeof(said_lines) / sizeof(said_lines[0]); i++)
+		ok(strstr(said, said_lines[i]) != NULL, "said: %s", said_lines[i]);
+	ok(strstr(said, "9 lines named what devmgr cannot have made, and were dropped") != NULL,
+	   "and counted");
+	ok(strstr(said, "made no sense") == NULL, "none of them counted as nonsense");
+	free(said);
+	ok(record_is(path, root, SINCE, (const char *[]){ "d\tgood\n" }, 1,
+		     (const char *[]){ "+\tc\t1\t3\tnull\n", "+\tc\t1\t10\tgood/ten\tgood-link\n" },
+		     2),
+	   "rewritten without them");
+	nodelog_close(&l);
+	nodedb_free(&db);
+	adopted_free(&a);
+}
+
+/* Makes FILE (a regular file, inode changed now) and lstats it. */
+static void make_file(const char *file, struct stat *st)
+{
+	unlink(file);
+	setup(mknod(file, S_IFREG | 0600, 0) == 0 && lstat(file, st) == 0, "mknod");
+}
+
+/* A node changed last before the record began is not devmgr's; one made
+ * after may be. Tried 20 times, on fresh records: the coarse clock the
+ * file system stamps by and the precise one must never be mixed up. */
+static void test_since(void)
+{
+	char root[128], before[256], after[256], since[64];
+	struct nodelog l;
+	struct nodedb db;
+	struct stat sb, sa, st;
+	long worst = 0;
+	int wrong_before = 0, wrong_after = 0;
+
+	snprintf(before, sizeof(before), "%s/made-before", top);
+	snprintf(after, sizeof(after), "%s/made-after", top);
+	for (int i = 0; i < 20; i++) {
+		char tag[32];
+		struct timespec t0, t1;
+		snprintf(tag, sizeof(tag), "since%d", i);
+		dev_root(root, sizeof(root), tag);
+		make_file(before, &sb);
+		nodedb_init(&db);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		nodelog_open(&l, state, root, &db, NULL, NULL);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		make_file(after, &sa);
+		long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		worst = ms > worst ? ms : worst;
+		wrong_before += nodelog_may_be_ours(&l, &sb);
+		wrong_after += !nodelog_may_be_ours(&l, &sa);
+		if (i < 19) {
+			nodelog_close(&l);
+			nodedb_free(&db);
+		}
+	}
+	ok(worst < 200, "20 fresh records, each begun within %ld ms (a wait for the clock)", worst);
+	is_int(wrong_before, 0, "a file made just before a record began: never ours");
+	is_int(wrong_after, 0, "a file made just after: always may be ours");
+	snprintf(since, sizeof(since), "%s", since_of(&l));
+	nodelog_close(&l);
+	nodedb_free(&db);
+
+	nodedb_init(&db);
+	nodelog_open(&l, state, root, &db, NULL, NULL);
+	is_str(since_of(&l), since, "reopened: the record began when it began");
+	ok(!nodelog_may_be_ours(&l, &sb) && nodelog_may_be_ours(&l, &sa), "the same answers");
+	nodelog_close(&l);
+	nodedb_free(&db);
+
+	nodedb_init(&db);
+	l.since = (struct timespec){ 1000, 5 };
+	memset(&st, 0, sizeof(st));
+	st.st_ctim = (struct timespec){ 1000, 4 };
+	ok(!nodelog_may_be_ours(&l, &st), "1 ns older: not ours");
+	st.st_ctim = (struct timespec){ 1000, 5 };
+	ok(nodelog_may_be_ours(&l, &st), "the very time: may be ours");
+	st.st_ctim = (struct timespec){ 999, 999999999 };
+	ok(!nodelog_may_be_ours(&l, &st), "a second older: not ours");
+	st.st_ctim = (struct timespec){ 1001, 0 };
+	ok(nodelog_may_be_ours(&l, &st), "newer: may be ours");
+	nodedb_free(&db);
 }
 
 /* The daemon runs on without a record. */
@@ -839,6 +1265,10 @@ int main(void)
 	test_compact();
 	test_open_rewrite_fails();
 	test_no_state();
+	test_untrusted_file();
+	test_untrusted_dir();
+	test_bad_names();
+	test_since();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", top);
 	if (system(cmd) != 0)
 		printf("# cleanup failed\n");

@@ -43,6 +43,23 @@ static void dirinfo_init(struct devroot *d, struct dirinfo *info, int fd)
 	}
 }
 
+/* Whether FD is the root of a mount, as a container's /dev is: no
+ * directory can be renamed out of it then (EXDEV). When that cannot be
+ * told, it is taken not to be. */
+static bool is_mount_root(int fd)
+{
+#ifdef STATX_ATTR_MOUNT_ROOT
+	struct statx stx;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx) == 0 &&
+	    (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+		return stx.stx_attributes & STATX_ATTR_MOUNT_ROOT;
+#endif
+	struct stat st, up;
+	return fstat(fd, &st) == 0 && fstatat(fd, "..", &up, 0) == 0 &&
+	       (st.st_dev != up.st_dev || st.st_ino == up.st_ino);
+}
+
 int devroot_open(struct devroot *d, const char *path)
 {
 	memset(d, 0, sizeof(*d));
@@ -55,6 +72,7 @@ int devroot_open(struct devroot *d, const char *path)
 	}
 	dirinfo_init(d, &d->root, fd);
 	d->path = xstrdup(path);
+	d->mount_root = is_mount_root(fd);
 	return 0;
 }
 
@@ -243,6 +261,26 @@ next:
 	return fd == rootfd ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : fd;
 }
 
+/* A cached directory is still at its name under the dev root. Only a dev
+ * root that is no mount point can lose one to a rename (a test tree, a
+ * chroot's /dev directory): there each use walks again to compare, and a
+ * directory moved away is dropped, so nothing is made where it went. */
+static bool still_there(struct devroot *d, int i)
+{
+	struct stat cached, now;
+
+	if (d->mount_root)
+		return true;
+	int fd = walk(d, d->cache[i].dir, false);
+	bool same = fd >= 0 && fstat(fd, &now) == 0 && fstat(d->cache[i].info.fd, &cached) == 0 &&
+		    now.st_ino == cached.st_ino && now.st_dev == cached.st_dev;
+	if (fd >= 0)
+		close(fd);
+	if (!same)
+		cache_drop(d, i);
+	return same;
+}
+
 /* The directory holding NAME, and NAME's last component in *base.
  * *slot is the cache index used, or -1 for the root. */
 static const struct dirinfo *parent(struct devroot *d, const char *name, bool create,
@@ -261,7 +299,7 @@ static const struct dirinfo *parent(struct devroot *d, const char *name, bool cr
 	memcpy(dir, name, (size_t)(slash - name));
 	dir[slash - name] = '\0';
 	for (int i = 0; i < DEVROOT_DIRCACHE; i++) {
-		if (d->cache[i].dir && strcmp(d->cache[i].dir, dir) == 0) {
+		if (d->cache[i].dir && strcmp(d->cache[i].dir, dir) == 0 && still_there(d, i)) {
 			d->cache[i].used = ++d->tick;
 			*slot = i;
 			return &d->cache[i].info;

@@ -48,6 +48,7 @@ struct devroot {
 	 * later. writes: changes that worked. */
 	unsigned long faults, writes;
 	bool chown_hinted;		/* CAP_CHOWN's absence was said */
+	bool mount_root;		/* nothing can be renamed out of it */
 	struct pending_removal {
 		char *name;
 		mode_t type;

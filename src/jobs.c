@@ -101,6 +101,12 @@ static void advance(struct jobs *j, struct job *job)
 		/* the device's next events, in order */
 		while (job->p == NULL && job->nbacklog > 0) {
 			struct uevent *ev = job->backlog[0];
+			if (job->dropped && job->nbacklog == 1) {
+				const char *devpath = uevent_get(ev, "DEVPATH");
+				log_warn("%lu events of %s dropped while its command ran; the last one "
+					 "is handled", job->dropped, devpath ? devpath : "?");
+				job->dropped = 0;
+			}
 			memmove(job->backlog, job->backlog + 1, --job->nbacklog * sizeof(*job->backlog));
 			struct device dev;
 			device_from_uevent(&dev, ev);
@@ -114,6 +120,26 @@ static void advance(struct jobs *j, struct job *job)
 	}
 }
 
+/* A device that keeps sending events while its command runs (up to the
+ * command's time limit) would make its backlog grow without bound. Past
+ * JOBS_BACKLOG_MAX, an event of the same device as the last one waiting
+ * takes that one's place: the events between are lost, and the device's
+ * last state is still what is handled. True when EV was taken so. */
+static bool backlog_full(struct job *job, const struct uevent *ev)
+{
+	if (job->nbacklog < JOBS_BACKLOG_MAX)
+		return false;
+	struct uevent *last = job->backlog[job->nbacklog - 1];
+	const char *a = uevent_get(last, "DEVPATH"), *b = uevent_get(ev, "DEVPATH");
+	if (a == NULL || b == NULL || strcmp(a, b) != 0)
+		return false;
+	if (job->dropped++ == 0)
+		log_warn("events of %s are piling up behind its command (%d waiting): the "
+			 "later ones replace the last", b, JOBS_BACKLOG_MAX);
+	uevent_copy(last, ev);
+	return true;
+}
+
 void jobs_event(struct jobs *j, struct uevent *ev)
 {
 	struct device dev;
@@ -122,6 +148,8 @@ void jobs_event(struct jobs *j, struct uevent *ev)
 	struct job *busy = find(j, &dev);
 
 	if (busy) {
+		if (backlog_full(busy, ev))
+			return;
 		if (busy->nbacklog == busy->capbacklog) {
 			busy->capbacklog = busy->capbacklog ? busy->capbacklog * 2 : 4;
 			struct uevent **b = realloc(busy->backlog, busy->capbacklog * sizeof(*b));

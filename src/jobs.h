@@ -13,6 +13,7 @@
 #include "handler.h"
 
 #define JOBS_RUNNING_MAX 16	/* commands at once; more wait their turn */
+#define JOBS_BACKLOG_MAX 1024	/* events waiting behind one device's job (~10 MB) */
 
 struct job {
 	struct pending *p;		/* NULL: the slot is free */
@@ -22,6 +23,7 @@ struct job {
 	long deadline;			/* monotonic ms; 0: none */
 	struct uevent **backlog;	/* the device's later events */
 	unsigned nbacklog, capbacklog;
+	unsigned long dropped;		/* replaced in a full backlog */
 };
 
 #define JOBS_ORPHANS_MAX 32

@@ -132,7 +132,13 @@ unshare -m -- sh -c 'mount -t tmpfs devmgr-test /proc && exec "$@"' sh \
     "$tools/seccomp_errno" 452=38 268=1 90=1 -- \
     "$devmgr" -s --config "$empty" --dev "$cdev" --run "$work/c-run" --etc "$etc" \
     --rules /nonexistent >"$work/c.out" 2>"$work/c.err"
-is "c: devmgr -s exits 0" $? 0
+rc=$?
+if ldd "$devmgr" 2>/dev/null | grep -q libasan; then
+	# LeakSanitizer's check at exit needs /proc, and fails the exit status
+	skip "c: devmgr -s exits 0 (not with ASan without /proc; make check checks it)"
+else
+	is "c: devmgr -s exits 0" $rc 0
+fi
 is "c: null now has the built-in rule's mode 0666" "$(stat -c %a "$cdev/null")" 666
 check "c: ... as a fresh node (replaced, not chmod'ed by name)" test "$(stat -c %i "$cdev/null")" != "$ino"
 

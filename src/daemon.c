@@ -71,53 +71,15 @@ static void handle_event(struct daemon *d, struct uevent *ev)
 
 /* ---- the record an earlier daemon left ------------------------------- */
 
-/* The directory holding NAME under the dev root, reached without
- * following a symlink, and NAME's last component in *BASE: an fd to
- * close, or -1 with errno. NAME passed devnode_bad_name (nodelog). */
-static int parent_under(int rootfd, const char *name, const char **base)
-{
-	char part[NAME_MAX + 1];
-	int fd = fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
-
-	while (fd >= 0 && strchr(name, '/')) {
-		size_t n = strcspn(name, "/");
-		if (n > NAME_MAX) {
-			close(fd);
-			errno = ENAMETOOLONG;
-			return -1;
-		}
-		memcpy(part, name, n);
-		part[n] = '\0';
-		int next = n ? openat(fd, part, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : fd;
-		int e = errno;
-		if (next != fd)
-			close(fd);
-		errno = e;
-		fd = next;
-		name += n + 1;
-	}
-	*base = name;
-	return fd;
-}
-
-/* NAME under the dev root as lstat sees it; 1 when it is there, 0 when
- * it is not, -1 when it cannot be told (a symlink or a file on the way),
- * said as WHY. A symlink's target into TARGET, when it is one. */
+/* NAME under the dev root (devnode_lstat), with what stops a look said
+ * as WHY. 1 there, 0 not there, -1 cannot be told. */
 static int look_under(struct daemon *d, const char *name, struct stat *st, char *target,
 		      size_t size, char *why, size_t wsize)
 {
-	const char *base;
-	int fd = parent_under(d->c->dev.root.fd, name, &base), rc = 1;
+	int rc = devnode_lstat(&d->c->dev, name, st, target, size);
 
-	if (fd < 0 || fstatat(fd, base, st, AT_SYMLINK_NOFOLLOW) < 0) {
-		rc = errno == ENOENT ? 0 : -1;
+	if (rc <= 0)
 		snprintf(why, wsize, "cannot look at it: %s", strerror(errno));
-	} else if (S_ISLNK(st->st_mode)) {
-		ssize_t n = readlinkat(fd, base, target, size - 1);
-		target[n < 0 ? 0 : n] = '\0';
-	}
-	if (fd >= 0)
-		close(fd);
 	return rc;
 }
 

@@ -321,6 +321,24 @@ static const struct dirinfo *parent(struct devroot *d, const char *name, bool cr
 	return &d->cache[victim].info;
 }
 
+int devnode_lstat(struct devroot *d, const char *name, struct stat *st, char *target,
+		  size_t size)
+{
+	const char *base;
+	int slot;
+	const struct dirinfo *pd = devnode_bad_name(name) ? NULL : parent(d, name, false, &base,
+									   &slot);
+
+	if (pd == NULL || fstatat(pd->fd, base, st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -1;
+	target[0] = '\0';
+	if (S_ISLNK(st->st_mode)) {
+		ssize_t n = readlinkat(pd->fd, base, target, size - 1);
+		target[n < 0 ? 0 : n] = '\0';
+	}
+	return 1;
+}
+
 /* A cached directory that vanished gives ENOENT: forget it so the caller
  * can walk again. True when a retry makes sense. */
 static bool stale(struct devroot *d, int slot, int err)

@@ -5,6 +5,7 @@
 #define DEVMGR_DEVNODE_H
 
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #define DEVROOT_DIRCACHE 16
@@ -77,6 +78,12 @@ const char *devnode_bad_name(const char *name);
  * alone (the engine's), -1 after logging why. */
 int devnode_make(struct devroot *d, const char *name, mode_t type, mode_t perm,
 		 dev_t rdev, uid_t uid, gid_t gid, unsigned flags);
+/* NAME as lstat sees it, reached from the root without following a
+ * symlink: 1 when it is there (a symlink's target in TARGET), 0 when it is
+ * not, -1 when that cannot be told (errno: a symlink or file on the way,
+ * a bad name). */
+int devnode_lstat(struct devroot *d, const char *name, struct stat *st, char *target,
+		  size_t size);
 /* Creates LINKNAME -> TARGET unless something exists there already (mdev
  * leaves it alone too). The link's directory must exist. */
 int devnode_symlink(struct devroot *d, const char *linkname, const char *target);

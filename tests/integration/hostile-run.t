@@ -63,31 +63,14 @@ echo "1..75"
 tap_small_etc
 . "$lib/daemon.sh"
 
-bg=()	# client processes (nsenter), killed on exit
-stop_clients() {
-	local p
-	for p in "${bg[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${bg[@]}"; do wait "$p" 2>/dev/null; done
-	bg=()
-}
-trap 'stop_clients; cleanup' EXIT
-
 bail() {
 	[ -n "${LOG:-}" ] && [ -s "$LOG" ] && { echo "daemon log:"; cat "$LOG"; } | diag
 	echo "Bail out! $*"
 	exit 1
 }
-# client NAME CMD...: CMD (udevclient or nlrecv) in the daemon's
-# namespaces, output to $work/NAME.out; returns once it listens
-client() {
-	local name=$1
-	shift
-	rm -f "$work/$name.ready"
-	ns_exec "$@" -r "$work/$name.ready" >"$work/$name.out" 2>&1 &
-	bg+=("$!")
-	wait_for 5 test -e "$work/$name.ready" || bail "client $name did not start"
-}
-disk_client() { client "$1" "$tools/udevclient" monitor -s block/disk -w 120000 -p; }
+# listen NAME CMD...: client (daemon.sh), or bail out
+listen() { client "$@" || bail "client $1 did not start"; }
+disk_client() { listen "$1" "$tools/udevclient" monitor -s block/disk -w 120000 -p; }
 heard() { wait_for 5 has "$1" "^$2 block disk /dev/loop$3 "; }
 not() { ! "$@"; }
 
@@ -163,8 +146,8 @@ secret_atime=$(stat -c %x -- "$secret")
 
 start b
 disk_client b
-client b2 "$tools/nlrecv" 0x2 -w 120000
-client b4 "$tools/nlrecv" 0x4 -w 120000
+listen b2 "$tools/nlrecv" 0x2 -w 120000
+listen b4 "$tools/nlrecv" 0x4 -w 120000
 new_loop
 N=$L
 wait_for 5 entry_ok "$D/b7:$N" || bail "no database entry b7:$N"
@@ -353,8 +336,8 @@ stop
 
 check "e4: a listening root socket at control, as systemd-udevd's: devmgr starts" estart e4 udevd
 log_has "e4: ... concludes a udevd runs" "a udevd runs here"
-client e4u "$tools/nlrecv" 0x2 -w 120000
-client e4z "$tools/nlrecv" 0x4 -w 120000
+listen e4u "$tools/nlrecv" 0x2 -w 120000
+listen e4z "$tools/nlrecv" 0x4 -w 120000
 uevent null change
 wait_for 5 grep -qF "ACTION=change\\0DEVPATH=/devices/virtual/mem/null\\0" "$work/e4z.out"
 check "e4: ... its events in libudev-zero's format still go out" \

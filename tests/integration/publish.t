@@ -62,25 +62,6 @@ echo "1..67"
 tap_small_etc
 . "$lib/daemon.sh"
 
-bg=()	# client processes (nsenter), killed on exit
-stop_clients() {
-	local p
-	for p in "${bg[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${bg[@]}"; do wait "$p" 2>/dev/null; done
-	bg=()
-}
-trap 'stop_clients; cleanup' EXIT
-
-# client NAME CMD...: CMD (udevclient or nlrecv, with -r READY) in the
-# daemon's namespaces, output to $work/NAME.out; returns once listening
-client() {
-	local name=$1
-	shift
-	rm -f "$work/$name.ready"
-	ns_exec "$@" -r "$work/$name.ready" >"$work/$name.out" 2>&1 &
-	bg+=("$!")
-	wait_for 5 test -e "$work/$name.ready"
-}
 lines() { grep -c -e "$2" "$work/$1.out"; }
 show() { { echo "$1.out:"; cat "$work/$1.out"; } | diag; }
 

@@ -44,10 +44,39 @@ loop_try_del() {
 }
 loop_del() { wait_for 5 loop_try_del "$1"; }
 
+# kill_tree PID: PID and everything below it. A function run in the
+# background ("ns_exec client &") is a subshell whose command is its
+# child: killing $! alone would leave the command running.
+kill_tree() {
+	local c
+	for c in $(children "$1"); do kill_tree "$c"; done
+	kill -KILL "$1" 2>/dev/null
+}
+
+bg=()	# clients started with client(): ended by stop_clients, and at cleanup
+stop_clients() {
+	local p
+	for p in "${bg[@]}"; do kill_tree "$p"; done
+	for p in "${bg[@]}"; do wait "$p" 2>/dev/null; done
+	bg=()
+}
+# client NAME CMD...: CMD (udevclient or nlrecv, with -r READY) in the
+# daemon's namespaces, output to $work/NAME.out; returns once listening
+client() {
+	local name=$1
+	shift
+	rm -f "$work/$name.ready"
+	ns_exec "$@" -r "$work/$name.ready" >"$work/$name.out" 2>&1 &
+	bg+=("$!")
+	wait_for 5 test -e "$work/$name.ready"
+}
+
 cleanup() {
 	local u i n
+	stop_clients
 	for u in "${others[@]}"; do
-		kill -KILL "$u" 2>/dev/null && wait "$u" 2>/dev/null
+		kill_tree "$u"
+		wait "$u" 2>/dev/null
 	done
 	for u in "${upids[@]}"; do
 		kill -0 "$u" 2>/dev/null || continue
@@ -150,8 +179,16 @@ daemon_start() {
 
 # ns_exec CMD...: CMD in the running daemon's mount, network and pid
 # namespaces (it sees that /dev and /run, and its published events); a
-# client left running there dies with the namespace's init at cleanup
-ns_exec() { nsenter -t "$INIT" -m -n -p -- "$@"; }
+# client left running there dies with the namespace's init at cleanup.
+# Where INIT shares our pid namespace (faults.t's holders), nsenter execs
+# CMD, so that a background CMD's $! is CMD itself, for the test to kill.
+ns_exec() {
+	if [ "$(readlink "/proc/$INIT/ns/pid")" != "$(readlink /proc/self/ns/pid)" ]; then
+		nsenter -t "$INIT" -m -n -p -- "$@"
+	else
+		nsenter -t "$INIT" -m -n -- "$@"
+	fi
+}
 # has NAME PATTERN: a client's output, $work/NAME.out, has a line matching
 has() { grep -qs -e "$2" "$work/$1.out"; }
 # daemon_stop [SIGNAL]: stop it (TERM), wait for its namespace to end

@@ -10,9 +10,6 @@ int read_file(const char *path, char **text, size_t *len);
 /* Reads up to size-1 bytes of dirfd/name into buf, NUL-terminates it.
  * One openat, one read, one close: sysfs attributes come whole in one read. */
 ssize_t read_small_at(int dirfd, const char *name, char *buf, size_t size);
-/* mkdir -p, 0755: /run/udev or /run/devmgr in a container whose image has
- * no /run at all (FROM scratch). 0, or -1 with errno set. */
-int make_dirs(const char *path);
 /* a followed by b, malloc'd; aborts on out-of-memory. */
 char *str_concat(const char *a, const char *b);
 void *xmalloc(size_t n);

@@ -14,6 +14,28 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+/* mkdir -p, 0755: RUN may be /run/udev in a container whose image has no
+ * /run at all (FROM scratch). 0, or -1 with errno set. */
+static int make_dirs(const char *path)
+{
+	char *p = xstrdup(path);
+	int rc = 0;
+
+	for (char *s = p + 1; rc == 0; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			rc = -1;
+		*s = c;
+		if (c == '\0')
+			break;
+	}
+	free(p);
+	return rc;
+}
+
 /* Flags of every open under RUN: no symlink is followed out of it, a
  * FIFO never blocks the daemon, a tty never becomes its terminal. */
 #define RUN_OPEN (O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <ini.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,8 +56,6 @@ void config_free(struct config *c)
 	}
 	c->ntags = 0;
 }
-
-static const char *const levels[] = { "error", "warning", "info", "debug" };
 
 static const char *set_path(char **slot, const char *value)
 {
@@ -114,112 +113,155 @@ static const char *add_tag(struct config *c, const char *value)
 	return NULL;
 }
 
-const char *config_set(struct config *c, const char *section, const char *key, const char *value)
+static const char *add_allow(struct config *c, const char *value)
 {
-	if (strcmp(section, "paths") == 0) {
-		if (strcmp(key, "sys") == 0)
-			return set_path(&c->sys, value);
-		if (strcmp(key, "dev") == 0)
-			return set_path(&c->dev, value);
-		if (strcmp(key, "rules") == 0)
-			return set_path(&c->rules, value);
-		if (strcmp(key, "etc") == 0)
-			return set_path(&c->etc, value);
-		if (strcmp(key, "run") == 0)
-			return set_path(&c->run, value);
-		if (strcmp(key, "state") == 0)
-			return set_path(&c->state, value);
-	} else if (strcmp(section, "commands") == 0 && strcmp(key, "timeout") == 0) {
-		char *end;
-		unsigned long n = strtoul(value, &end, 10);
-		if (*value < '0' || *value > '9' || *end != '\0' || n > 86400)
-			return "expected seconds from 0 (no limit) to 86400";
-		c->cmd_timeout = (unsigned)n;
-		return NULL;
-	} else if (strcmp(section, "modules") == 0) {
-		if (strcmp(key, "load") == 0) {
-			if (strcmp(value, "auto") == 0) {
-				c->modules = -1;
-				return NULL;
-			}
-			return set_bool(&c->modules, value);
-		}
-		if (strcmp(key, "root") == 0)
-			return set_path(&c->modules_root, value);
-		if (strcmp(key, "release") == 0) {
-			if (strchr(value, '/') || value[0] == '.' || value[0] == '\0')
-				return "expected a kernel release such as 6.1.0-18-amd64";
-			free(c->modules_release);
-			c->modules_release = xstrdup(value);
-			return NULL;
-		}
-		if (strcmp(key, "dry_run") == 0)
-			return set_bool(&c->modules_dry_run, value);
-	} else if (strcmp(section, "links") == 0 && strcmp(key, "persistent") == 0) {
-		return set_bool(&c->links, value);
-	} else if (strcmp(section, "firmware") == 0) {
-		if (strcmp(key, "dir") == 0)
-			return set_path(&c->firmware, value);
-		if (strcmp(key, "load") == 0)
-			return set_bool(&c->firmware_load, value);
-	} else if (strcmp(section, "policy") == 0) {
-		if (strcmp(key, "allow") == 0) {
-			if (c->nallow == CONFIG_MAX_ALLOW)
-				return "too many allow rules (at most 64)";
-			const char *why = policy_parse_rule(value, &c->allow[c->nallow]);
-			if (why == NULL)
-				c->nallow++;
-			return why;
-		}
-		if (strcmp(key, "outside") == 0) {
-			if (strcmp(value, "skip") == 0)
-				c->outside_node = 0;
-			else if (strcmp(value, "node") == 0)
-				c->outside_node = 1;
-			else
-				return "expected skip (no node, no command, no event) or node (a node only)";
-			return NULL;
-		}
-		if (strcmp(key, "cgroup") == 0)
-			return set_path(&c->cgroup, value);
-	} else if (strcmp(section, "publish") == 0) {
-		if (strcmp(key, "udev") == 0)
-			return set_bool(&c->udev, value);
-		if (strcmp(key, "udev_groups") == 0)
-			return set_groups(&c->udev_groups, value);
-		if (strcmp(key, "zero") == 0)
-			return set_bool(&c->zero, value);
-		if (strcmp(key, "zero_groups") == 0)
-			return set_groups(&c->zero_groups, value);
-		if (strcmp(key, "database") == 0)
-			return set_bool(&c->database, value);
-		if (strcmp(key, "ids") == 0)
-			return set_bool(&c->ids, value);
-		if (strcmp(key, "tag") == 0)
-			return add_tag(c, value);
-	} else if (strcmp(section, "log") == 0 && strcmp(key, "level") == 0) {
-		for (int i = 0; i < (int)(sizeof(levels) / sizeof(levels[0])); i++)
-			if (strcmp(value, levels[i]) == 0) {
-				c->log_level = i;
-				return NULL;
-			}
-		return "expected error, warning, info or debug";
-	} else if (strcmp(section, "coldplug") == 0 && strcmp(key, "jobs") == 0) {
-		char *end;
-		unsigned long n = strtoul(value, &end, 10);
-		if (*value < '0' || *value > '9' || *end != '\0' || n > 16)
-			return "expected a number of processes from 0 (one per CPU) to 16";
-		c->jobs = (unsigned)n;
-		return NULL;
-	} else if (strcmp(section, "daemon") == 0 && strcmp(key, "rcvbuf") == 0) {
-		char *end;
-		unsigned long n = strtoul(value, &end, 10);
-		if (*value < '0' || *value > '9' || *end != '\0' || n < 4096 || n > 1UL << 30)
-			return "expected a size in bytes from 4096 to 1073741824";
-		c->rcvbuf = (int)n;
+	if (c->nallow == CONFIG_MAX_ALLOW)
+		return "too many allow rules (at most 64)";
+	const char *why = policy_parse_rule(value, &c->allow[c->nallow]);
+	if (why == NULL)
+		c->nallow++;
+	return why;
+}
+
+/* "auto" (-1) is decided at start-up: only in the host's namespaces (see
+ * context_modules). */
+static const char *set_modules_load(struct config *c, const char *value)
+{
+	if (strcmp(value, "auto") == 0) {
+		c->modules = -1;
 		return NULL;
 	}
-	return "unknown setting";
+	return set_bool(&c->modules, value);
+}
+
+/* The release becomes a directory name under lib/modules: it must not
+ * climb out of it. */
+static const char *set_release(struct config *c, const char *value)
+{
+	if (strchr(value, '/') || value[0] == '.' || value[0] == '\0')
+		return "expected a kernel release such as 6.1.0-18-amd64";
+	free(c->modules_release);
+	c->modules_release = xstrdup(value);
+	return NULL;
+}
+
+enum kind {
+	K_PATH,		/* char * */
+	K_BOOL,		/* int */
+	K_UINT,		/* unsigned, decimal, min..max */
+	K_INT,		/* int, decimal, min..max */
+	K_GROUPS,	/* unsigned */
+	K_CHOICE,	/* int: the index of the value in choices */
+	K_FUNC,		/* set() */
+};
+
+/* One row per known key; every other (section, key) is an unknown
+ * setting. */
+struct key {
+	const char *section, *key;
+	enum kind kind;
+	size_t offset;			/* of the field in struct config */
+	unsigned long min, max;		/* K_UINT, K_INT */
+	const char *const *choices;	/* K_CHOICE, NULL-terminated */
+	const char *why;		/* K_UINT, K_INT, K_CHOICE: a refused value */
+	const char *(*set)(struct config *c, const char *value);	/* K_FUNC */
+};
+
+/* Their order is log_level's numbering (LOG_LVL_*). */
+static const char *const levels[] = { "error", "warning", "info", "debug", NULL };
+static const char *const outside[] = { "skip", "node", NULL };
+
+#define AT(field) .offset = offsetof(struct config, field)
+
+static const struct key keys[] = {
+	{ "paths", "sys", K_PATH, AT(sys) },
+	{ "paths", "dev", K_PATH, AT(dev) },
+	{ "paths", "rules", K_PATH, AT(rules) },
+	{ "paths", "etc", K_PATH, AT(etc) },
+	{ "paths", "run", K_PATH, AT(run) },
+	{ "paths", "state", K_PATH, AT(state) },
+	{ "commands", "timeout", K_UINT, AT(cmd_timeout), .max = 86400,
+	  .why = "expected seconds from 0 (no limit) to 86400" },
+	{ "modules", "load", K_FUNC, .set = set_modules_load },
+	{ "modules", "root", K_PATH, AT(modules_root) },
+	{ "modules", "release", K_FUNC, .set = set_release },
+	{ "modules", "dry_run", K_BOOL, AT(modules_dry_run) },
+	{ "links", "persistent", K_BOOL, AT(links) },
+	{ "firmware", "dir", K_PATH, AT(firmware) },
+	{ "firmware", "load", K_BOOL, AT(firmware_load) },
+	{ "policy", "allow", K_FUNC, .set = add_allow },
+	{ "policy", "outside", K_CHOICE, AT(outside_node), .choices = outside,
+	  .why = "expected skip (no node, no command, no event) or node (a node only)" },
+	{ "policy", "cgroup", K_PATH, AT(cgroup) },
+	{ "publish", "udev", K_BOOL, AT(udev) },
+	{ "publish", "udev_groups", K_GROUPS, AT(udev_groups) },
+	{ "publish", "zero", K_BOOL, AT(zero) },
+	{ "publish", "zero_groups", K_GROUPS, AT(zero_groups) },
+	{ "publish", "database", K_BOOL, AT(database) },
+	{ "publish", "ids", K_BOOL, AT(ids) },
+	{ "publish", "tag", K_FUNC, .set = add_tag },
+	{ "log", "level", K_CHOICE, AT(log_level), .choices = levels,
+	  .why = "expected error, warning, info or debug" },
+	{ "coldplug", "jobs", K_UINT, AT(jobs), .max = 16,
+	  .why = "expected a number of processes from 0 (one per CPU) to 16" },
+	{ "daemon", "rcvbuf", K_INT, AT(rcvbuf), .min = 4096, .max = 1UL << 30,
+	  .why = "expected a size in bytes from 4096 to 1073741824" },
+};
+
+#undef AT
+
+/* Digits only: strtoul would take a sign or leading blanks. */
+static const char *set_number(void *slot, const struct key *k, const char *value)
+{
+	char *end;
+	unsigned long n = strtoul(value, &end, 10);
+
+	if (*value < '0' || *value > '9' || *end != '\0' || n < k->min || n > k->max)
+		return k->why;
+	if (k->kind == K_INT)
+		*(int *)slot = (int)n;
+	else
+		*(unsigned *)slot = (unsigned)n;
+	return NULL;
+}
+
+static const char *set_choice(int *slot, const struct key *k, const char *value)
+{
+	for (int i = 0; k->choices[i]; i++)
+		if (strcmp(value, k->choices[i]) == 0) {
+			*slot = i;
+			return NULL;
+		}
+	return k->why;
+}
+
+const char *config_set(struct config *c, const char *section, const char *key, const char *value)
+{
+	const struct key *k = NULL;
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && k == NULL; i++)
+		if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].key, key) == 0)
+			k = &keys[i];
+	if (k == NULL)
+		return "unknown setting";
+
+	void *slot = (char *)c + k->offset;
+	switch (k->kind) {
+	case K_PATH:
+		return set_path(slot, value);
+	case K_BOOL:
+		return set_bool(slot, value);
+	case K_UINT:
+	case K_INT:
+		return set_number(slot, k, value);
+	case K_GROUPS:
+		return set_groups(slot, value);
+	case K_CHOICE:
+		return set_choice(slot, k, value);
+	case K_FUNC:
+		break;
+	}
+	return k->set(c, value);
 }
 
 struct reader {

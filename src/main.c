@@ -8,6 +8,7 @@
 #include "log.h"
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,94 @@ static void override(struct context *c, const char *section, const char *key, co
 }
 
 
+/* -D FD: the descriptor must be open now, or readiness could never be
+ * told. */
+static void set_ready_fd(struct cmdline *cl, const char *arg)
+{
+	char *end;
+
+	cl->dopts.ready_fd = (int)strtol(arg, &end, 10);
+	if (*arg == '\0' || *end != '\0' || cl->dopts.ready_fd < 0 ||
+	    fcntl(cl->dopts.ready_fd, F_GETFD) < 0) {
+		log_err("-D %s: not an open file descriptor", arg);
+		exit(2);
+	}
+	/* not for the rules' commands to inherit */
+	fcntl(cl->dopts.ready_fd, F_SETFD, FD_CLOEXEC);
+}
+
+/* What to do and how: -s, -d, -f, -D, -S, -v, -n. False for any other
+ * option. */
+static bool mode_option(int c, struct cmdline *cl)
+{
+	switch (c) {
+	case 'n':
+		cl->dry_run = 1;
+		return true;
+	case 's':
+		cl->scan = 1;
+		return true;
+	case 'd':
+		cl->daemon = 1;
+		return true;
+	case 'f':
+		cl->daemon = 1;
+		cl->dopts.foreground = true;
+		return true;
+	case 'D':
+		set_ready_fd(cl, optarg);
+		return true;
+	case 'S':
+		cl->dopts.syslog = true;
+		return true;
+	case 'v':
+		cl->ctx->verbose++;
+		return true;
+	}
+	return false;
+}
+
+/* Options that stand for a devmgr.conf setting, and --config. False for
+ * any other option. */
+static bool setting_option(int c, struct context *ctx)
+{
+	static const char *const keys[] = { "sys", "dev", "rules", "etc", "run" };
+
+	switch (c) {
+	case OPT_SYS: case OPT_DEV: case OPT_RULES: case OPT_ETC: case OPT_RUN:
+		override(ctx, "paths", keys[c - OPT_SYS], optarg);
+		return true;
+	case 'j':
+		override(ctx, "coldplug", "jobs", optarg);
+		return true;
+	case OPT_RCVBUF:
+		override(ctx, "daemon", "rcvbuf", optarg);
+		return true;
+	case OPT_CONFIG:
+		ctx->config_path = optarg;
+		ctx->config_required = true;
+		return true;
+	}
+	return false;
+}
+
+/* The words after the options: only "devmgr test" takes one, the path. */
+static void operands(int argc, char **argv, struct cmdline *cl)
+{
+	if (cl->test_path && optind + 1 == argc) {
+		cl->test_path = argv[optind++];
+		cl->dry_run = 1;
+	} else if (cl->test_path) {
+		log_err("usage: devmgr test [OPTIONS] /sys/DEVICE-PATH");
+		exit(2);
+	}
+	if (optind < argc) {
+		log_err("unexpected argument '%s'", argv[optind]);
+		usage(stderr);
+		exit(2);
+	}
+}
+
 static void parse_args(int argc, char **argv, struct cmdline *cl)
 {
 	static const struct option opts[] = {
@@ -126,81 +215,25 @@ static void parse_args(int argc, char **argv, struct cmdline *cl)
 		{ "version", no_argument, 0, 'V' },
 		{ 0, 0, 0, 0 },
 	};
-	static const char *const keys[] = { "sys", "dev", "rules", "etc", "run" };
 	int c;
 
-	struct context *ctx = cl->ctx;
-	char *end;
-
-	ctx->config_path = "/etc/devmgr.conf";
+	cl->ctx->config_path = "/etc/devmgr.conf";
 	cl->dopts.ready_fd = -1;
 	while ((c = getopt_long(argc, argv, "sdfD:Svj:nhV", opts, NULL)) != -1) {
-		switch (c) {
-		case 'n':
-			cl->dry_run = 1;
-			break;
-		case 's':
-			cl->scan = 1;
-			break;
-		case 'd':
-			cl->daemon = 1;
-			break;
-		case 'f':
-			cl->daemon = 1;
-			cl->dopts.foreground = true;
-			break;
-		case 'D':
-			cl->dopts.ready_fd = (int)strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || cl->dopts.ready_fd < 0 ||
-			    fcntl(cl->dopts.ready_fd, F_GETFD) < 0) {
-				log_err("-D %s: not an open file descriptor", optarg);
-				exit(2);
-			}
-			/* not for the rules' commands to inherit */
-			fcntl(cl->dopts.ready_fd, F_SETFD, FD_CLOEXEC);
-			break;
-		case 'S':
-			cl->dopts.syslog = true;
-			break;
-		case 'v':
-			ctx->verbose++;
-			break;
-		case OPT_SYS: case OPT_DEV: case OPT_RULES: case OPT_ETC: case OPT_RUN:
-			override(ctx, "paths", keys[c - OPT_SYS], optarg);
-			break;
-		case 'j':
-			override(ctx, "coldplug", "jobs", optarg);
-			break;
-		case OPT_RCVBUF:
-			override(ctx, "daemon", "rcvbuf", optarg);
-			break;
-		case OPT_CONFIG:
-			ctx->config_path = optarg;
-			ctx->config_required = true;
-			break;
-		case 'h':
+		if (mode_option(c, cl) || setting_option(c, cl->ctx))
+			continue;
+		if (c == 'h') {
 			usage(stdout);
 			exit(0);
-		case 'V':
+		}
+		if (c == 'V') {
 			printf("devmgr %s\n", VERSION);
 			exit(0);
-		default:
-			usage(stderr);
-			exit(2);
 		}
-	}
-	if (cl->test_path && optind + 1 == argc) {
-		cl->test_path = argv[optind++];
-		cl->dry_run = 1;
-	} else if (cl->test_path) {
-		log_err("usage: devmgr test [OPTIONS] /sys/DEVICE-PATH");
-		exit(2);
-	}
-	if (optind < argc) {
-		log_err("unexpected argument '%s'", argv[optind]);
 		usage(stderr);
 		exit(2);
 	}
+	operands(argc, argv, cl);
 	if (cl->scan && cl->daemon) {
 		log_err("-s and -d exclude each other (-d does its own coldplug)");
 		exit(2);

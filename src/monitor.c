@@ -132,7 +132,14 @@ static void on_message(const struct source *s, char *buf, size_t n, const struct
 	}
 }
 
-int monitor_main(int argc, char **argv)
+struct monitor_opts {
+	bool kernel, udev, zero, props;
+	unsigned udev_groups, zero_groups;
+	long count;		/* messages to show; -1: no end */
+};
+
+/* -1 to go on, else monitor_main's exit status. */
+static int parse_monitor_args(int argc, char **argv, struct monitor_opts *o)
 {
 	static const struct option opts[] = {
 		{ "kernel", no_argument, 0, 'k' }, { "udev", no_argument, 0, 'u' },
@@ -140,19 +147,16 @@ int monitor_main(int argc, char **argv)
 		{ "groups", required_argument, 0, 'g' }, { "count", required_argument, 0, 'n' },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 	};
-	bool kernel = false, udev = false, zero = false, props = false;
-	unsigned udev_groups = 0x2, zero_groups = 0x4;
-	long count = -1;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "kuzpg:n:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'k': kernel = true; break;
-		case 'u': udev = true; break;
-		case 'z': zero = true; break;
-		case 'p': props = true; break;
-		case 'g': udev_groups = (unsigned)strtoul(optarg, NULL, 0); break;
-		case 'n': count = atol(optarg); break;
+		case 'k': o->kernel = true; break;
+		case 'u': o->udev = true; break;
+		case 'z': o->zero = true; break;
+		case 'p': o->props = true; break;
+		case 'g': o->udev_groups = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'n': o->count = atol(optarg); break;
 		case 'h':
 			printf("usage: devmgr monitor [--kernel] [--udev] [--zero] [--property] "
 			       "[--groups MASK] [--count N]\n"
@@ -166,26 +170,53 @@ int monitor_main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!kernel && !udev && !zero)
-		kernel = udev = true;
-	struct source src[3];
+	if (!o->kernel && !o->udev && !o->zero)
+		o->kernel = o->udev = true;
+	return -1;
+}
+
+/* The number of sources opened into src and p, or -1. */
+static int open_sources(const struct monitor_opts *o, struct source src[3], struct pollfd p[3])
+{
 	int n = 0;
-	if (kernel)
+
+	if (o->kernel)
 		src[n++] = (struct source){ .label = "KERNEL", .groups = 0x1 };
-	if (udev)
-		src[n++] = (struct source){ .label = "UDEV", .groups = udev_groups };
-	if (zero)
-		src[n++] = (struct source){ .label = "ZERO", .groups = zero_groups };
-	struct pollfd p[3];
+	if (o->udev)
+		src[n++] = (struct source){ .label = "UDEV", .groups = o->udev_groups };
+	if (o->zero)
+		src[n++] = (struct source){ .label = "ZERO", .groups = o->zero_groups };
 	for (int i = 0; i < n; i++) {
 		if (open_source(&src[i]) < 0)
-			return 1;
+			return -1;
 		p[i] = (struct pollfd){ .fd = src[i].fd, .events = POLLIN };
 	}
-	printf("monitoring:%s%s%s\n\n", kernel ? " kernel uevents (0x1)" : "",
-	       udev ? " libudev-format events" : "", zero ? " libudev-zero events" : "");
-	fflush(stdout);
+	return n;
+}
+
+/* One message from S, to on_message; false when none could be read: that
+ * does not count towards --count. */
+static bool receive(const struct source *s, bool props)
+{
 	static char buf[65536];
+	struct sockaddr_nl from;
+	struct iovec iov = { buf, sizeof(buf) - 1 };
+	struct msghdr m = { .msg_name = &from, .msg_namelen = sizeof(from),
+			    .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t got = recvmsg(s->fd, &m, MSG_DONTWAIT);
+
+	if (got < 0) {
+		if (errno == ENOBUFS)
+			printf("(the kernel dropped events: buffer full)\n");
+		return false;
+	}
+	on_message(s, buf, (size_t)got, &from, props);
+	return true;
+}
+
+/* Until COUNT messages were read (never, for -1); 1 if poll fails. */
+static int follow(const struct source *src, struct pollfd *p, int n, long count, bool props)
+{
 	while (count != 0) {
 		if (poll(p, (nfds_t)n, -1) < 0) {
 			if (errno == EINTR)
@@ -193,24 +224,30 @@ int monitor_main(int argc, char **argv)
 			perror("poll");
 			return 1;
 		}
-		for (int i = 0; i < n && count != 0; i++) {
-			if (!p[i].revents)
-				continue;
-			struct sockaddr_nl from;
-			struct iovec iov = { buf, sizeof(buf) - 1 };
-			struct msghdr m = { .msg_name = &from, .msg_namelen = sizeof(from),
-					    .msg_iov = &iov, .msg_iovlen = 1 };
-			ssize_t got = recvmsg(src[i].fd, &m, MSG_DONTWAIT);
-			if (got < 0) {
-				if (errno == ENOBUFS)
-					printf("(the kernel dropped events: buffer full)\n");
-				continue;
-			}
-			on_message(&src[i], buf, (size_t)got, &from, props);
-			if (count > 0)
+		for (int i = 0; i < n && count != 0; i++)
+			if (p[i].revents && receive(&src[i], props) && count > 0)
 				count--;
-		}
 	}
+	return 0;
+}
+
+int monitor_main(int argc, char **argv)
+{
+	struct monitor_opts o = { .udev_groups = 0x2, .zero_groups = 0x4, .count = -1 };
+	struct source src[3];
+	struct pollfd p[3];
+	int n, rc = parse_monitor_args(argc, argv, &o);
+
+	if (rc >= 0)
+		return rc;
+	n = open_sources(&o, src, p);
+	if (n < 0)
+		return 1;
+	printf("monitoring:%s%s%s\n\n", o.kernel ? " kernel uevents (0x1)" : "",
+	       o.udev ? " libudev-format events" : "", o.zero ? " libudev-zero events" : "");
+	fflush(stdout);
+	if (follow(src, p, n, o.count, o.props) != 0)
+		return 1;
 	for (int i = 0; i < n; i++)
 		nl_socket_free(src[i].nl);
 	return 0;

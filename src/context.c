@@ -1,6 +1,6 @@
 #define _GNU_SOURCE
 #include "context.h"
-#include "firmware.h"
+#include "coldplug.h"
 #include "fileio.h"
 #include "netlink.h"
 #include "log.h"
@@ -33,16 +33,6 @@ static int load_config(const struct context *c, struct config *cfg)
 	return 0;
 }
 
-/* The kernel's firmware fallback asks; busybox answers from
- * /lib/firmware, after the rules. */
-static void serve_firmware(void *arg, const char *devpath, const char *name)
-{
-	struct context *c = arg;
-
-	if (c->cfg.firmware_load)
-		firmware_load(c->sys.fd, devpath, c->fw_fd, name);
-}
-
 static void load_modules(void *arg, const char *alias)
 {
 	struct context *c = arg;
@@ -72,8 +62,8 @@ void context_modules(struct context *c)
 			 c->cfg.modules_dry_run) < 0)
 		return;
 	c->mods_open = true;
-	c->h.modalias = load_modules;
-	c->h.modalias_arg = c;
+	c->h.x.mods = &c->mods;
+	c->h.in.modules = true;
 }
 
 int context_open(struct context *c)
@@ -95,16 +85,19 @@ int context_open(struct context *c)
 	if (c->policy.source != POLICY_NONE)
 		log_info("device policy: %zu rules from %s", c->policy.n, c->policy.origin);
 	c->h.policy = &c->policy;
+	c->h.in.policy = &c->policy;
 	c->h.cmd_timeout = c->cfg.cmd_timeout;
-	c->h.sys_fd = c->sys.fd;
-	c->h.links = c->cfg.links;
-	/* missing is fine: every request is then answered "-1" */
+	c->h.x.sys_fd = c->sys.fd;
+	c->h.in.links = c->cfg.links;
+	/* The kernel's firmware fallback asks; busybox answers from
+	 * /lib/firmware, after the rules. A missing directory is fine:
+	 * every request is then answered "-1". */
 	c->fw_fd = open(c->cfg.firmware, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	c->h.firmware = serve_firmware;
-	c->h.firmware_arg = c;
-	c->h.rules = &c->rules;
-	c->h.dev = &c->dev;
-	c->h.root_major = c->h.root_minor = -1;
+	c->h.x.fw_fd = c->fw_fd;
+	c->h.in.firmware = c->cfg.firmware_load;
+	c->h.in.rules = &c->rules;
+	c->h.x.dev = &c->dev;
+	c->h.in.root_major = c->h.in.root_minor = -1;
 	return 0;
 }
 
@@ -119,6 +112,72 @@ void context_warn_policy(const struct context *c)
 		 "LXC): making a node for every device, also those the container may not "
 		 "open. List the container's devices in [policy] allow, as in its device "
 		 "cgroup rules", c->config_path ? c->config_path : "/etc/devmgr.conf");
+}
+
+/* The new config's rules (and passwd/group), into RULES and IDS; -1
+ * (logged) when they cannot be taken: the ones in force stay. */
+static int reload_rules(struct context *c, const struct config *cfg, struct ruleset *rules,
+			struct idmaps *ids)
+{
+	/* At start a missing rule file means no rules, as with mdev; one
+	 * that vanishes under a running daemon is more likely an editor or
+	 * a deploy half done than a wish to drop every rule. */
+	struct stat st;
+	if (stat(cfg->rules, &st) < 0 && errno == ENOENT && !c->rules.builtin &&
+	    c->rules.n > 0) {
+		log_err("reload: %s is gone; keeping the rules in force (an empty file means "
+			"no rules)", cfg->rules);
+		return -1;
+	}
+	idmaps_init(ids, cfg->etc);
+	if (rules_load(rules, cfg->rules, ids) < 0 || rules->errors > 0) {
+		if (rules->path)
+			log_err("reload: %s has %u bad line%s; keeping the rules in force",
+				cfg->rules, rules->errors, rules->errors == 1 ? "" : "s");
+		else
+			log_err("reload: cannot read %s; keeping the rules in force", cfg->rules);
+		if (rules->path)
+			rules_free(rules);
+		idmaps_free(ids);
+		return -1;
+	}
+	return 0;
+}
+
+/* The settings that may change under a running daemon, from CFG; what
+ * cannot is said. */
+static void reload_settings(struct context *c, struct config *cfg)
+{
+	free(c->cfg.rules);
+	c->cfg.rules = cfg->rules;
+	cfg->rules = NULL;
+	c->cfg.log_level = cfg->log_level;
+	c->cfg.jobs = cfg->jobs;
+	/* what is published can change; where the database is cannot */
+	c->cfg.udev = cfg->udev;
+	c->cfg.udev_groups = cfg->udev_groups;
+	c->cfg.zero = cfg->zero;
+	c->cfg.zero_groups = cfg->zero_groups;
+	c->cfg.ids = cfg->ids;
+	struct config_tag tags[CONFIG_MAX_TAGS];
+	unsigned ntags = cfg->ntags;
+	memcpy(tags, cfg->tags, sizeof(tags));
+	memcpy(cfg->tags, c->cfg.tags, sizeof(tags));
+	cfg->ntags = c->cfg.ntags;
+	memcpy(c->cfg.tags, tags, sizeof(tags));
+	c->cfg.ntags = ntags;
+	c->cfg.nallow = cfg->nallow;
+	memcpy(c->cfg.allow, cfg->allow, sizeof(cfg->allow));
+	c->cfg.outside_node = cfg->outside_node;
+	c->cfg.cmd_timeout = c->h.cmd_timeout = cfg->cmd_timeout;
+	c->cfg.links = c->h.in.links = cfg->links;
+	policy_free(&c->policy);
+	policy_init(&c->policy, c->cfg.allow, c->cfg.nallow, c->cfg.outside_node, "/proc",
+		    c->cfg.cgroup);
+	if (cfg->database != c->cfg.database || strcmp(cfg->run, c->cfg.run) ||
+	    strcmp(cfg->state, c->cfg.state))
+		log_warn("reload: [publish] database, [paths] run and [paths] state take effect "
+			 "on restart only");
 }
 
 int context_reload(struct context *c)
@@ -136,27 +195,7 @@ int context_reload(struct context *c)
 	 * running daemon would orphan every node it made. */
 	if (strcmp(cfg.dev, c->cfg.dev) || strcmp(cfg.sys, c->cfg.sys))
 		log_warn("reload: new dev or sys paths take effect on restart only");
-	/* At start a missing rule file means no rules, as with mdev; one
-	 * that vanishes under a running daemon is more likely an editor or
-	 * a deploy half done than a wish to drop every rule. */
-	struct stat st;
-	if (stat(cfg.rules, &st) < 0 && errno == ENOENT && !c->rules.builtin &&
-	    c->rules.n > 0) {
-		log_err("reload: %s is gone; keeping the rules in force (an empty file means "
-			"no rules)", cfg.rules);
-		config_free(&cfg);
-		return -1;
-	}
-	idmaps_init(&ids, cfg.etc);
-	if (rules_load(&rules, cfg.rules, &ids) < 0 || rules.errors > 0) {
-		if (rules.path)
-			log_err("reload: %s has %u bad line%s; keeping the rules in force",
-				cfg.rules, rules.errors, rules.errors == 1 ? "" : "s");
-		else
-			log_err("reload: cannot read %s; keeping the rules in force", cfg.rules);
-		if (rules.path)
-			rules_free(&rules);
-		idmaps_free(&ids);
+	if (reload_rules(c, &cfg, &rules, &ids) < 0) {
 		config_free(&cfg);
 		return -1;
 	}
@@ -164,36 +203,7 @@ int context_reload(struct context *c)
 	idmaps_free(&c->ids);
 	c->rules = rules;
 	c->ids = ids;
-	free(c->cfg.rules);
-	c->cfg.rules = cfg.rules;
-	cfg.rules = NULL;
-	c->cfg.log_level = cfg.log_level;
-	c->cfg.jobs = cfg.jobs;
-	/* what is published can change; where the database is cannot */
-	c->cfg.udev = cfg.udev;
-	c->cfg.udev_groups = cfg.udev_groups;
-	c->cfg.zero = cfg.zero;
-	c->cfg.zero_groups = cfg.zero_groups;
-	c->cfg.ids = cfg.ids;
-	struct config_tag tags[CONFIG_MAX_TAGS];
-	unsigned ntags = cfg.ntags;
-	memcpy(tags, cfg.tags, sizeof(tags));
-	memcpy(cfg.tags, c->cfg.tags, sizeof(tags));
-	cfg.ntags = c->cfg.ntags;
-	memcpy(c->cfg.tags, tags, sizeof(tags));
-	c->cfg.ntags = ntags;
-	c->cfg.nallow = cfg.nallow;
-	memcpy(c->cfg.allow, cfg.allow, sizeof(cfg.allow));
-	c->cfg.outside_node = cfg.outside_node;
-	c->cfg.cmd_timeout = c->h.cmd_timeout = cfg.cmd_timeout;
-	c->cfg.links = c->h.links = cfg.links;
-	policy_free(&c->policy);
-	policy_init(&c->policy, c->cfg.allow, c->cfg.nallow, c->cfg.outside_node, "/proc",
-		    c->cfg.cgroup);
-	if (cfg.database != c->cfg.database || strcmp(cfg.run, c->cfg.run) ||
-	    strcmp(cfg.state, c->cfg.state))
-		log_warn("reload: [publish] database, [paths] run and [paths] state take effect "
-			 "on restart only");
+	reload_settings(c, &cfg);
 	config_free(&cfg);
 	log_set_verbosity(c->cfg.log_level + c->verbose);
 	log_info("reloaded %s: %zu rules", c->cfg.rules, c->rules.n);
@@ -232,17 +242,22 @@ void context_close(struct context *c)
 	config_free(&c->cfg);
 }
 
-int context_coldplug(struct context *c, unsigned jobs)
+void context_scan_begin(struct context *c, struct scan_tally *t)
 {
 	struct stat st;
-	unsigned long nodes0 = c->h.nodes, fail0 = c->h.failures, outside0 = c->h.outside;
 
+	t->nodes = c->h.x.nodes;
+	t->failures = c->h.failures;
+	t->outside = c->h.outside;
 	/* mdev links /dev/root to the node of the root filesystem. */
 	if (stat("/", &st) == 0) {
-		c->h.root_major = (int)major(st.st_dev);
-		c->h.root_minor = (int)minor(st.st_dev);
+		c->h.in.root_major = (int)major(st.st_dev);
+		c->h.in.root_minor = (int)minor(st.st_dev);
 	}
-	long n = sysfs_coldplug(&c->sys, &c->h, jobs);
+}
+
+int context_scan_end(struct context *c, const struct scan_tally *t, long n)
+{
 	/* drivers for what is there: every bus device's modalias, as
 	 * "udevadm trigger" makes udev load them */
 	if (c->mods_open)
@@ -251,11 +266,11 @@ int context_coldplug(struct context *c, unsigned jobs)
 		log_err("no devices: cannot read %s/dev/char or %s/dev/block", c->cfg.sys, c->cfg.sys);
 		return 1;
 	}
-	unsigned long nodes = c->h.nodes - nodes0, failures = c->h.failures - fail0;
+	unsigned long nodes = c->h.x.nodes - t->nodes, failures = c->h.failures - t->failures;
 	log_info("coldplug: %ld devices, %lu nodes, %lu failures", n, nodes, failures);
-	if (c->h.outside > outside0)
+	if (c->h.outside > t->outside)
 		log_warn("coldplug: %lu devices the container may not use were %s (device policy "
-			 "from %s; -v names them)", c->h.outside - outside0,
+			 "from %s; -v names them)", c->h.outside - t->outside,
 			 c->policy.node_only ? "given a node only" : "left alone", c->policy.origin);
 	/* Some failures are normal (a device the cgroup forbids); none made
 	 * at all means the container is set up wrong. */
@@ -264,4 +279,12 @@ int context_coldplug(struct context *c, unsigned jobs)
 		return 1;
 	}
 	return 0;
+}
+
+int context_coldplug(struct context *c, unsigned jobs)
+{
+	struct scan_tally t;
+
+	context_scan_begin(c, &t);
+	return context_scan_end(c, &t, coldplug_run(&c->h, &c->sys, jobs));
 }

@@ -62,4 +62,13 @@ void context_modules(struct context *c);
  * done (logged). */
 int context_coldplug(struct context *c, unsigned jobs);
 
+/* The same in two halves, for a scan that hands its devices elsewhere
+ * (the daemon's jobs): the "root" link's device and the counts before;
+ * then drivers, what the scan of N devices did said, and the result. */
+struct scan_tally {
+	unsigned long nodes, failures, outside;
+};
+void context_scan_begin(struct context *c, struct scan_tally *t);
+int context_scan_end(struct context *c, const struct scan_tally *t, long n);
+
 #endif

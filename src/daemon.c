@@ -12,12 +12,14 @@
  * the events it refused are kept, unpublished, and tried again with a
  * rescan once a change works again, on SIGHUP, or after a growing delay. */
 #include "daemon.h"
+#include "devnode.h"
 #include "fileio.h"
 #include "jobs.h"
 #include "log.h"
 #include "netlink.h"
 #include "nodedb.h"
 #include "nodelog.h"
+#include "record.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,7 +44,7 @@
 struct daemon {
 	struct context *c;
 	struct uevent_sock sock;
-	struct nodedb db;
+	struct record rec;		/* what devmgr made */
 	struct nodelog log;		/* db, on disk */
 	int sigfd;
 	struct jobs jobs;		/* events whose commands still run */
@@ -55,6 +57,8 @@ struct daemon {
 		bool ran_commands;	/* not again when it is tried again */
 	} retry[RETRY_MAX];
 	unsigned nretry;
+	struct kept *held;		/* this batch's held-back removals */
+	unsigned nheld, capheld;
 	unsigned long retry_lost;	/* refused beyond RETRY_MAX: the rescan makes their nodes */
 	unsigned backoff;		/* seconds */
 	long retry_at, last_try;	/* monotonic ms */
@@ -65,8 +69,11 @@ static void handle_event(struct daemon *d, struct uevent *ev)
 {
 	/* The kernel's own MAJOR/MINOR: the sender is verified, and reading
 	 * sysfs for them would cost a path walk per event. */
+	struct device dev;
+
 	d->events++;
-	jobs_event(&d->jobs, ev);
+	device_from_uevent(&dev, ev);
+	jobs_submit(&d->jobs, &dev);
 }
 
 /* ---- the record an earlier daemon left ------------------------------- */
@@ -126,45 +133,45 @@ static bool vouched(struct daemon *d, const char *when, const struct nodedb_entr
 	return true;
 }
 
-/* Rescans sysfs (devices found again run no command), and removes the
- * nodes devmgr made for devices that are gone. WHEN says which scan it is,
- * for the log. The scan's result (context_coldplug). */
-static int reconcile(struct daemon *d, const char *when)
+/* A device the scan found: the record knows it is there (before its
+ * turn comes, which may be behind a command of an earlier event), and it
+ * joins the jobs like any event, as a rescan. */
+static void scanned(void *arg, struct device *dev, unsigned long index)
 {
-	for (size_t i = 0; i < d->db.cap; i++)
-		d->db.v[i].seen = false;
-	unsigned long errors = d->c->h.scan_errors;
-	/* A device the scan could not read is not a device that is gone:
-	 * after an incomplete scan, nothing is removed. */
-	unsigned long faults = d->c->dev.faults;
-	d->c->h.rescan = true;
-	int scanned = context_coldplug(d->c, 1);
-	d->c->h.rescan = false;
-	/* (no node made at all, because /dev refused, is no incomplete scan) */
-	if ((scanned != 0 && d->c->dev.faults == faults) || d->c->h.scan_errors != errors) {
-		log_warn("%s: sysfs could not be read completely; no node removed", when);
-		return scanned;
-	}
+	struct daemon *d = arg;
+	struct nodedb_entry *e = dev->major >= 0 ? nodedb_get(&d->rec.db, dev->type, device_rdev(dev)) : NULL;
+
+	(void)index;
+	if (e)
+		e->seen = true;
+	dev->flags.rescan = true;
+	jobs_submit(&d->jobs, dev);
+}
+
+/* The record's devices the scan did not find: their nodes go (those
+ * vouched for, when an earlier daemon left the record). */
+static void remove_gone(struct daemon *d, const char *when)
+{
+	struct nodedb_entry *e, *gone = xmalloc((d->rec.db.used + 1) * sizeof(*gone));
+	size_t n = 0, kept = 0;
+
 	/* Collect first: forgetting reshuffles the table. */
-	size_t n = 0;
-	struct nodedb_entry *gone = xmalloc((d->db.used + 1) * sizeof(*gone));
-	for (size_t i = 0; i < d->db.cap; i++)
-		if (d->db.v[i].type && !d->db.v[i].seen) {
-			gone[n] = d->db.v[i];
-			gone[n].node = xstrdup(d->db.v[i].node);
-			gone[n].link = d->db.v[i].link ? xstrdup(d->db.v[i].link) : NULL;
+	for (size_t pos = 0; (e = nodedb_next(&d->rec.db, &pos)) != NULL; )
+		if (!e->seen) {
+			gone[n] = *e;
+			gone[n].node = xstrdup(e->node);
+			gone[n].link = e->link ? xstrdup(e->link) : NULL;
 			n++;
 		}
-	size_t kept = 0;
 	for (size_t i = 0; i < n; i++) {
 		const char *link = gone[i].link;
 		if (gone[i].recorded && !vouched(d, when, &gone[i], &link)) {
 			/* forgotten, so that no later resync removes it either */
-			nodedb_del(&d->db, gone[i].type, gone[i].rdev);
+			record_del(&d->rec, gone[i].type, gone[i].rdev);
 			kept++;
 		} else {
 			log_info("%s: %s is gone", when, gone[i].node);
-			handler_gone(&d->c->h, gone[i].type, gone[i].rdev, gone[i].node, link);
+			handler_gone(&d->c->h, &gone[i], link != NULL);
 		}
 		free(gone[i].node);
 		free(gone[i].link);
@@ -172,7 +179,32 @@ static int reconcile(struct daemon *d, const char *when)
 	free(gone);
 	if (n > kept)
 		log_warn("%s: %zu nodes of devices that were gone removed", when, n - kept);
-	return scanned;
+}
+
+/* Rescans sysfs (devices found again run no command), and removes the
+ * nodes devmgr made for devices that are gone. WHEN says which scan it is,
+ * for the log. 0, or 1 when the scan found nothing or made no node. */
+static int reconcile(struct daemon *d, const char *when)
+{
+	struct context *c = d->c;
+	struct sysfs_scan sc = { 0 };
+	struct nodedb_entry *e;
+	struct scan_tally t;
+
+	for (size_t pos = 0; (e = nodedb_next(&d->rec.db, &pos)) != NULL; )
+		e->seen = false;
+	context_scan_begin(c, &t);
+	long n = sysfs_scan(&c->sys, &sc, scanned, d);
+	c->h.scan_errors += sc.errors;
+	int rc = context_scan_end(c, &t, n);
+	/* A device the scan could not read is not a device that is gone:
+	 * after an incomplete scan, nothing is removed. */
+	if (n < 0 || sc.errors) {
+		log_warn("%s: sysfs could not be read completely; no node removed", when);
+		return rc;
+	}
+	remove_gone(d, when);
+	return rc;
 }
 
 /* Discards what is queued, and reconciles /dev with sysfs. */
@@ -193,16 +225,42 @@ static void resync(struct daemon *d)
 
 /* ---- /dev refusing changes ------------------------------------------- */
 
+/* Events whose node removal is held back until the batch ends. */
+static void hold(struct daemon *d, const struct device *dev, bool ran_commands)
+{
+	if (d->nheld == d->capheld) {
+		d->capheld = d->capheld ? d->capheld * 2 : 64;
+		struct kept *v = realloc(d->held, d->capheld * sizeof(*v));
+		if (v == NULL)
+			die("out of memory");
+		d->held = v;
+	}
+	struct uevent *copy = xmalloc(sizeof(*copy));
+	uevent_copy(copy, dev->ev);
+	d->held[d->nheld++] = (struct kept){ .ev = copy, .ran_commands = ran_commands };
+}
+
+static void held_clear(struct daemon *d)
+{
+	for (unsigned i = 0; i < d->nheld; i++)
+		free(d->held[i].ev);
+	d->nheld = 0;
+}
+
 /* An event is done: one /dev refused is kept to try again (a scan's is
  * not: the rescan finds its device anyway); a later add or remove of the
  * same device that worked makes the kept ones moot. */
-static void event_done(void *arg, const struct device *dev, bool faulted, bool ran_commands)
+static void event_done(void *arg, const struct device *dev, const struct outcome *o)
 {
 	struct daemon *d = arg;
 	const char *devpath = uevent_get(dev->ev, "DEVPATH");
+	/* a retry runs no command: those of its first try ran */
+	bool faulted = o->faulted, ran_commands = o->ran_commands || dev->flags.no_commands;
 
 	if (devpath == NULL || uevent_get(dev->ev, "SEQNUM") == NULL)
 		return;
+	if (o->held)
+		hold(d, dev, ran_commands);
 	if (!faulted) {
 		if (dev->op != DEVOP_ADD && dev->op != DEVOP_REMOVE)
 			return;
@@ -226,16 +284,33 @@ static void event_done(void *arg, const struct device *dev, bool faulted, bool r
 	d->retry[d->nretry++] = (struct kept){ .ev = copy, .ran_commands = ran_commands };
 }
 
-/* A held-back node removal has been carried out (or failed: then the
- * record stays, and a later reconcile tries again). */
+/* A held-back node removal has been carried out, or failed: then the
+ * record stays, and its event, whose messages wait in the publisher
+ * until the batch ends, is taken back and kept to try again, like any
+ * event /dev refused: clients never hear "remove" while the node is
+ * there. */
 static void removal_settled(void *arg, const char *name, mode_t type, dev_t rdev, bool ok)
 {
 	struct daemon *d = arg;
-	struct nodedb_entry *e = nodedb_get(&d->db, type, rdev);
+	struct nodedb_entry *e = nodedb_get(&d->rec.db, type, rdev);
 
 	if (ok && e && strcmp(e->node, name) == 0)
-		nodedb_del(&d->db, type, rdev);
+		record_del(&d->rec, type, rdev);
+	for (unsigned i = 0; !ok && i < d->nheld; i++) {
+		struct device dev;
+		device_from_uevent(&dev, d->held[i].ev);
+		if (dev.type != type || device_rdev(&dev) != rdev)
+			continue;
+		publish_unsay(&d->c->pub, &dev);
+		if (d->nretry < RETRY_MAX)
+			d->retry[d->nretry++] = d->held[i];
+		else
+			free(d->held[i].ev), d->retry_lost++;
+		d->held[i] = d->held[--d->nheld];
+		return;
+	}
 }
+
 
 static void dir_changed(void *arg, const char *dir, bool made)
 {
@@ -285,9 +360,8 @@ static void catch_up(struct daemon *d, const char *why)
 			log_info("%s: its numbers %d:%d are another device's now: its refused "
 				 "remove is dropped", devpath, dv.major, dv.minor);
 		} else {
-			d->c->h.no_commands = v[i].ran_commands;
-			jobs_event(&d->jobs, v[i].ev);
-			d->c->h.no_commands = false;
+			dv.flags.no_commands = v[i].ran_commands;
+			jobs_submit(&d->jobs, &dv);
 		}
 		free(v[i].ev);
 	}
@@ -494,6 +568,7 @@ static void batch(struct daemon *d, bool start)
 	} else {
 		devnode_defer(&d->c->dev, false);
 		publisher_hold(&d->c->pub, false);
+		held_clear(d);
 	}
 }
 
@@ -541,7 +616,7 @@ static int loop(struct daemon *d)
 		}
 		batch(d, false);
 		watch_faults(d);
-		if (nodelog_compact(&d->log, &d->db, d->c->dev.made_dirs, d->c->dev.nmade,
+		if (nodelog_compact(&d->log, &d->rec.db, d->c->dev.made_dirs, d->c->dev.nmade,
 				    false) < 0)
 			log_warn("%s goes on growing", d->log.path);
 	}
@@ -555,11 +630,11 @@ static int record_open(struct daemon *d)
 
 	if (realpath(c->dev.path, root) == NULL)
 		snprintf(root, sizeof(root), "%s", c->dev.path);
-	if (nodelog_open(&d->log, c->cfg.state, root, &d->db, adopt_dir, &c->dev) < 0)
+	if (nodelog_open(&d->log, c->cfg.state, root, &d->rec.db, adopt_dir, &c->dev) < 0)
 		return -1;
-	if (d->db.used)
-		log_info("%s: %zu nodes made by an earlier devmgr", d->log.path, d->db.used);
-	d->db.log = &d->log;
+	if (d->rec.db.used)
+		log_info("%s: %zu nodes made by an earlier devmgr", d->log.path, d->rec.db.used);
+	d->rec.log = &d->log;
 	c->dev.removed = removal_settled;
 	c->dev.dir_changed = dir_changed;
 	c->dev.hook_arg = d;
@@ -577,11 +652,13 @@ static void record_close(struct daemon *d)
 	c->dev.hook_arg = NULL;
 	c->h.done = NULL;
 	c->h.done_arg = NULL;
-	d->db.log = NULL;
+	d->rec.log = NULL;
 	nodelog_close(&d->log);
 	for (unsigned i = 0; i < d->nretry; i++)
 		free(d->retry[i].ev);
 	d->nretry = 0;
+	held_clear(d);
+	free(d->held);
 }
 
 int daemon_run(struct context *c, const struct daemon_opts *o)
@@ -615,13 +692,14 @@ int daemon_run(struct context *c, const struct daemon_opts *o)
 		log_err("cannot set up signal handling: %s", strerror(errno));
 		return 1;
 	}
-	nodedb_init(&d.db);
+	nodedb_init(&d.rec.db);
 	if (record_open(&d) < 0) {
 		rc = 1;
 		goto out;
 	}
 	jobs_init(&d.jobs, &c->h);
-	c->h.db = &d.db;
+	c->h.in.record = &d.rec.db;
+	c->h.x.record = &d.rec;
 	context_publish(c, true);
 	/* One process: the daemon must record every node it makes. The scan
 	 * fills the udev database; its devices are no events to publish.
@@ -631,7 +709,7 @@ int daemon_run(struct context *c, const struct daemon_opts *o)
 		rc = 1;
 		goto out;
 	}
-	nodelog_compact(&d.log, &d.db, c->dev.made_dirs, c->dev.nmade, true);
+	nodelog_compact(&d.log, &d.rec.db, c->dev.made_dirs, c->dev.nmade, true);
 	watch_faults(&d);
 	publisher_sending(&c->pub, true);
 	if (!o->foreground)
@@ -644,9 +722,10 @@ int daemon_run(struct context *c, const struct daemon_opts *o)
 	jobs_stop(&d.jobs);
 	publisher_retire(&c->pub);
 out:
-	c->h.db = NULL;
+	c->h.in.record = NULL;
+	c->h.x.record = NULL;
 	record_close(&d);
-	nodedb_free(&d.db);
+	nodedb_free(&d.rec.db);
 	close(d.sigfd);
 	uevent_sock_close(&d.sock);
 	return rc;

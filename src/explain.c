@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "explain.h"
+#include "execute.h"
 #include "fileio.h"
 
 #include <stdio.h>
@@ -7,102 +8,91 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static const char *action_of(const struct device *dev)
-{
-	const char *a = dev->ev ? uevent_get(dev->ev, "ACTION") : NULL;
-
-	return a ? a : "add";
-}
-
-static void header(const struct handler *h, const struct device *dev)
+static void header(const struct device *dev)
 {
 	const char *devpath = dev->ev ? uevent_get(dev->ev, "DEVPATH") : NULL;
-	const char *sub = dev->ev ? uevent_get(dev->ev, "SUBSYSTEM") : NULL;
+	const char *action = dev->ev ? uevent_get(dev->ev, "ACTION") : NULL;
+	const char *sub = device_get(dev, "SUBSYSTEM");
 
-	if (sub == NULL && dev->lazy_get)
-		sub = dev->lazy_get(dev->lazy_arg, "SUBSYSTEM");
 	printf("%s", dev->devname);
 	if (dev->major >= 0)
 		printf(" (%s %d:%d)", S_ISBLK(dev->type) ? "block" : "char", dev->major, dev->minor);
-	printf(" %s", action_of(dev));
+	printf(" %s", action ? action : "add");
 	if (sub)
 		printf(" SUBSYSTEM=%s", sub);
 	if (devpath)
 		printf(" DEVPATH=%s", devpath);
 	printf("\n");
-	(void)h;
 }
 
 /* udev's names for the device, worked out read-only. */
-static void links(struct handler *h, const struct device *dev, const char *node)
+static void idlinks(const struct device *dev, int sys_fd, const char *dev_path, const char *node)
 {
 	char names[BYLINKS_MAX][BYLINKS_NAME];
-	struct devprops *p;
+	struct devprops *p = xmalloc(sizeof(*p));
 
-	if (!h->links || !may_have_links(dev))
-		return;
-	p = xmalloc(sizeof(*p));
 	devprops_init(p);
-	int n = handler_persistent_names(h, dev, p, names);
+	int n = execute_idnames(sys_fd, dev, p, names);
 	for (int i = 0; i < n; i++)
-		printf("    link     %s/%s -> %s (persistent name)\n", h->dev->path, names[i], node);
+		printf("    link     %s/%s -> %s (persistent name)\n", dev_path, names[i], node);
 	free(p);
 }
 
-int explain_device(struct handler *h, const struct device *dev)
+static void step(const struct plan_step *s, const struct device *dev, const char *rules,
+		 const char *dev_path, int sys_fd)
 {
-	const struct match_input in = {
-		.devname = dev->devname, .major = dev->major, .minor = dev->minor, .ev = dev->ev,
-		.lazy_get = dev->lazy_get, .lazy_arg = dev->lazy_arg,
-	};
-	struct match_input cur = in;
-	struct match_result m;
-	size_t pos = 0;
-	bool nonode = false, any = false;
-
-	header(h, dev);
-	if (h->policy && !policy_allows(h->policy, dev->type, dev->major, dev->minor)) {
-		printf("  not allowed by %s: %s\n\n", h->policy->origin ? h->policy->origin : "the policy",
-		       h->policy->node_only ? "a node only, no command, no event" : "left alone");
-		if (!h->policy->node_only)
-			return 0;
-	}
-	while (rules_next_match(h->rules, &pos, &cur, &m)) {
-		const struct rule *r = m.rule;
-		char *node = handler_node_name(dev, &m);
-		any = true;
-		if (r->line)
-			printf("  %s:%u%s\n", h->rules->path, r->line,
-			       r->keep_matching ? " (\"-\": matching goes on)" : "");
+	switch (s->kind) {
+	case PLAN_MATCH:
+		if (s->line)
+			printf("  %s:%u%s\n", rules, s->line,
+			       s->more ? " (\"-\": matching goes on)" : "");
 		else
 			printf("  no rule line matched: the default, root:root 0660\n");
-		if (r->move == '!') {
-			nonode = true;
-			cur.major = cur.minor = -1;
-		}
-		if (nonode)
+		if (s->nonode)
 			printf("    no node (\"!\")\n");
-		else if (dev->major >= 0 && strcmp(action_of(dev), "add") == 0)
-			printf("    node     %s/%s %s %d:%d owner %u:%u mode %04o\n", h->dev->path, node,
-			       S_ISBLK(dev->type) ? "block" : "char", dev->major, dev->minor,
-			       (unsigned)r->uid, (unsigned)r->gid, (unsigned)r->mode);
-		else if (dev->major >= 0 && strcmp(action_of(dev), "remove") == 0)
-			printf("    remove   %s/%s\n", h->dev->path, node);
-		if (!nonode && r->move == '>')
-			printf("    link     %s/%s -> %s\n", h->dev->path, dev->devname, node);
-		if (!nonode && dev->major >= 0 && dev->major == h->root_major &&
-		    dev->minor == h->root_minor)
-			printf("    link     %s/root -> %s\n", h->dev->path, node);
-		if (!nonode && dev->major >= 0 && strcmp(action_of(dev), "add") == 0)
-			links(h, dev, node);
-		if (handler_command_due(r, dev))
-			printf("    command  %s  (sh -c, in %s, MDEV=%s)\n", r->cmd, h->dev->path, node);
-		free(node);
-		if (!r->keep_matching)
-			break;
+		break;
+	case PLAN_NODE:
+		printf("    node     %s/%s %s %d:%d owner %u:%u mode %04o\n", dev_path, s->node,
+		       S_ISBLK(dev->type) ? "block" : "char", dev->major, dev->minor,
+		       (unsigned)s->uid, (unsigned)s->gid, (unsigned)s->mode);
+		break;
+	case PLAN_LINK:
+		printf("    link     %s/%s -> %s\n", dev_path, s->link, s->node);
+		break;
+	case PLAN_IDLINKS:
+		idlinks(dev, sys_fd, dev_path, s->node);
+		break;
+	case PLAN_COMMAND:
+		printf("    command  %s  (sh -c, in %s, MDEV=%s)\n", s->cmd, dev_path, s->node);
+		break;
+	case PLAN_REMOVE:
+		if (dev->major >= 0)
+			printf("    remove   %s/%s\n", dev_path, s->node);
+		break;
+	case PLAN_FORGET:
+		printf("    remove   %s/%s (what devmgr made for it before)\n", dev_path, s->node);
+		break;
+	case PLAN_FIRMWARE:
+		printf("  firmware %s\n", s->node);
+		break;
+	case PLAN_MODULES:
+		printf("  drivers  for %s\n", s->node);
+		break;
 	}
-	if (!any)
+}
+
+void explain_plan(const struct plan *plan, const struct device *dev, const char *rules,
+		  const char *dev_path, int sys_fd, const struct policy *policy)
+{
+	header(dev);
+	if (plan->outside)
+		printf("  not allowed by %s: %s\n\n", policy && policy->origin ? policy->origin :
+		       "the policy", plan->skip ? "left alone" : "a node only, no command, no event");
+	if (plan->skip)
+		return;
+	for (unsigned i = 0; i < plan->n; i++)
+		step(&plan->v[i], dev, rules, dev_path, sys_fd);
+	if (plan->matched == 0)
 		printf("  no rule matched\n");
 	printf("\n");
-	return 0;
 }

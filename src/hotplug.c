@@ -4,6 +4,7 @@
  * outlived its device), and removal only deletes a node of that number. */
 #define _GNU_SOURCE
 #include "hotplug.h"
+#include "devnode.h"
 #include "log.h"
 
 #include <errno.h>
@@ -108,7 +109,7 @@ int hotplug_run(struct handler *h, struct sysfs *s, char *const *envp)
 
 	const char *seqstr = uevent_get(&ev, "SEQNUM");
 	unsigned long seq = seqstr ? strtoul(seqstr, NULL, 10) : 0;
-	int seqfd = seqstr ? seq_wait(h->dev, seq) : -1;
+	int seqfd = seqstr ? seq_wait(h->x.dev, seq) : -1;
 	/* Every event takes its turn in mdev.seq, even one handle_device()
 	 * ignores (a firmware request's "remove"). */
 	int rc = handle_device(h, &dev) < 0 ? 1 : 0;

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "jobs.h"
+#include "devnode.h"
 #include "fileio.h"
 #include "log.h"
 
@@ -37,7 +38,9 @@ static struct job *find(struct jobs *j, const struct device *dev)
 			continue;
 		const char *busy = devpath_of(job);
 		const struct device *d = &job->p->dev;
-		if ((devpath && strcmp(busy, devpath) == 0) || (old && strcmp(busy, old) == 0) ||
+		/* a scan's devices have no DEVPATH: their numbers say it */
+		if ((busy && devpath && strcmp(busy, devpath) == 0) ||
+		    (busy && old && strcmp(busy, old) == 0) ||
 		    (dev->major >= 0 && d->major == dev->major && d->minor == dev->minor &&
 		     d->type == dev->type))
 			return &j->v[i];
@@ -63,10 +66,11 @@ static struct job *new_job(struct jobs *j)
 
 static void start(struct jobs *j, struct job *job)
 {
-	const struct step *s = job->step;
+	const struct plan_step *s = job->step;
 	struct pending *p = job->p;
 
-	if (exec_start(&job->proc, s->a, j->h->dev->root.fd, p->dev.ev, s->b, p->dev.devname) < 0) {
+	if (exec_start(&job->proc, s->cmd, j->h->x.dev->root.fd, p->dev.ev, s->node,
+		       p->dev.devname) < 0) {
 		job->step = NULL;	/* logged; on to the next step */
 		return;
 	}
@@ -100,18 +104,16 @@ static void advance(struct jobs *j, struct job *job)
 		job->p = NULL;
 		/* the device's next events, in order */
 		while (job->p == NULL && job->nbacklog > 0) {
-			struct uevent *ev = job->backlog[0];
+			struct pending *held = job->backlog[0];
 			if (job->dropped && job->nbacklog == 1) {
-				const char *devpath = uevent_get(ev, "DEVPATH");
+				const char *devpath = uevent_get(held->ev, "DEVPATH");
 				log_warn("%lu events of %s dropped while its command ran; the last one "
 					 "is handled", job->dropped, devpath ? devpath : "?");
 				job->dropped = 0;
 			}
 			memmove(job->backlog, job->backlog + 1, --job->nbacklog * sizeof(*job->backlog));
-			struct device dev;
-			device_from_uevent(&dev, ev);
-			job->p = handler_begin(j->h, &dev);
-			free(ev);
+			job->p = handler_begin(j->h, &held->dev);
+			handler_free(held);
 		}
 		if (job->p == NULL) {
 			free(job->backlog);
@@ -125,44 +127,40 @@ static void advance(struct jobs *j, struct job *job)
  * JOBS_BACKLOG_MAX, an event of the same device as the last one waiting
  * takes that one's place: the events between are lost, and the device's
  * last state is still what is handled. True when EV was taken so. */
-static bool backlog_full(struct job *job, const struct uevent *ev)
+static bool backlog_full(struct job *job, const struct device *dev)
 {
 	if (job->nbacklog < JOBS_BACKLOG_MAX)
 		return false;
-	struct uevent *last = job->backlog[job->nbacklog - 1];
-	const char *a = uevent_get(last, "DEVPATH"), *b = uevent_get(ev, "DEVPATH");
+	struct pending **last = &job->backlog[job->nbacklog - 1];
+	const char *a = uevent_get((*last)->ev, "DEVPATH"), *b = uevent_get(dev->ev, "DEVPATH");
 	if (a == NULL || b == NULL || strcmp(a, b) != 0)
 		return false;
 	if (job->dropped++ == 0)
 		log_warn("events of %s are piling up behind its command (%d waiting): the "
 			 "later ones replace the last", b, JOBS_BACKLOG_MAX);
-	uevent_copy(last, ev);
+	handler_free(*last);
+	*last = handler_hold(dev);
 	return true;
 }
 
-void jobs_event(struct jobs *j, struct uevent *ev)
+void jobs_submit(struct jobs *j, const struct device *dev)
 {
-	struct device dev;
-
-	device_from_uevent(&dev, ev);
-	struct job *busy = find(j, &dev);
+	struct job *busy = find(j, dev);
 
 	if (busy) {
-		if (backlog_full(busy, ev))
+		if (backlog_full(busy, dev))
 			return;
 		if (busy->nbacklog == busy->capbacklog) {
 			busy->capbacklog = busy->capbacklog ? busy->capbacklog * 2 : 4;
-			struct uevent **b = realloc(busy->backlog, busy->capbacklog * sizeof(*b));
+			struct pending **b = realloc(busy->backlog, busy->capbacklog * sizeof(*b));
 			if (b == NULL)
 				die("out of memory");
 			busy->backlog = b;
 		}
-		struct uevent *copy = xmalloc(sizeof(*copy));
-		uevent_copy(copy, ev);
-		busy->backlog[busy->nbacklog++] = copy;
+		busy->backlog[busy->nbacklog++] = handler_hold(dev);
 		return;
 	}
-	struct pending *p = handler_begin(j->h, &dev);
+	struct pending *p = handler_begin(j->h, dev);
 	if (p == NULL)
 		return;		/* no command: all done */
 	struct job *job = new_job(j);
@@ -268,7 +266,7 @@ void jobs_stop(struct jobs *j)
 	}
 	for (unsigned i = 0; i < j->n; i++) {
 		for (unsigned k = 0; k < j->v[i].nbacklog; k++)
-			free(j->v[i].backlog[k]);
+			handler_free(j->v[i].backlog[k]);
 		free(j->v[i].backlog);
 		if (j->v[i].p) {
 			handler_end(j->h, j->v[i].p);
@@ -290,4 +288,9 @@ unsigned jobs_active(const struct jobs *j)
 	for (unsigned i = 0; i < j->n; i++)
 		n += j->v[i].p != NULL;
 	return n;
+}
+
+unsigned jobs_busy(const struct jobs *j)
+{
+	return jobs_active(j) - j->norphans;
 }

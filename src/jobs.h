@@ -17,11 +17,11 @@
 
 struct job {
 	struct pending *p;		/* NULL: the slot is free */
-	const struct step *step;	/* the command running or waiting to */
+	const struct plan_step *step;	/* the command running or waiting to */
 	struct cmd_proc proc;
 	bool running, killed;
 	long deadline;			/* monotonic ms; 0: none */
-	struct uevent **backlog;	/* the device's later events */
+	struct pending **backlog;	/* the device's later events, held */
 	unsigned nbacklog, capbacklog;
 	unsigned long dropped;		/* replaced in a full backlog */
 };
@@ -42,9 +42,9 @@ struct jobs {
 };
 
 void jobs_init(struct jobs *j, struct handler *h);
-/* An event from the kernel: done at once, or its commands started, or
- * queued behind its device's job. */
-void jobs_event(struct jobs *j, struct uevent *ev);
+/* An event (from the kernel, a rescan, a retry; its flags with it): done
+ * at once, or its commands started, or held behind its device's job. */
+void jobs_submit(struct jobs *j, const struct device *dev);
 /* The running commands' output pipes (and orphaned ones), for poll();
  * how many were set. */
 int jobs_pollfds(const struct jobs *j, struct pollfd *p, int max);
@@ -55,7 +55,9 @@ int jobs_timeout(const struct jobs *j);
 void jobs_service(struct jobs *j);
 /* Stopping: kills every command and finishes the events. */
 void jobs_stop(struct jobs *j);
-/* Devices with an event in progress. */
+/* Devices with an event in progress, and output pipes still read. */
 unsigned jobs_active(const struct jobs *j);
+/* Devices with an event in progress. */
+unsigned jobs_busy(const struct jobs *j);
 
 #endif

@@ -2,6 +2,7 @@
 /* Command line and mode dispatch; nothing else. */
 #define _GNU_SOURCE
 #include "context.h"
+#include "devnode.h"
 #include "daemon.h"
 #include "monitor.h"
 #include "hotplug.h"
@@ -250,6 +251,13 @@ static unsigned coldplug_jobs(unsigned configured)
 	return n < 1 ? 1 : n > 4 ? 4 : (unsigned)n;
 }
 
+/* "devmgr test PATH": the device's plan, printed. */
+static void test_device(void *arg, struct device *dev, unsigned long index)
+{
+	(void)index;
+	handle_device(arg, dev);
+}
+
 int main(int argc, char **argv)
 {
 	static struct context ctx;
@@ -284,7 +292,7 @@ int main(int argc, char **argv)
 		 * report comes in order */
 		ctx.h.dry_run = true;
 		if (cl.test_path)
-			rc = sysfs_test(&ctx.sys, &ctx.h, cl.test_path);
+			rc = sysfs_device(&ctx.sys, cl.test_path, test_device, &ctx.h);
 		else if (cl.scan)
 			rc = context_coldplug(&ctx, 1);
 		else

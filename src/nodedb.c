@@ -2,7 +2,6 @@
  * tombstones pile up over a long-running daemon's add/remove cycles. */
 #include "nodedb.h"
 #include "fileio.h"
-#include "nodelog.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,7 +11,6 @@ void nodedb_init(struct nodedb *db)
 {
 	db->cap = 256;
 	db->used = 0;
-	db->log = NULL;
 	db->v = xmalloc(db->cap * sizeof(*db->v));
 	memset(db->v, 0, db->cap * sizeof(*db->v));
 }
@@ -40,7 +38,7 @@ static size_t slot(const struct nodedb *db, mode_t type, dev_t rdev)
 	return (size_t)(h >> 20) & (db->cap - 1);
 }
 
-static struct nodedb_entry *find(struct nodedb *db, mode_t type, dev_t rdev)
+static struct nodedb_entry *find(const struct nodedb *db, mode_t type, dev_t rdev)
 {
 	for (size_t i = slot(db, type, rdev); db->v[i].type; i = (i + 1) & (db->cap - 1))
 		if (db->v[i].type == type && db->v[i].rdev == rdev)
@@ -66,7 +64,7 @@ static void grow(struct nodedb *db)
 	free(old.v);
 }
 
-void nodedb_put(struct nodedb *db, mode_t type, dev_t rdev, const char *node, const char *link)
+bool nodedb_put(struct nodedb *db, mode_t type, dev_t rdev, const char *node, const char *link)
 {
 	struct nodedb_entry *e = find(db, type, rdev);
 
@@ -74,10 +72,8 @@ void nodedb_put(struct nodedb *db, mode_t type, dev_t rdev, const char *node, co
 	    (link ? e->link && strcmp(e->link, link) == 0 : e->link == NULL)) {
 		e->seen = true;
 		e->recorded = false;
-		return;		/* nothing new to say */
+		return false;
 	}
-	if (db->log)
-		nodelog_put(db->log, type, rdev, node, link);
 	if (e == NULL) {
 		if ((db->used + 1) * 4 > db->cap * 3)
 			grow(db);
@@ -96,6 +92,7 @@ void nodedb_put(struct nodedb *db, mode_t type, dev_t rdev, const char *node, co
 	e->recorded = false;
 	e->node = xstrdup(node);
 	e->link = link ? xstrdup(link) : NULL;
+	return true;
 }
 
 struct nodedb_entry *nodedb_get(struct nodedb *db, mode_t type, dev_t rdev)
@@ -103,14 +100,35 @@ struct nodedb_entry *nodedb_get(struct nodedb *db, mode_t type, dev_t rdev)
 	return find(db, type, rdev);
 }
 
-void nodedb_del(struct nodedb *db, mode_t type, dev_t rdev)
+const struct nodedb_entry *nodedb_lookup(const struct nodedb *db, mode_t type, dev_t rdev)
+{
+	return find(db, type, rdev);
+}
+
+struct nodedb_entry *nodedb_next(const struct nodedb *db, size_t *pos)
+{
+	while (*pos < db->cap)
+		if (db->v[(*pos)++].type)
+			return &db->v[*pos - 1];
+	return NULL;
+}
+
+bool nodedb_node_taken(const struct nodedb *db, mode_t type, dev_t rdev, const char *node)
+{
+	const struct nodedb_entry *e;
+
+	for (size_t pos = 0; (e = nodedb_next(db, &pos)) != NULL; )
+		if (!(e->type == type && e->rdev == rdev) && strcmp(e->node, node) == 0)
+			return true;
+	return false;
+}
+
+bool nodedb_del(struct nodedb *db, mode_t type, dev_t rdev)
 {
 	struct nodedb_entry *e = find(db, type, rdev);
 
 	if (e == NULL)
-		return;
-	if (db->log)
-		nodelog_del(db->log, type, rdev);
+		return false;
 	size_t i = (size_t)(e - db->v);
 	clear(e);
 	db->used--;
@@ -125,4 +143,5 @@ void nodedb_del(struct nodedb *db, mode_t type, dev_t rdev)
 			i = j;
 		}
 	}
+	return true;
 }

@@ -20,19 +20,25 @@ struct nodedb_entry {
 	char *link;			/* NULL when none */
 };
 
-struct nodelog;
-
 struct nodedb {
 	struct nodedb_entry *v;
 	size_t cap, used;
-	struct nodelog *log;		/* told of every change, or NULL */
 };
 
 void nodedb_init(struct nodedb *db);
 void nodedb_free(struct nodedb *db);
-/* Records (or replaces) what was made for a device, and marks it seen. */
-void nodedb_put(struct nodedb *db, mode_t type, dev_t rdev, const char *node, const char *link);
+/* Records (or replaces) what was made for a device, and marks it seen;
+ * whether that changed the entry. */
+bool nodedb_put(struct nodedb *db, mode_t type, dev_t rdev, const char *node, const char *link);
 struct nodedb_entry *nodedb_get(struct nodedb *db, mode_t type, dev_t rdev);
-void nodedb_del(struct nodedb *db, mode_t type, dev_t rdev);
+/* Whether there was an entry to delete. */
+bool nodedb_del(struct nodedb *db, mode_t type, dev_t rdev);
+/* nodedb_get() for readers. */
+const struct nodedb_entry *nodedb_lookup(const struct nodedb *db, mode_t type, dev_t rdev);
+/* The entries one by one, in no order: *POS starts at 0; NULL after the
+ * last. An entry deleted meanwhile may move: collect, then change. */
+struct nodedb_entry *nodedb_next(const struct nodedb *db, size_t *pos);
+/* Whether the record gives NODE to a device other than TYPE RDEV. */
+bool nodedb_node_taken(const struct nodedb *db, mode_t type, dev_t rdev, const char *node);
 
 #endif

@@ -2,7 +2,7 @@
 #include "publish.h"
 #include "devid.h"
 #include "fileio.h"
-#include "handler.h"
+#include "device.h"
 #include "log.h"
 
 #include <errno.h>
@@ -136,31 +136,33 @@ static struct dbchange *db_pending(struct publisher *p, const char *id)
 }
 
 /* What the database holds for ID (the held-back state if there is one)
- * into p->props, and into OLD the tags it has marks for. */
-static void db_read(struct publisher *p, const char *id, struct oldtags *old)
+ * into PROPS, and into OLD the tags it has marks for. */
+static void db_read(struct publisher *p, const char *id, struct devprops *props,
+		    struct oldtags *old)
 {
 	struct dbchange *c = db_pending(p, id);
 
 	if (c == NULL) {
-		udevdb_read(&p->db, id, &p->props);
-		oldtags_add(old, &p->props);
+		udevdb_read(&p->db, id, props);
+		oldtags_add(old, props);
 		return;
 	}
 	if (!c->remove)
-		devprops_copy(&p->props, &c->props);
+		devprops_copy(props, &c->props);
 	oldtags_add(old, &c->props);
 	oldtags_merge(old, &c->old);
 }
 
-/* Writes p->props as ID's entry, or removes the entry: now, or at the
- * end of the batch. OLD: tags whose marks may be there. */
-static void db_change(struct publisher *p, const char *id, bool remove, const struct oldtags *old)
+/* Writes PROPS as ID's entry, or removes the entry: now, or at the end
+ * of the batch. OLD: tags whose marks may be there. */
+static void db_change(struct publisher *p, const char *id, bool remove,
+		      const struct devprops *props, const struct oldtags *old)
 {
 	if (!p->holding || strlen(id) >= sizeof(p->dbq[0].id)) {
 		if (remove)
-			udevdb_remove(&p->db, id, &p->props, old);
+			udevdb_remove(&p->db, id, props, old);
 		else
-			udevdb_write(&p->db, id, &p->props, old);
+			udevdb_write(&p->db, id, props, old);
 		return;
 	}
 	struct dbchange *c = db_pending(p, id);
@@ -178,7 +180,7 @@ static void db_change(struct publisher *p, const char *id, bool remove, const st
 	}
 	oldtags_merge(&c->old, old);
 	c->remove = remove;
-	devprops_copy(&c->props, &p->props);
+	devprops_copy(&c->props, props);
 }
 
 void publisher_hold(struct publisher *p, bool on)
@@ -193,7 +195,8 @@ void publisher_hold(struct publisher *p, bool on)
 		flush(p);
 }
 
-static void enqueue(struct publisher *p, const void *data, size_t len, unsigned groups)
+static void enqueue(struct publisher *p, const void *data, size_t len, unsigned groups,
+		    unsigned long long seq)
 {
 	if (p->qlen + len > p->qcap) {
 		p->qcap = (p->qlen + len) * 2 + 65536;
@@ -210,7 +213,7 @@ static void enqueue(struct publisher *p, const void *data, size_t len, unsigned 
 		p->qm = qm;
 	}
 	memcpy(p->q + p->qlen, data, len);
-	p->qm[p->nq++] = (struct queued){ .off = p->qlen, .len = len, .groups = groups };
+	p->qm[p->nq++] = (struct queued){ .off = p->qlen, .len = len, .groups = groups, .seq = seq };
 	p->qlen += len;
 }
 
@@ -256,10 +259,20 @@ static void join(char *buf, size_t size, const char *sep_first, const char *sep,
 		snprintf(buf + len, size - len, "%s", last);
 }
 
-static void build(struct publisher *p, const struct device *dev, const struct outcome *o,
-		  const char *subsystem, const char *devtype)
+/* What an event says of a device, worked out once. */
+struct about {
+	const struct device *dev;
+	const struct pub_node *o;
+	const char *subsystem, *devpath, *devtype;
+	char id[512];
+	bool have_id;		/* it has a database entry */
+};
+
+/* The messages, into p->msg. */
+static void build(struct publisher *p, const struct about *a, const struct devprops *d)
 {
-	const struct devprops *d = &p->props;
+	const struct device *dev = a->dev;
+	const struct pub_node *o = a->o;
 	struct udevmsg *m = p->msg;
 	const struct uevent *ev = dev->ev;
 	char buf[4096], root[4096];
@@ -304,14 +317,14 @@ static void build(struct publisher *p, const struct device *dev, const struct ou
 		snprintf(buf, sizeof(buf), "%" PRIu64, d->usec);
 		udevmsg_add(m, "USEC_INITIALIZED", buf);
 	}
-	udevmsg_finish(m, subsystem, devtype, bloom);
+	udevmsg_finish(m, a->subsystem, a->devtype, bloom);
 }
 
 /* What devmgr adds to a device that is there: links, tags, ID_*. */
-static void describe(struct publisher *p, const struct device *dev, const struct outcome *o,
-		     const char *subsystem, const char *devtype)
+static void describe(struct publisher *p, const struct about *a, struct devprops *d)
 {
-	struct devprops *d = &p->props;
+	const struct pub_node *o = a->o;
+	const char *subsystem = a->subsystem;
 	bool have_ids = false;
 
 	/* what the handler worked out: its links always, its ID_* when
@@ -339,88 +352,110 @@ static void describe(struct publisher *p, const struct device *dev, const struct
 	for (unsigned i = 0; subsystem && i < p->cfg->ntags; i++)
 		if (strcmp(p->cfg->tags[i].subsystem, subsystem) == 0)
 			devprops_tag(d, p->cfg->tags[i].tag);
-	if (p->cfg->ids && !have_ids && device_sysdir(dev))
-		devid_add(p->sys_fd, device_sysdir(dev), subsystem, devtype, d);
+	if (p->cfg->ids && !have_ids && device_sysdir(a->dev))
+		devid_add(p->sys_fd, device_sysdir(a->dev), subsystem, a->devtype, d);
 }
 
-void publish_device(struct publisher *p, const struct device *dev, const struct outcome *o)
+/* A device without numbers renamed by the kernel: its entry had the old
+ * name, and goes; when it was first set up stays. */
+static uint64_t entry_renamed(struct publisher *p, const struct about *a, struct devprops *props)
 {
-	const struct uevent *ev = dev->ev;
-	const char *subsystem = uevent_get(ev, "SUBSYSTEM");
-	const char *devpath = uevent_get(ev, "DEVPATH");
-	const char *devtype = uevent_get(ev, "DEVTYPE");
-	char id[512];
-	bool have_id;
-
-	/* a scan reads SUBSYSTEM only when a rule asked; tags need it */
-	if (subsystem == NULL && dev->lazy_get && p->cfg->ntags)
-		subsystem = dev->lazy_get(dev->lazy_arg, "SUBSYSTEM");
-	have_id = p->db_open && udevdb_id(id, sizeof(id), dev->type, dev->major, dev->minor,
-					  subsystem, devpath, uevent_get(ev, "IFINDEX")) == 0;
-	/* Only real events (not a coldplug scan) are sent, with what both
-	 * client libraries insist on. */
-	bool send = p->sending && devpath && subsystem && uevent_get(ev, "ACTION") &&
-		    uevent_get(ev, "SEQNUM");
-	if (!have_id && !send)
-		return;		/* nobody would see what is worked out */
-	struct oldtags old = { 0 };
-	uint64_t usec = 0;
-	devprops_init(&p->props);
-	/* A device without numbers renamed by the kernel: its entry had the
-	 * old name. */
+	const struct uevent *ev = a->dev->ev;
 	const char *devpath_old = uevent_get(ev, "DEVPATH_OLD");
+	struct oldtags old = { 0 };
 	char old_id[512];
-	if (dev->op == DEVOP_MOVE && p->db_open && dev->major < 0 && devpath_old &&
-	    udevdb_id(old_id, sizeof(old_id), dev->type, -1, -1, subsystem, devpath_old,
-		      uevent_get(ev, "IFINDEX")) == 0 && (!have_id || strcmp(old_id, id) != 0)) {
-		db_read(p, old_id, &old);
-		usec = p->props.usec;
-		db_change(p, old_id, true, &old);
-		devprops_init(&p->props);
-	}
-	if (dev->op == DEVOP_REMOVE) {
-		/* what the add said comes with the remove, as with udev */
-		if (have_id) {
-			db_read(p, id, &old);
-			db_change(p, id, true, &old);
-		}
-	} else {
-		/* First set up now, or when the entry says: for change, bind...,
-		 * and for a device the daemon's resync scan finds again. */
-		bool rescan = p->sending && !uevent_get(ev, "SEQNUM");
-		if (have_id) {
-			if (dev->op != DEVOP_ADD || rescan) {
-				db_read(p, id, &old);
-				if (p->props.usec)
-					usec = p->props.usec;
-			} else if (db_pending(p, id)) {
-				/* re-added within the batch: marks of before */
-				db_read(p, id, &old);
-			}
-			devprops_init(&p->props);
-		}
-		p->props.usec = usec ? usec : now_usec();
-		describe(p, dev, o, subsystem, devtype);
-		if (have_id)
-			db_change(p, id, false, &old);
-	}
 
-	if (!send)
+	if (a->dev->op != DEVOP_MOVE || !p->db_open || a->dev->major >= 0 || !devpath_old ||
+	    udevdb_id(old_id, sizeof(old_id), a->dev->type, -1, -1, a->subsystem, devpath_old,
+		      uevent_get(ev, "IFINDEX")) < 0 || (a->have_id && strcmp(old_id, a->id) == 0))
+		return 0;
+	db_read(p, old_id, props, &old);
+	uint64_t usec = props->usec;
+	db_change(p, old_id, true, props, &old);
+	devprops_init(props);
+	return usec;
+}
+
+/* The device's entry, from what it held to what the event says: gone
+ * with a remove (what the add said comes with the remove, as with
+ * udev), else described anew. PROPS: what the messages say. */
+static void entry_update(struct publisher *p, const struct about *a, struct devprops *props)
+{
+	const struct device *dev = a->dev;
+	struct oldtags old = { 0 };
+	uint64_t usec = entry_renamed(p, a, props);
+
+	if (dev->op == DEVOP_REMOVE) {
+		if (a->have_id) {
+			db_read(p, a->id, props, &old);
+			db_change(p, a->id, true, props, &old);
+		}
 		return;
-	build(p, dev, o, subsystem, devtype);
+	}
+	/* First set up now, or when the entry says: for change, bind...,
+	 * and for a device the daemon's resync scan finds again. */
+	bool rescan = p->sending && !uevent_get(dev->ev, "SEQNUM");
+	if (a->have_id) {
+		if (dev->op != DEVOP_ADD || rescan) {
+			db_read(p, a->id, props, &old);
+			if (props->usec)
+				usec = props->usec;
+		} else if (db_pending(p, a->id)) {
+			/* re-added within the batch: marks of before */
+			db_read(p, a->id, props, &old);
+		}
+		devprops_init(props);
+	}
+	props->usec = usec ? usec : now_usec();
+	describe(p, a, props);
+	if (a->have_id)
+		db_change(p, a->id, false, props, &old);
+}
+
+/* The event in both formats, to every group asked for. */
+static void announce(struct publisher *p, const struct about *a, const struct devprops *props)
+{
+	build(p, a, props);
 	if (p->msg->overflow) {
-		log_warn("%s: event too large to publish", devpath);
+		log_warn("%s: event too large to publish", a->devpath);
 		p->send_failures++;
 		return;
 	}
+	unsigned long long seq = strtoull(uevent_get(a->dev->ev, "SEQNUM"), NULL, 10);
 	/* The kernel delivers a message to one group, its mask's lowest:
 	 * one copy per group asked for. */
 	for (unsigned g = p->cfg->udev && !p->udevd ? p->cfg->udev_groups : 0; g; g &= g - 1)
-		enqueue(p, p->msg->udev, p->msg->udev_len, g & -g);
+		enqueue(p, p->msg->udev, p->msg->udev_len, g & -g, seq);
 	for (unsigned g = p->cfg->zero ? p->cfg->zero_groups : 0; g; g &= g - 1)
-		enqueue(p, p->msg->zero, p->msg->zero_len, g & -g);
+		enqueue(p, p->msg->zero, p->msg->zero_len, g & -g, seq);
 	if (!p->holding)
 		flush(p);
+}
+
+void publish_device(struct publisher *p, const struct device *dev, const struct pub_node *o)
+{
+	const struct uevent *ev = dev->ev;
+	struct about a = {
+		.dev = dev, .o = o, .subsystem = uevent_get(ev, "SUBSYSTEM"),
+		.devpath = uevent_get(ev, "DEVPATH"), .devtype = uevent_get(ev, "DEVTYPE"),
+	};
+
+	/* a scan reads SUBSYSTEM only when a rule asked; tags need it */
+	if (a.subsystem == NULL && p->cfg->ntags)
+		a.subsystem = device_get(dev, "SUBSYSTEM");
+	a.have_id = p->db_open && udevdb_id(a.id, sizeof(a.id), dev->type, dev->major, dev->minor,
+					    a.subsystem, a.devpath, uevent_get(ev, "IFINDEX")) == 0;
+	/* Only real events (not a coldplug scan) are sent, with what both
+	 * client libraries insist on. */
+	bool send = p->sending && a.devpath && a.subsystem && uevent_get(ev, "ACTION") &&
+		    uevent_get(ev, "SEQNUM");
+	if (!a.have_id && !send)
+		return;		/* nobody would see what is worked out */
+	struct devprops props;
+	devprops_init(&props);
+	entry_update(p, &a, &props);
+	if (send)
+		announce(p, &a, &props);
 }
 
 void publish_forget(struct publisher *p, mode_t type, int major, int minor)
@@ -430,7 +465,30 @@ void publish_forget(struct publisher *p, mode_t type, int major, int minor)
 
 	if (!p->db_open || udevdb_id(id, sizeof(id), type, major, minor, NULL, NULL, NULL) < 0)
 		return;
-	devprops_init(&p->props);
-	db_read(p, id, &old);
-	db_change(p, id, true, &old);
+	struct devprops props;
+	devprops_init(&props);
+	db_read(p, id, &props, &old);
+	db_change(p, id, true, &props, &old);
+}
+
+void publish_unsay(struct publisher *p, const struct device *dev)
+{
+	const char *seqnum = uevent_get(dev->ev, "SEQNUM");
+	unsigned long long seq = seqnum ? strtoull(seqnum, NULL, 10) : 0;
+	unsigned k = 0;
+	char id[512];
+
+	/* the bytes stay in the buffer until the flush: only records go */
+	for (unsigned i = 0; seq && i < p->nq; i++)
+		if (p->qm[i].seq != seq)
+			p->qm[k++] = p->qm[i];
+	p->nq = seq ? k : p->nq;
+	if (p->db_open && udevdb_id(id, sizeof(id), dev->type, dev->major, dev->minor,
+				    uevent_get(dev->ev, "SUBSYSTEM"), uevent_get(dev->ev, "DEVPATH"),
+				    uevent_get(dev->ev, "IFINDEX")) == 0) {
+		struct dbchange *c = db_pending(p, id);
+		/* what the entry said is what it says again */
+		if (c && c->remove)
+			c->remove = false;
+	}
 }

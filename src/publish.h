@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "device.h"
 #include "devprops.h"
 #include "netlink.h"
 #include "udevdb.h"
@@ -17,15 +18,13 @@
 
 #define PUBLISH_DBQ 32
 
-struct device;
-
-/* What the rules did with a device, for the publisher. */
-struct outcome {
-	char *node;		/* where its node is, relative to the dev root; NULL: none */
-	char *link;		/* the ">" link made to it */
+/* What was made for a device, for the publisher. */
+struct pub_node {
+	const char *node;	/* where its node is, relative to the dev root; NULL: none */
+	const char *link;	/* the ">" link made to it */
 	bool root;		/* the "root" link points to it */
-	struct devprops *props;	/* ID_* and persistent links the handler worked
-				 * out already, or NULL */
+	const struct devprops *props;	/* ID_* and persistent links worked out
+					 * already, or NULL */
 };
 
 struct publisher {
@@ -40,7 +39,7 @@ struct publisher {
 	/* Queued messages: bytes in one buffer, a record per message. */
 	unsigned char *q;
 	size_t qlen, qcap;
-	struct queued { size_t off, len; unsigned groups; } *qm;
+	struct queued { size_t off, len; unsigned groups; unsigned long long seq; } *qm;
 	unsigned nq, qmcap;
 	/* Database changes held back while holding, the last state per
 	 * entry: in a storm a device that flaps within a batch costs one
@@ -53,8 +52,7 @@ struct publisher {
 	} *dbq;
 	unsigned ndbq;
 	unsigned long published, send_failures;
-	struct udevmsg *msg;		/* scratch: large */
-	struct devprops props;
+	struct udevmsg *msg;		/* the messages being built: large */
 };
 
 /* Opens the database (if configured) and, when SEND, the socket; what
@@ -70,7 +68,10 @@ void publisher_sending(struct publisher *p, bool on);
 void publisher_hold(struct publisher *p, bool on);
 
 /* After the handler acted on DEV: database, then the event. */
-void publish_device(struct publisher *p, const struct device *dev, const struct outcome *o);
+void publish_device(struct publisher *p, const struct device *dev, const struct pub_node *o);
+/* Takes back what is held of DEV's event (publisher_hold): its messages
+ * are not sent, and a held removal of its database entry is undone. */
+void publish_unsay(struct publisher *p, const struct device *dev);
 /* A device found gone by a resync: its database entry goes. */
 void publish_forget(struct publisher *p, mode_t type, int major, int minor);
 

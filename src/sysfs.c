@@ -1,9 +1,7 @@
-#define _GNU_SOURCE
-/* Coldplug costs, per device: the uevent file (openat, read, close),
- * mknodat, and only when needed the subsystem link (readlinkat) and
- * fchownat. The major and
- * minor come from the directory entry's name, so the "dev" attribute is
- * never read; getdents is shared by hundreds of entries. */
+/* A scan costs, per device: the uevent file (openat, read, close), and
+ * only when asked the subsystem link (readlinkat). The major and minor
+ * come from the directory entry's name, so the "dev" attribute is never
+ * read; getdents is shared by hundreds of entries. */
 #define _GNU_SOURCE
 #include "sysfs.h"
 #include "fileio.h"
@@ -123,11 +121,21 @@ static const char *lazy_subsystem(void *arg, const char *key)
 	return uevent_get(l->ev, "SUBSYSTEM");
 }
 
+/* Where a walk is: worker W of N takes every Nth entry, counted across
+ * every directory it lists, and hands each device to FN. */
+struct walk {
+	struct sysfs_scan *sc;
+	sysfs_fn *fn;
+	void *arg;
+	unsigned long i;
+	long count;
+};
+
 /* One device: a /sys/dev/<kind>/MAJ:MIN entry (DIR "dev/char"), or in the
  * fallback a class or bus entry (DIR "class/tty"), whose numbers are in
  * its "dev" attribute; an entry without one is no device node. */
-static void coldplug_one(int kindfd, const char *dir, const char *entry, mode_t type,
-			 struct handler *h)
+static void scan_one(int kindfd, const char *dir, const char *entry, mode_t type,
+		     struct walk *w, unsigned long index)
 {
 	char path[NAME_MAX + 16], buf[UEVENT_BUF_SIZE];
 	struct uevent ev;
@@ -155,7 +163,7 @@ static void coldplug_one(int kindfd, const char *dir, const char *entry, mode_t 
 	if (n < 0 || uevent_parse_lines(&ev, buf, (size_t)n) < 0) {
 		log_warn("skipping %s: cannot read its uevent: %s", entry,
 			 n < 0 ? strerror(errno) : "too many keys");
-		h->scan_errors++;
+		w->sc->errors++;
 		return;
 	}
 	char sysdir[2 * NAME_MAX + 16];
@@ -165,23 +173,14 @@ static void coldplug_one(int kindfd, const char *dir, const char *entry, mode_t 
 	dev.devname = uevent_get(&ev, "DEVNAME");
 	if (dev.devname == NULL || *dev.devname == '\0')
 		dev.devname = entry;
-	handle_device(h, &dev);
+	w->fn(w->arg, &dev, index);
 }
-
-/* Where a worker is in the shared stride: worker W of N takes every Nth
- * entry, counted across every directory it lists. */
-struct stride {
-	unsigned w, n;
-	unsigned long i;
-	long count;
-};
 
 /* The entries of directory PATH (under the sysfs root) as devices of
  * TYPE. Each worker lists the directory itself: a getdents pass costs
  * less than handing names across. The number of entries, -1 when it
  * cannot be read. */
-static long scan_dir(struct sysfs *s, const char *path, mode_t type, struct handler *h,
-		     struct stride *st, const char *skip)
+static long scan_dir(struct sysfs *s, const char *path, mode_t type, struct walk *w)
 {
 	long entries = 0;
 	int fd = openat(s->fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -193,13 +192,14 @@ static long scan_dir(struct sysfs *s, const char *path, mode_t type, struct hand
 		return -1;
 	}
 	for (struct dirent *de; (de = readdir(dir)) != NULL; ) {
-		if (de->d_name[0] == '.' || (skip && strcmp(de->d_name, skip) == 0))
+		if (de->d_name[0] == '.')
 			continue;
 		entries++;
-		if (st->i++ % st->n != st->w)
+		unsigned long i = w->i++;
+		if (i % w->sc->workers != w->sc->worker)
 			continue;
-		coldplug_one(fd, path, de->d_name, type, h);
-		st->count++;
+		scan_one(fd, path, de->d_name, type, w, i);
+		w->count++;
 	}
 	closedir(dir);
 	return entries;
@@ -208,7 +208,7 @@ static long scan_dir(struct sysfs *s, const char *path, mode_t type, struct hand
 /* Each directory under PATH ("class", "bus") as devices of TYPE; for bus
  * its "devices" subdirectory. */
 static void scan_tree(struct sysfs *s, const char *path, const char *sub, mode_t type,
-		      const char *skip, struct handler *h, struct stride *st)
+		      const char *skip, struct walk *w)
 {
 	char dir[2 * NAME_MAX + 16];
 	int fd = openat(s->fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -223,7 +223,7 @@ static void scan_tree(struct sysfs *s, const char *path, const char *sub, mode_t
 		if (de->d_name[0] == '.' || (skip && strcmp(de->d_name, skip) == 0))
 			continue;
 		snprintf(dir, sizeof(dir), "%s/%s%s", path, de->d_name, sub);
-		scan_dir(s, dir, type, h, st, NULL);
+		scan_dir(s, dir, type, w);
 	}
 	closedir(d);
 }
@@ -232,114 +232,45 @@ static void scan_tree(struct sysfs *s, const char *path, const char *sub, mode_t
  * (podman masks /sys/dev/block with an empty mount): then the same
  * devices are found by class, and for char the bus devices too (USB
  * devices belong to no class). */
-static long scan_kind(struct sysfs *s, const char *kind, mode_t type, struct handler *h,
-		      struct stride *st)
+static long scan_kind(struct sysfs *s, const char *kind, mode_t type, struct walk *w)
 {
 	char path[32];
 	bool block = type == S_IFBLK;
 
 	snprintf(path, sizeof(path), "dev/%s", kind);
-	long entries = scan_dir(s, path, type, h, st, NULL);
+	long entries = scan_dir(s, path, type, w);
 	if (entries > 0)
 		return entries;
-	if (st->w == 0)
+	if (w->sc->worker == 0)
 		log_info("%s/%s is %s (masked by the container engine?): finding %s devices "
 			 "through %s/class%s instead", s->path, path,
 			 entries < 0 ? "unreadable" : "empty", kind, s->path,
 			 block ? "/block" : " and bus");
 	if (block)
-		return scan_dir(s, "class/block", type, h, st, NULL);
-	long before = st->count;
-	scan_tree(s, "class", "", type, "block", h, st);
-	scan_tree(s, "bus", "/devices", type, NULL, h, st);
-	return st->count > before || entries == 0 ? 0 : -1;
+		return scan_dir(s, "class/block", type, w);
+	long before = w->count;
+	scan_tree(s, "class", "", type, "block", w);
+	scan_tree(s, "bus", "/devices", type, NULL, w);
+	return w->count > before || entries == 0 ? 0 : -1;
 }
 
-static long scan_all(struct sysfs *s, struct handler *h, unsigned w, unsigned n)
+long sysfs_scan(struct sysfs *s, struct sysfs_scan *sc, sysfs_fn *fn, void *arg)
 {
-	struct stride st = { .w = w, .n = n };
-	long c = scan_kind(s, "char", S_IFCHR, h, &st);
-	long b = scan_kind(s, "block", S_IFBLK, h, &st);
+	struct walk w = { .sc = sc, .fn = fn, .arg = arg };
+
+	if (sc->workers == 0)
+		sc->workers = 1;
+	long c = scan_kind(s, "char", S_IFCHR, &w);
+	long b = scan_kind(s, "block", S_IFBLK, &w);
 
 	if (c < 0 && b < 0) {
-		if (w == 0)
+		if (sc->worker == 0)
 			log_warn("cannot read %s/dev/char or %s/dev/block: %s", s->path, s->path,
 				 strerror(errno));
-		h->scan_errors++;
+		sc->errors++;
 		return -1;
 	}
-	return st.count;
-}
-
-struct tally {
-	long devices;
-	unsigned long nodes, failures;
-};
-
-long sysfs_coldplug(struct sysfs *s, struct handler *h, unsigned jobs)
-{
-	int fds[2] = { -1, -1 };
-	pid_t pids[SYSFS_MAX_JOBS];
-	unsigned started = 0;
-	long total = -1;
-
-	if (jobs > SYSFS_MAX_JOBS)
-		jobs = SYSFS_MAX_JOBS;
-	/* The work is almost all path walks and inode creation in the kernel,
-	 * which scale across CPUs; devices are independent of each other. */
-	if (jobs > 1 && pipe2(fds, O_CLOEXEC) < 0)
-		jobs = 1;
-	for (unsigned w = 1; w < jobs; w++) {
-		pid_t pid = fork();
-		if (pid == 0) {
-			close(fds[0]);
-			struct tally t = { .devices = scan_all(s, h, w, jobs) };
-			t.nodes = h->nodes;
-			t.failures = h->failures + h->scan_errors;
-			/* One small write to a pipe is atomic. */
-			_exit(write(fds[1], &t, sizeof(t)) == sizeof(t) ? 0 : 1);
-		}
-		if (pid < 0) {
-			log_warn("coldplug: cannot start worker %u: %s; doing its share here", w,
-				 strerror(errno));
-			break;
-		}
-		pids[started++] = pid;
-	}
-	/* Worker 0's share, and that of every worker that did not start:
-	 * the stride stays the same for all. */
-	for (unsigned w = 0; w < (jobs > 1 ? jobs : 1); w++) {
-		if (w >= 1 && w <= started)
-			continue;
-		long n = scan_all(s, h, w, jobs > 1 ? jobs : 1);
-		if (n >= 0)
-			total = (total > 0 ? total : 0) + n;
-	}
-	if (fds[1] >= 0)
-		close(fds[1]);
-	for (unsigned i = 0; i < started; i++) {
-		struct tally t;
-		if (read(fds[0], &t, sizeof(t)) == sizeof(t)) {
-			if (t.devices > 0)
-				total = (total > 0 ? total : 0) + t.devices;
-			h->nodes += t.nodes;
-			h->failures += t.failures;
-		} else {
-			h->failures++;
-		}
-	}
-	if (fds[0] >= 0)
-		close(fds[0]);
-	for (unsigned i = 0; i < started; i++) {
-		int st;
-		while (waitpid(pids[i], &st, 0) < 0 && errno == EINTR)
-			;
-		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-			log_err("coldplug worker %d failed", (int)pids[i]);
-			h->failures++;
-		}
-	}
-	return total;
+	return w.count;
 }
 
 long sysfs_modaliases(struct sysfs *s, void (*fn)(void *arg, const char *alias), void *arg)
@@ -386,7 +317,7 @@ long sysfs_modaliases(struct sysfs *s, void (*fn)(void *arg, const char *alias),
 	return n;
 }
 
-int sysfs_test(struct sysfs *s, struct handler *h, const char *path)
+int sysfs_device(struct sysfs *s, const char *path, sysfs_fn *fn, void *arg)
 {
 	char real[PATH_MAX], root[PATH_MAX], full[2 * PATH_MAX + 2], link[PATH_MAX];
 	struct uevent ev;
@@ -422,6 +353,6 @@ int sysfs_test(struct sysfs *s, struct handler *h, const char *path)
 		uevent_set(&ev, "SUBSYSTEM", slash ? slash + 1 : link);
 	}
 	device_from_uevent(&dev, &ev);
-	handle_device(h, &dev);
+	fn(arg, &dev, 0);
 	return 0;
 }

@@ -5,7 +5,7 @@
 
 #include <sys/types.h>
 
-#include "handler.h"
+#include "device.h"
 
 struct sysfs {
 	int fd;			/* the sysfs root */
@@ -15,17 +15,25 @@ struct sysfs {
 int sysfs_open(struct sysfs *s, const char *path);
 void sysfs_close(struct sysfs *s);
 
-#define SYSFS_MAX_JOBS 16
+/* Told of each device a scan finds, with its place in the scan's order
+ * (the same whichever worker finds it). */
+typedef void sysfs_fn(void *arg, struct device *dev, unsigned long index);
 
-/* Calls handle_device() with ACTION=add for every device under
- * dev/char and dev/block, in JOBS processes. Returns the number of
- * devices seen, -1 when neither directory can be read. */
-long sysfs_coldplug(struct sysfs *s, struct handler *h, unsigned jobs);
+struct sysfs_scan {
+	unsigned worker, workers;	/* this one takes every WORKERS-th device,
+					 * from the WORKER-th on; 0 workers: one */
+	unsigned long errors;		/* devices or directories sysfs would not give */
+};
 
-/* "devmgr test PATH": PATH (under the sysfs root, or relative to it) as
- * an add event through handle_device() (a dry run). 0, or 1 when PATH
- * is no device (logged). */
-int sysfs_test(struct sysfs *s, struct handler *h, const char *path);
+/* Every device under dev/char and dev/block (or, when those are hidden,
+ * under class and bus) as an ACTION=add event, to FN. The number of
+ * devices handed over; -1 when neither directory can be read. */
+long sysfs_scan(struct sysfs *s, struct sysfs_scan *sc, sysfs_fn *fn, void *arg);
+
+/* "devmgr test PATH": the device at PATH (under the sysfs root, or
+ * relative to it) as an add event, to FN. 0, or 1 when PATH is no device
+ * (logged). */
+int sysfs_device(struct sysfs *s, const char *path, sysfs_fn *fn, void *arg);
 
 /* Calls FN with the modalias of every device on a bus
  * (bus/<bus>/devices/<dev>/modalias): what a coldplug loads modules

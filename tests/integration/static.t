@@ -41,14 +41,14 @@ fi
 # Every library of the static link, as archives: libc and what
 # pkg-config --static lists for the Makefile's packages.
 if ! libs=$(pkg-config --static --libs-only-l libnl-3.0 inih 2>/dev/null); then
-	echo "1..0 # SKIP pkg-config does not know libnl-3.0 and inih"
-	exit 0
+	echo "1..1"; echo "not ok 1 - cannot run: pkg-config does not know libnl-3.0 and inih"
+	exit 1
 fi
 for l in $libs -lc; do
 	a=lib${l#-l}.a
 	case $(${CC:-cc} -print-file-name="$a" 2>/dev/null) in
 	*/*) ;;
-	*) echo "1..0 # SKIP static library $a missing"; exit 0 ;;
+	*) echo "1..1"; echo "not ok 1 - cannot run: static library $a missing"; exit 1 ;;
 	esac
 done
 

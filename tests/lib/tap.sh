@@ -11,7 +11,7 @@
 #   tap_small_etc       $etc = $work/etc with passwd (root) and group (root,
 #                       tty, disk) only; $empty = an empty file, for --config
 #   tap_skip_unless_root WHY      plan "1..0 # SKIP" and exit when not root
-#   tap_skip_unless_built FILE    same when FILE is not an executable
+#   tap_skip_unless_built FILE    fail the test when FILE is not an executable
 #
 # Sourced as `. tests/lib/tap.sh` from the repository root, which is where
 # the tests must run; a failed source is the skip for running elsewhere.
@@ -68,8 +68,8 @@ tap_skip_unless_root() {
 
 tap_skip_unless_built() {
 	if [ ! -x "$1" ]; then
-		echo "1..0 # SKIP $1 not built (run make)"
-		exit 0
+		echo "1..1"; echo "not ok 1 - cannot run: $1 not built (run make)"
+		exit 1
 	fi
 }
 

@@ -9,6 +9,7 @@
 #include "fileio.h"
 #include "nodedb.h"
 #include "nodelog.h"
+#include "record.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +23,24 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+
+/* The daemon's way of changing its record: table and file together. */
+static void rput(struct nodedb *db, struct nodelog *l, mode_t type, dev_t rdev, const char *node,
+		 const char *link)
+{
+	struct record r = { *db, l };
+
+	record_put(&r, type, rdev, node, link);
+	*db = r.db;
+}
+
+static void rdel(struct nodedb *db, struct nodelog *l, mode_t type, dev_t rdev)
+{
+	struct record r = { *db, l };
+
+	record_del(&r, type, rdev);
+	*db = r.db;
+}
 
 static char top[] = "/tmp/devmgr-nodelog.XXXXXX";
 static char state[64];
@@ -318,11 +337,10 @@ static void test_record(void)
 	is_file(path, text, "a fresh record has its header at once, with when it began");
 	is_int(l.lines, 0, "the header counts as no change");
 
-	db.log = &l;
-	nodedb_put(&db, S_IFCHR, makedev(7, 0), "loop0", "disk/loop0");
-	nodedb_put(&db, S_IFBLK, makedev(8, 1), "sda1", NULL);
-	nodedb_put(&db, S_IFCHR, makedev(4, 64), "ttyS0", NULL);
-	nodedb_del(&db, S_IFCHR, makedev(4, 64));
+	rput(&db, &l, S_IFCHR, makedev(7, 0), "loop0", "disk/loop0");
+	rput(&db, &l, S_IFBLK, makedev(8, 1), "sda1", NULL);
+	rput(&db, &l, S_IFCHR, makedev(4, 64), "ttyS0", NULL);
+	rdel(&db, &l, S_IFCHR, makedev(4, 64));
 	nodelog_dir(&l, "disk", true);
 	nodelog_dir(&l, "bus/usb", true);
 	nodelog_dir(&l, "bus/usb", false);
@@ -330,11 +348,10 @@ static void test_record(void)
 	strcat(text, lines);
 	is_file(path, text, "the header, then a line per change, nothing else");
 	is_int(l.lines, 8, "8 lines counted");
-	nodedb_put(&db, S_IFCHR, makedev(7, 0), "loop0", "disk/loop0");
-	nodedb_del(&db, S_IFCHR, makedev(4, 64));
+	rput(&db, &l, S_IFCHR, makedev(7, 0), "loop0", "disk/loop0");
+	rdel(&db, &l, S_IFCHR, makedev(4, 64));
 	is_file(path, text, "an identical put, a delete of nothing: no line");
 	is_int(l.lines, 8, "and none counted");
-	db.log = NULL;
 	nodelog_close(&l);
 	nodedb_free(&db);
 
@@ -385,13 +402,11 @@ static void test_escapes(void)
 		printf("# open failed\n");
 	snprintf(since, sizeof(since), "%s", since_of(&l));
 	header(text, sizeof(text), root, since);
-	db.log = &l;
-	nodedb_put(&db, S_IFCHR, makedev(10, 1), node, link);
+	rput(&db, &l, S_IFCHR, makedev(10, 1), node, link);
 	nodelog_dir(&l, dir, true);
 	strcat(text, plus);
 	strcat(text, dline);
 	is_file(path, text, "tab and backslash written as \\t \\\\");
-	db.log = NULL;
 	nodelog_close(&l);
 	nodedb_free(&db);
 
@@ -463,10 +478,8 @@ static void test_damage(void)
 	   "a '+' cut short (no newline) is ignored");
 	ok(record_is(path, root, SINCE, NULL, 0, (const char *[]){ "+\tc\t1\t3\tnull\n" }, 1),
 	   "and dropped from the file at open");
-	db.log = &l;
-	nodedb_put(&db, S_IFCHR, makedev(1, 8), "after", NULL);
+	rput(&db, &l, S_IFCHR, makedev(1, 8), "after", NULL);
 	nodelog_dir(&l, "later", true);
-	db.log = NULL;
 	nodelog_close(&l);
 	nodedb_free(&db);
 	nodedb_init(&db);
@@ -615,11 +628,8 @@ static void test_collision(void)
 	ok(nodelog_open(&l1, state, r1, &db1, NULL, NULL) == 0 && l1.fd >= 0, "/a-b open");
 	ok(nodelog_open(&l2, state, r2, &db2, NULL, NULL) == 0 && l2.fd >= 0,
 	   "/a/b open at the same time");
-	db1.log = &l1;
-	db2.log = &l2;
-	nodedb_put(&db1, S_IFCHR, makedev(1, 3), "one", NULL);
-	nodedb_put(&db2, S_IFCHR, makedev(1, 4), "two", NULL);
-	db1.log = db2.log = NULL;
+	rput(&db1, &l1, S_IFCHR, makedev(1, 3), "one", NULL);
+	rput(&db2, &l2, S_IFCHR, makedev(1, 4), "two", NULL);
 	nodelog_close(&l1);
 	nodelog_close(&l2);
 	nodedb_free(&db1);
@@ -663,9 +673,7 @@ static void test_odd_roots(void)
 		snprintf(want, sizeof(want), "devmgr-nodes 2\t%s\t%s/%s\n", since_of(&l), top,
 			 roots[i].escaped);
 		is_file(path, want, "root '%s': header escaped", roots[i].escaped);
-		db.log = &l;
-		nodedb_put(&db, S_IFCHR, makedev(1, 3), "null", NULL);
-		db.log = NULL;
+		rput(&db, &l, S_IFCHR, makedev(1, 3), "null", NULL);
 		nodelog_close(&l);
 		nodedb_free(&db);
 
@@ -695,11 +703,10 @@ static void test_compact(void)
 	snprintf(tmp, sizeof(tmp), "%s.new", path);
 	nodedb_init(&db);
 	nodelog_open(&l, state, root, &db, adopt, &a);
-	db.log = &l;
-	nodedb_put(&db, S_IFCHR, makedev(7, 0), "loop0", "disk/loop0");
-	nodedb_put(&db, S_IFBLK, makedev(8, 1), "sda1", NULL);
-	nodedb_put(&db, S_IFCHR, makedev(4, 64), "ttyS0", NULL);
-	nodedb_del(&db, S_IFCHR, makedev(4, 64));
+	rput(&db, &l, S_IFCHR, makedev(7, 0), "loop0", "disk/loop0");
+	rput(&db, &l, S_IFBLK, makedev(8, 1), "sda1", NULL);
+	rput(&db, &l, S_IFCHR, makedev(4, 64), "ttyS0", NULL);
+	rdel(&db, &l, S_IFCHR, makedev(4, 64));
 	nodelog_dir(&l, "disk", true);
 	nodelog_dir(&l, "bus/usb", true);
 	nodelog_dir(&l, "bus/usb", false);
@@ -750,10 +757,9 @@ static void test_compact(void)
 	nodelog_close(&l2);
 	nodedb_free(&db2);
 
-	nodedb_put(&db, S_IFCHR, makedev(4, 65), "ttyS1", NULL);
+	rput(&db, &l, S_IFCHR, makedev(4, 65), "ttyS1", NULL);
 	is_file(path, text, "a change after compaction is appended to the new file");
 	is_int(l.lines, 1, "and counted");
-	db.log = NULL;
 	nodelog_close(&l);
 	nodedb_free(&db);
 	adopted_free(&a);
@@ -809,10 +815,8 @@ static void test_open_rewrite_fails(void)
 	free(said);
 	ok(db.used == 1 && entry_is(&db, S_IFCHR, 1, 3, "null", NULL) &&
 	   adopted_is(&a, (const char *[]){ "pts" }, 1), "what was read is loaded all the same");
-	db.log = &l;
-	nodedb_put(&db, S_IFCHR, makedev(1, 8), "after", NULL);
+	rput(&db, &l, S_IFCHR, makedev(1, 8), "after", NULL);
 	nodelog_dir(&l, "later", true);
-	db.log = NULL;
 	is_file(path, text, "the file untouched, later changes not appended");
 	ok(stat(tmp, &st) == 0 && S_ISDIR(st.st_mode), "the obstacle left alone");
 	nodelog_close(&l);
@@ -1228,12 +1232,10 @@ static void test_no_state(void)
 	nodedb_init(&db);
 	is_int(nodelog_open(&l, dir, root, &db, adopt, &a), 0, "state dir under a regular file: 0");
 	is_int(l.fd, -1, "no record kept");
-	db.log = &l;
-	nodedb_put(&db, S_IFCHR, makedev(1, 3), "null", NULL);
+	rput(&db, &l, S_IFCHR, makedev(1, 3), "null", NULL);
 	nodelog_dir(&l, "x", true);
 	is_int(nodelog_compact(&l, &db, NULL, 0, true), 0, "compacting no record: 0, nothing to do");
 	ok(l.lines == 0 && !l.broken, "changes with no record: nothing counted, nothing broken");
-	db.log = NULL;
 	nodelog_close(&l);
 	is_int(nodelog_open(&l, file, root, &db, adopt, &a), 0, "state dir is a regular file: 0");
 	is_int(l.fd, -1, "no record kept");

@@ -1,0 +1,204 @@
+#define _GNU_SOURCE
+#include "execute.h"
+#include "devnode.h"
+#include "modules.h"
+#include "record.h"
+#include "devid.h"
+#include "fileio.h"
+#include "firmware.h"
+#include "log.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+const char *const persistent_dirs[4] = {
+	"serial/by-id", "serial/by-path", "input/by-id", "input/by-path",
+};
+
+int execute_idnames(int sys_fd, const struct device *dev, struct devprops *props,
+		    char names[][BYLINKS_NAME])
+{
+	const char *sysdir = device_sysdir(dev);
+	const char *sub = dev->ev ? uevent_get(dev->ev, "SUBSYSTEM") : NULL;
+
+	if (sysdir == NULL)
+		return 0;
+	if (props->nprop == 0)
+		devid_add(sys_fd, sysdir, sub, dev->ev ? uevent_get(dev->ev, "DEVTYPE") : NULL,
+			  props);
+	return bylinks(sys_fd, sysdir, sub, dev->devname, props, names);
+}
+
+/* udev's serial/by-id, input/by-path... names, made next to NODE (their
+ * ID_* go with the event too). */
+static void idlinks(struct executor *x, const struct device *dev, const char *node,
+		    struct outcome *o)
+{
+	char names[BYLINKS_MAX][BYLINKS_NAME], target[PATH_MAX];
+
+	if (o->props == NULL) {
+		o->props = xmalloc(sizeof(*o->props));
+		devprops_init(o->props);
+	}
+	int n = execute_idnames(x->sys_fd, dev, o->props, names);
+	for (int i = 0; i < n; i++) {
+		/* relative, so that it holds wherever /dev is mounted */
+		size_t len = 0;
+		for (const char *c = names[i]; (c = strchr(c, '/')) != NULL; c++)
+			len += (size_t)snprintf(target + len, sizeof(target) - len, "../");
+		snprintf(target + len, sizeof(target) - len, "%s", node);
+		if (devnode_link_replace(x->dev, names[i], target) == 0)
+			devprops_link(o->props, names[i]);
+	}
+}
+
+/* The node, recorded before it is made. When the engine's was kept, or
+ * making failed, the record goes back to what it was. */
+static int make_node(struct executor *x, const struct plan_step *s, const struct device *dev)
+{
+	dev_t rdev = device_rdev(dev);
+	const struct nodedb_entry *e = x->record ? nodedb_lookup(&x->record->db, dev->type, rdev) : NULL;
+	char *was_node = e ? xstrdup(e->node) : NULL;
+	char *was_link = e && e->link ? xstrdup(e->link) : NULL;
+
+	if (x->record)
+		record_put(x->record, dev->type, rdev, s->node, s->link);
+	int made = devnode_make(x->dev, s->node, dev->type, s->mode, rdev, s->uid, s->gid,
+				s->named ? DEVNODE_NAMED : 0);
+	/* not ours when the engine's was kept: never removed */
+	if (made < 0 && was_node)
+		record_put(x->record, dev->type, rdev, was_node, was_link);
+	else if (made != 0 && x->record)
+		record_del(x->record, dev->type, rdev);
+	if (made == 0)
+		x->nodes++;
+	free(was_node);
+	free(was_link);
+	return made;
+}
+
+static void unlink_idlinks(struct executor *x, const char *node)
+{
+	for (size_t i = 0; i < sizeof(persistent_dirs) / sizeof(persistent_dirs[0]); i++)
+		devnode_unlink_links_to(x->dev, persistent_dirs[i], node);
+}
+
+/* A remove step: the ">" link, the persistent names, the node, the
+ * directories that emptied; the record of this name once it is gone (a
+ * removal held back is settled by the dev root's removed hook). */
+static int remove_node(struct executor *x, const struct plan_step *s, const struct device *dev)
+{
+	dev_t rdev = device_rdev(dev);
+	int rc = 0;
+
+	if (s->link && devnode_remove_symlink(x->dev, s->link, s->node) < 0)
+		rc = -1;
+	if (s->idlinks)
+		unlink_idlinks(x, s->node);
+	int done = devnode_remove(x->dev, s->node, dev->type, dev->major >= 0, rdev);
+	if (done < 0)
+		rc = -1;
+	const struct nodedb_entry *e = x->record && dev->major >= 0 ?
+		nodedb_lookup(&x->record->db, dev->type, rdev) : NULL;
+	if (done == 0 && e && strcmp(e->node, s->node) == 0)
+		record_del(x->record, dev->type, rdev);
+	devnode_prune(x->dev, s->node);
+	if (s->link)
+		devnode_prune(x->dev, s->link);
+	return rc < 0 ? -1 : done;
+}
+
+/* What the record lists and the rules no longer name, or a device found
+ * gone: the node goes (when it is still that device's), its link, its
+ * persistent names; the record once the node is gone. */
+static int forget(struct executor *x, const struct plan_step *s, mode_t type, dev_t rdev)
+{
+	if (s->link && devnode_remove_symlink(x->dev, s->link, s->node) == 0)
+		devnode_prune(x->dev, s->link);
+	if (s->idlinks)
+		unlink_idlinks(x, s->node);
+	int rc = devnode_remove(x->dev, s->node, type, true, rdev);
+	if (rc == 0)
+		devnode_prune(x->dev, s->node);
+	if (rc == 0 && x->record && !s->keep_record)
+		record_del(x->record, type, rdev);
+	return rc;
+}
+
+/* Whether the node step S depends on went as S needs. */
+static bool due(const struct plan *p, const struct plan_step *s)
+{
+	if (s->need == NEED_NOTHING || s->node_step < 0)
+		return true;
+	int r = p->v[s->node_step].result;
+	return s->need == NEED_MADE ? r == 0 : r >= 0 && r != 2;
+}
+
+static int step(struct executor *x, struct plan_step *s, const struct device *dev,
+		struct outcome *o)
+{
+	switch (s->kind) {
+	case PLAN_NODE:
+		return make_node(x, s, dev);
+	case PLAN_LINK:
+		/* mdev leaves what is there; only a ">" link failing counts */
+		if (devnode_symlink(x->dev, s->link, s->node) < 0 && strcmp(s->link, "root") != 0)
+			return -1;
+		return 0;
+	case PLAN_IDLINKS:
+		idlinks(x, dev, s->node, o);
+		return 0;
+	case PLAN_REMOVE:
+		return remove_node(x, s, dev);
+	case PLAN_FORGET:
+		return forget(x, s, dev->type, device_rdev(dev));
+	case PLAN_FIRMWARE:
+		/* a missing firmware directory answers every request "-1" */
+		if (dev->ev)
+			firmware_load(x->sys_fd, uevent_get(dev->ev, "DEVPATH"), x->fw_fd, s->node);
+		return 0;
+	case PLAN_MODULES:
+		if (x->mods)
+			modules_load(x->mods, s->node);
+		return 0;
+	case PLAN_MATCH:
+	case PLAN_COMMAND:
+		break;
+	}
+	return 0;
+}
+
+struct plan_step *execute(struct executor *x, struct plan *p, const struct device *dev,
+			  struct outcome *o)
+{
+	unsigned long faults = x->dev->faults;
+	struct plan_step *cmd = NULL;
+
+	while (o->next < p->n && cmd == NULL) {
+		struct plan_step *s = &p->v[o->next++];
+		if (s->kind == PLAN_MATCH || !due(p, s))
+			continue;
+		if (s->kind == PLAN_COMMAND) {
+			s->result = 0;
+			o->ran_commands = true;
+			cmd = s;
+			continue;
+		}
+		s->result = step(x, s, dev, o);
+		if (s->result < 0 && s->kind != PLAN_FORGET)
+			o->rc = -1;
+		o->held |= s->kind == PLAN_REMOVE && s->result == 1;
+	}
+	/* One event at a time works on /dev: what failed now is this one's. */
+	o->faulted |= x->dev->faults != faults;
+	return cmd;
+}
+
+void outcome_free(struct outcome *o)
+{
+	free(o->props);
+	memset(o, 0, sizeof(*o));
+}

@@ -38,11 +38,14 @@ static void put_command(int fd, unsigned long index, uint32_t seq, const struct 
 
 	for (unsigned i = 0; i < ev->nkeys; i++)
 		len += strlen(ev->keys[i]) + 1;
+	/* the next record's header stays aligned */
+	len = (len + 7) & ~(size_t)7;
 	char *buf = xmalloc(sizeof(struct cmd_rec) + len);
+	memset(buf, 0, sizeof(struct cmd_rec) + len);
 	struct cmd_rec r = { .index = index, .seq = seq, .len = (uint32_t)len };
 	char *at = buf + sizeof(r);
 	memcpy(buf, &r, sizeof(r));
-	at = stpcpy(at, s->cmd) + 1;
+	at = stpcpy(at, s->cmd) + 1;	/* (the padding is NULs) */
 	at = stpcpy(at, s->node) + 1;
 	at = stpcpy(at, p->dev.devname) + 1;
 	for (unsigned i = 0; i < ev->nkeys; i++)
@@ -115,6 +118,10 @@ static char *load(int fd, struct kept **v, size_t *n, size_t *cap)
 	}
 	for (off_t at = 0; at + (off_t)sizeof(struct cmd_rec) <= size; ) {
 		const struct cmd_rec *r = (const struct cmd_rec *)(buf + at);
+		/* a record cut short (a worker killed mid-write) ends it */
+		if (r->len < 4 || (off_t)(sizeof(*r) + r->len) > size - at ||
+		    buf[at + (off_t)sizeof(*r) + r->len - 1] != '\0')
+			break;
 		if (*n == *cap) {
 			*cap = *cap ? *cap * 2 : 64;
 			*v = realloc(*v, *cap * sizeof(**v));

@@ -190,6 +190,7 @@ static int reconcile(struct daemon *d, const char *when)
 	struct sysfs_scan sc = { 0 };
 	struct nodedb_entry *e;
 	struct scan_tally t;
+	unsigned long faults = c->dev.faults;
 
 	for (size_t pos = 0; (e = nodedb_next(&d->rec.db, &pos)) != NULL; )
 		e->seen = false;
@@ -198,8 +199,10 @@ static int reconcile(struct daemon *d, const char *when)
 	c->h.scan_errors += sc.errors;
 	int rc = context_scan_end(c, &t, n);
 	/* A device the scan could not read is not a device that is gone:
-	 * after an incomplete scan, nothing is removed. */
-	if (n < 0 || sc.errors) {
+	 * after an incomplete scan, nothing is removed; nor when no node
+	 * could be made (no node made because /dev refused is no
+	 * incomplete scan). */
+	if (n < 0 || sc.errors || (rc != 0 && c->dev.faults == faults)) {
 		log_warn("%s: sysfs could not be read completely; no node removed", when);
 		return rc;
 	}
@@ -259,7 +262,8 @@ static void event_done(void *arg, const struct device *dev, const struct outcome
 
 	if (devpath == NULL || uevent_get(dev->ev, "SEQNUM") == NULL)
 		return;
-	if (o->held)
+	/* (one refused already is kept below) */
+	if (o->held && !faulted)
 		hold(d, dev, ran_commands);
 	if (!faulted) {
 		if (dev->op != DEVOP_ADD && dev->op != DEVOP_REMOVE)
@@ -289,14 +293,16 @@ static void event_done(void *arg, const struct device *dev, const struct outcome
  * until the batch ends, is taken back and kept to try again, like any
  * event /dev refused: clients never hear "remove" while the node is
  * there. */
-static void removal_settled(void *arg, const char *name, mode_t type, dev_t rdev, bool ok)
+static void removal_settled(void *arg, const char *name, mode_t type, dev_t rdev, bool ok,
+			    bool refused)
 {
 	struct daemon *d = arg;
 	struct nodedb_entry *e = nodedb_get(&d->rec.db, type, rdev);
 
 	if (ok && e && strcmp(e->node, name) == 0)
 		record_del(&d->rec, type, rdev);
-	for (unsigned i = 0; !ok && i < d->nheld; i++) {
+	/* (a removal that failed for good is published as any other) */
+	for (unsigned i = 0; !ok && refused && i < d->nheld; i++) {
 		struct device dev;
 		device_from_uevent(&dev, d->held[i].ev);
 		if (dev.type != type || device_rdev(&dev) != rdev)
@@ -502,16 +508,45 @@ static void notify_ready(const struct daemon_opts *o)
 	}
 }
 
-/* fork, and the parent exits 0: by now the daemon is ready. */
-static void detach(int keep_fd)
+/* fork before the scan at start, so that the rule commands it starts are
+ * the daemon's own children (a parent that exits takes them along: the
+ * daemon could neither reap nor time them). The parent waits for the
+ * word that the daemon is ready and exits 0 then, or with the daemon's
+ * status when it could not start. The daemon's end of the pipe. */
+static int detach_begin(void)
 {
-	pid_t pid = fork();
+	int fds[2];
+	char c;
+	ssize_t n;
+	int st;
 
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		die("cannot start the daemon: pipe: %s", strerror(errno));
+	pid_t pid = fork();
 	if (pid < 0)
 		die("cannot fork the daemon: %s", strerror(errno));
-	if (pid > 0)
+	if (pid == 0) {
+		close(fds[0]);
+		setsid();
+		return fds[1];
+	}
+	close(fds[1]);
+	while ((n = read(fds[0], &c, 1)) < 0 && errno == EINTR)
+		;
+	if (n == 1)
 		_exit(0);
-	setsid();
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	_exit(WIFEXITED(st) && WEXITSTATUS(st) ? WEXITSTATUS(st) : 1);
+}
+
+/* The daemon is ready: its parent may exit 0. */
+static void detach_end(int fd, int keep_fd)
+{
+	if (write(fd, "\n", 1) != 1)
+		log_warn("cannot tell the starting process the daemon is ready: %s",
+			 strerror(errno));
+	close(fd);
 	/* stdout is never written: keeping the caller's would make
 	 * "x=$(devmgr -d)" wait forever. stderr stays: it is the log
 	 * unless syslog is used. */
@@ -693,14 +728,15 @@ int daemon_run(struct context *c, const struct daemon_opts *o)
 		return 1;
 	}
 	nodedb_init(&d.rec.db);
+	jobs_init(&d.jobs, &c->h);
 	if (record_open(&d) < 0) {
 		rc = 1;
 		goto out;
 	}
-	jobs_init(&d.jobs, &c->h);
 	c->h.in.record = &d.rec.db;
 	c->h.x.record = &d.rec;
 	context_publish(c, true);
+	int started = o->foreground ? -1 : detach_begin();
 	/* One process: the daemon must record every node it makes. The scan
 	 * fills the udev database; its devices are no events to publish.
 	 * Nodes an earlier daemon made for devices gone since are removed,
@@ -712,16 +748,16 @@ int daemon_run(struct context *c, const struct daemon_opts *o)
 	nodelog_compact(&d.log, &d.rec.db, c->dev.made_dirs, c->dev.nmade, true);
 	watch_faults(&d);
 	publisher_sending(&c->pub, true);
-	if (!o->foreground)
-		detach(o->ready_fd);
+	if (started >= 0)
+		detach_end(started, o->ready_fd);
 	if (o->syslog || (!o->foreground && access("/dev/log", W_OK) == 0))
 		log_to_syslog();
 	notify_ready(o);
 	log_info("ready: uevent buffer %d bytes, %zu rules", d.sock.rcvbuf, c->rules.n);
 	rc = loop(&d);
-	jobs_stop(&d.jobs);
 	publisher_retire(&c->pub);
 out:
+	jobs_stop(&d.jobs);
 	c->h.in.record = NULL;
 	c->h.x.record = NULL;
 	record_close(&d);

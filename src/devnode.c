@@ -700,12 +700,13 @@ static struct pending_removal take_pending(struct devroot *d, unsigned i)
 static void settle(struct devroot *d, unsigned i)
 {
 	struct pending_removal p = take_pending(d, i);
+	unsigned long faults = d->faults;
 	bool ok = remove_now(d, p.name, p.type, p.have_rdev, p.rdev) == 0;
 
 	if (ok)
 		devnode_prune(d, p.name);
 	if (d->removed && p.have_rdev)
-		d->removed(d->hook_arg, p.name, p.type, p.rdev, ok);
+		d->removed(d->hook_arg, p.name, p.type, p.rdev, ok, d->faults != faults);
 	free(p.name);
 }
 
@@ -728,12 +729,22 @@ void devnode_defer(struct devroot *d, bool on)
 	d->deferring = on;
 }
 
+int devnode_remove_now(struct devroot *d, const char *name, mode_t type, bool have_rdev,
+		       dev_t rdev)
+{
+	if (devnode_bad_name(name))
+		return -1;
+	settle_name(d, name);
+	return remove_now(d, name, type, have_rdev, rdev);
+}
+
 int devnode_remove(struct devroot *d, const char *name, mode_t type, bool have_rdev, dev_t rdev)
 {
 	if (devnode_bad_name(name))
 		return -1;
 	if (!d->deferring)
 		return remove_now(d, name, type, have_rdev, rdev);
+
 	settle_name(d, name);
 	if (d->npending == DEVROOT_PENDING)
 		devnode_defer(d, true);

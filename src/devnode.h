@@ -39,9 +39,11 @@ struct devroot {
 	 * remove+add) keeps its node instead of paying unlink and mknod. */
 	bool deferring;
 	/* Told how a held-back removal ended (ok: the node is gone, or was
-	 * no longer this device's), and of directories made and removed: the
+	 * no longer this device's; refused: the file system said no for
+	 * now), and of directories made and removed: the
 	 * daemon keeps its record of what is in /dev by them. NULL: nobody. */
-	void (*removed)(void *arg, const char *name, mode_t type, dev_t rdev, bool ok);
+	void (*removed)(void *arg, const char *name, mode_t type, dev_t rdev, bool ok,
+			bool refused);
 	void (*dir_changed)(void *arg, const char *dir, bool made);
 	void *hook_arg;
 	/* Changes that failed because the file system said no for now
@@ -99,6 +101,10 @@ void devnode_unlink_links_to(struct devroot *d, const char *dir, const char *nod
  * done (or nothing to do), 1 when held back (the removed hook tells how
  * it ends), -1 on failure (logged). */
 int devnode_remove(struct devroot *d, const char *name, mode_t type, bool have_rdev, dev_t rdev);
+/* devnode_remove(), never held back (0 or -1): for an event that goes on
+ * after the batch (its commands run), whose failure must be its own. */
+int devnode_remove_now(struct devroot *d, const char *name, mode_t type, bool have_rdev,
+		       dev_t rdev);
 /* Start holding node removals back (devnode_remove returns at once), or
  * carry out what is held back and stop. An add of the same node, same
  * type and numbers, cancels its removal. */

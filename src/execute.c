@@ -89,7 +89,19 @@ static void unlink_idlinks(struct executor *x, const char *node)
 /* A remove step: the ">" link, the persistent names, the node, the
  * directories that emptied; the record of this name once it is gone (a
  * removal held back is settled by the dev root's removed hook). */
-static int remove_node(struct executor *x, const struct plan_step *s, const struct device *dev)
+/* A removal; held back to the batch's end only for an event done within
+ * the batch (one with commands goes on after it, and must know its own
+ * failure). */
+static int remove_one(struct executor *x, const struct plan *p, const char *node, mode_t type,
+		  bool have_rdev, dev_t rdev)
+{
+	if (p->commands)
+		return devnode_remove_now(x->dev, node, type, have_rdev, rdev);
+	return devnode_remove(x->dev, node, type, have_rdev, rdev);
+}
+
+static int remove_node(struct executor *x, const struct plan *p, const struct plan_step *s,
+		       const struct device *dev)
 {
 	dev_t rdev = device_rdev(dev);
 	int rc = 0;
@@ -98,7 +110,7 @@ static int remove_node(struct executor *x, const struct plan_step *s, const stru
 		rc = -1;
 	if (s->idlinks)
 		unlink_idlinks(x, s->node);
-	int done = devnode_remove(x->dev, s->node, dev->type, dev->major >= 0, rdev);
+	int done = remove_one(x, p, s->node, dev->type, dev->major >= 0, rdev);
 	if (done < 0)
 		rc = -1;
 	const struct nodedb_entry *e = x->record && dev->major >= 0 ?
@@ -114,13 +126,14 @@ static int remove_node(struct executor *x, const struct plan_step *s, const stru
 /* What the record lists and the rules no longer name, or a device found
  * gone: the node goes (when it is still that device's), its link, its
  * persistent names; the record once the node is gone. */
-static int forget(struct executor *x, const struct plan_step *s, mode_t type, dev_t rdev)
+static int forget(struct executor *x, const struct plan *p, const struct plan_step *s,
+		  mode_t type, dev_t rdev)
 {
 	if (s->link && devnode_remove_symlink(x->dev, s->link, s->node) == 0)
 		devnode_prune(x->dev, s->link);
 	if (s->idlinks)
 		unlink_idlinks(x, s->node);
-	int rc = devnode_remove(x->dev, s->node, type, true, rdev);
+	int rc = remove_one(x, p, s->node, type, true, rdev);
 	if (rc == 0)
 		devnode_prune(x->dev, s->node);
 	if (rc == 0 && x->record && !s->keep_record)
@@ -137,8 +150,8 @@ static bool due(const struct plan *p, const struct plan_step *s)
 	return s->need == NEED_MADE ? r == 0 : r >= 0 && r != 2;
 }
 
-static int step(struct executor *x, struct plan_step *s, const struct device *dev,
-		struct outcome *o)
+static int step(struct executor *x, const struct plan *p, struct plan_step *s,
+		const struct device *dev, struct outcome *o)
 {
 	switch (s->kind) {
 	case PLAN_NODE:
@@ -152,9 +165,9 @@ static int step(struct executor *x, struct plan_step *s, const struct device *de
 		idlinks(x, dev, s->node, o);
 		return 0;
 	case PLAN_REMOVE:
-		return remove_node(x, s, dev);
+		return remove_node(x, p, s, dev);
 	case PLAN_FORGET:
-		return forget(x, s, dev->type, device_rdev(dev));
+		return forget(x, p, s, dev->type, device_rdev(dev));
 	case PLAN_FIRMWARE:
 		/* a missing firmware directory answers every request "-1" */
 		if (dev->ev)
@@ -187,10 +200,10 @@ struct plan_step *execute(struct executor *x, struct plan *p, const struct devic
 			cmd = s;
 			continue;
 		}
-		s->result = step(x, s, dev, o);
+		s->result = step(x, p, s, dev, o);
 		if (s->result < 0 && s->kind != PLAN_FORGET)
 			o->rc = -1;
-		o->held |= s->kind == PLAN_REMOVE && s->result == 1;
+		o->held |= (s->kind == PLAN_REMOVE || s->kind == PLAN_FORGET) && s->result == 1;
 	}
 	/* One event at a time works on /dev: what failed now is this one's. */
 	o->faulted |= x->dev->faults != faults;

@@ -34,7 +34,8 @@ const struct plan_step *handler_next_command(struct handler *h, struct pending *
 
 static void tell(struct handler *h, struct pending *p)
 {
-	struct pub_node made = { .props = p->o.props };
+	/* "!": published without a node, nor what was worked out for one */
+	struct pub_node made = { .props = p->plan.nonode ? NULL : p->o.props };
 
 	made.node = plan_node(&p->plan, &made.link, &made.root);
 	/* Clients hear of a node once it is there, of a remove once it is

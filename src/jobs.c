@@ -132,12 +132,17 @@ static bool backlog_full(struct job *job, const struct device *dev)
 	if (job->nbacklog < JOBS_BACKLOG_MAX)
 		return false;
 	struct pending **last = &job->backlog[job->nbacklog - 1];
-	const char *a = uevent_get((*last)->ev, "DEVPATH"), *b = uevent_get(dev->ev, "DEVPATH");
-	if (a == NULL || b == NULL || strcmp(a, b) != 0)
+	const struct device *l = &(*last)->dev;
+	const char *a = uevent_get(l->ev, "DEVPATH"), *b = uevent_get(dev->ev, "DEVPATH");
+	/* the same device: its path, or (a scan's, which has none) its numbers */
+	bool same = a && b ? strcmp(a, b) == 0 :
+		    dev->major >= 0 && l->major == dev->major && l->minor == dev->minor &&
+		    l->type == dev->type;
+	if (!same)
 		return false;
 	if (job->dropped++ == 0)
 		log_warn("events of %s are piling up behind its command (%d waiting): the "
-			 "later ones replace the last", b, JOBS_BACKLOG_MAX);
+			 "later ones replace the last", b ? b : dev->devname, JOBS_BACKLOG_MAX);
 	handler_free(*last);
 	*last = handler_hold(dev);
 	return true;

@@ -639,8 +639,9 @@ int nodelog_open(struct nodelog *l, const char *dir, const char *devroot, struct
 	}
 	if (l->fd >= 0 && !(loaded = load(l, db, &dirs)))
 		begin(l);
-	for (size_t i = 0; i < db->cap; i++)
-		db->v[i].recorded = db->v[i].type != 0;
+	struct nodedb_entry *e;
+	for (size_t pos = 0; (e = nodedb_next(db, &pos)) != NULL; )
+		e->recorded = true;
 	/* Written afresh at once: a fresh file gets its header, and a last
 	 * line cut short by a kill is not glued to the next one. */
 	if (nodelog_compact(l, db, dirs.v, dirs.n, true) < 0) {
@@ -705,11 +706,9 @@ static void render(struct buf *b, const struct nodelog *l, const struct nodedb *
 		line[n++] = '\n';
 		buf_add(b, line, n);
 	}
-	for (size_t i = 0; i < db->cap; i++) {
-		const struct nodedb_entry *e = &db->v[i];
-		if (e->type)
-			buf_add(b, line, node_line(line, '+', e->type, e->rdev, e->node, e->link));
-	}
+	const struct nodedb_entry *e;
+	for (size_t pos = 0; (e = nodedb_next(db, &pos)) != NULL; )
+		buf_add(b, line, node_line(line, '+', e->type, e->rdev, e->node, e->link));
 }
 
 int nodelog_compact(struct nodelog *l, const struct nodedb *db, char *const *dirs,

@@ -287,6 +287,8 @@ void plan_event(struct plan *p, const struct plan_input *in, const struct device
 		plan_rules(&pl);
 	}
 	p->nonode = pl.nonode;
+	for (unsigned i = 0; i < p->n; i++)
+		p->commands |= p->v[i].kind == PLAN_COMMAND;
 	p->adds = pl.op == DEVOP_ADD;
 	if (p->nonode)
 		set_node(p, NULL, NULL);

@@ -62,6 +62,7 @@ struct plan {
 	bool nonode;		/* a "!" rule: published without a node */
 	bool adds;		/* its nodes are made (add, move) */
 	bool publish;		/* clients hear of it when all went well */
+	bool commands;		/* it runs commands: it outlives a batch */
 	/* The node an event that makes none is published with (remove,
 	 * change): the last matching rule's, or the record's. */
 	char *node, *link;

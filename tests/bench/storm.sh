@@ -1,20 +1,28 @@
 #!/bin/bash
 # Uevent storm benchmark: devmgr -df and busybox mdev -df side by side.
 #
-#   tests/bench/storm.sh [PAIRS]        (default 100000 remove+add pairs)
+#   tests/bench/storm.sh [PAIRS] [SCENARIO...]   (default 100000 remove+add
+#                                                 pairs; every scenario)
 #
+# Scenarios, each busybox then devmgr in one run:
+#   few-tmpfs      5 devices (/sys/class/mem), /run on a tmpfs
+#   many-tmpfs     ~90 distinct devices (mem, misc, tty, loop0-6), tmpfs /run
+#   many-overlay   the same, /run an overlay whose upper layer is on the
+#                  disk under /tmp: a Docker container's /run
 # For each manager, in private mount, network and pid namespaces with a
-# tmpfs /dev and Alpine's rules (commands stripped): start it, remove the
-# sentinel's node, then tests/tools/ueventfire writes remove+add PAIRS times
-# spread over real devices' uevent files (/sys/class/mem/*), then one add
-# for the sentinel (kmsg), and waits until the sentinel's node is back: the
-# manager has handled every event before it. Reports events/s, handling
-# time over firing time (1.0x = keeps pace with the kernel), whether every
-# stormed device still has its node, and the manager's RSS when idle and
-# after the storm. Default settings for both. Needs root.
+# tmpfs /dev and Alpine's rules (commands stripped): start it, note /dev,
+# remove the sentinel's node, then tests/tools/ueventfire writes
+# remove+add PAIRS times spread over the devices' uevent files, then one
+# add for the sentinel (kmsg), and waits until the sentinel's node is
+# back: the manager has handled every event before it. Reports events/s,
+# handling time over firing time (1.0x = keeps pace with the kernel),
+# whether /dev is as it was before the storm, and the manager's RSS when
+# idle and after the storm. Default settings for both. Needs root.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 pairs=${1:-100000}
+shift || true
+scenarios=${*:-few-tmpfs many-tmpfs many-overlay}
 devmgr=${DEVMGR:-$top/devmgr}
 busybox=${BUSYBOX:-$(command -v busybox)}
 fire=$top/build/tools/ueventfire
@@ -25,54 +33,80 @@ fire=$top/build/tools/ueventfire
 alpine=${ALPINE_CONF:-$top/../shared/data/alpine-mdev.conf}
 [ -r "$alpine" ] || { echo "storm.sh: $alpine not found (set ALPINE_CONF)" >&2; exit 1; }
 
-stormed="null zero full random urandom"
-ndev=$(echo $stormed | wc -w)
+few="/sys/class/mem/null /sys/class/mem/zero /sys/class/mem/full /sys/class/mem/random /sys/class/mem/urandom"
+many=$few
+for d in /sys/class/misc/* /sys/class/tty/* /sys/class/block/loop[0-6]; do
+	[ -w "$d/uevent" ] && many="$many $d"
+done
 work=$(mktemp -d /tmp/devmgr-storm.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+trap 'umount -l "$work"/*/ov 2>/dev/null; rm -rf "$work"' EXIT
 sed -E 's/[[:space:]]+[@$*][^[:space:]].*$//' "$alpine" >"$work/rules"
 ns_mketc "$work/etc" "$work/rules"
 # DEVMGR_CONF=FILE: devmgr's settings for the run (e.g. publishing off)
 [ -z "${DEVMGR_CONF:-}" ] || cp "$DEVMGR_CONF" "$work/etc/devmgr.conf"
 
-# run NAME CMD...: one manager through one storm; prints a result line
+# run NAME RUNFS DEVICES CMD...: one manager through one storm; prints a
+# result line
 run() {
-	local name=$1
-	shift
+	local name=$1 runfs=$2 devices=$3
+	shift 3
+	local ndev per
+	ndev=$(echo $devices | wc -w)
+	per=$(( (pairs + ndev - 1) / ndev ))
+	mkdir -p "$work/$name-$runfs"
 	unshare -m -n -p -f --mount-proc /bin/bash -c '
 		set -u
-		work=$1 fire=$2 per=$3 stormed=$4; shift 4
-		mount --bind "$work/etc" /etc
+		work=$1 fire=$2 per=$3 devices=$4 runfs=$5 etc=$6; shift 6
+		mount --bind "$etc" /etc
 		mount -t tmpfs -o mode=0755 storm /dev
-		mount -t tmpfs -o mode=0755 storm /run
+		if [ "$runfs" = overlay ]; then
+			# the image layer below, the container layer on the disk
+			mkdir -p "$work/lower/udev" "$work/upper" "$work/ovwork" "$work/ov"
+			mount -t overlay storm -o "lowerdir=$work/lower,upperdir=$work/upper,workdir=$work/ovwork" /run
+		else
+			mount -t tmpfs -o mode=0755 storm /run
+		fi
 		"$@" >"$work/log" 2>&1 || { echo "start failed: $(cat "$work/log")"; exit 1; }
 		pid=$(pgrep -n -f "^$1 ")
 		idle=$(awk "/^VmRSS/ {print \$2}" /proc/$pid/status)
+		( cd /dev && find . ! -name kmsg -printf "%p %y %m %u %g %D\n" | sort ) >"$work/before"
 		rm -f /dev/kmsg
 		uevents=
-		for d in $stormed; do uevents="$uevents /sys/class/mem/$d/uevent"; done
+		for d in $devices; do uevents="$uevents $d/uevent"; done
 		out=$("$fire" "$per" /sys/class/mem/kmsg/uevent /dev/kmsg $uevents)
 		after=$(awk "/^VmRSS/ {print \$2}" /proc/$pid/status 2>/dev/null || echo dead)
-		lost=0
-		for d in $stormed; do [ -c "/dev/$d" ] || lost=$((lost + 1)); done
+		( cd /dev && find . ! -name kmsg -printf "%p %y %m %u %g %D\n" | sort ) >"$work/after"
+		lost=$(diff "$work/before" "$work/after" | grep -c "^[<>]")
 		kill $pid 2>/dev/null
 		echo "$out lost=$lost idle_kb=$idle after_kb=$after"
-	' storm "$work" "$fire" "$((pairs / ndev))" "$stormed" "$@" | sed "s/^/$name /"
+	' storm "$work/$name-$runfs" "$fire" "$per" "$devices" "$runfs" "$work/etc" "$@" |
+		sed "s/^/$name /"
 }
 
-res_bb=$(run busybox "$busybox" mdev -d)
-res_dm=$(run devmgr "$devmgr" -d)
-echo "$res_bb" >"$work/res"
-echo "$res_dm" >>"$work/res"
+table() {
+	printf '%-9s %9s %9s %10s %11s %12s %10s %10s %10s\n' manager events fire_ms handle_ms \
+		events/s handle/fire "/dev diff" "RSS idle" "RSS after"
+	awk '{
+		for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		if (v["handle_ms"] == "timeout" || v["handle_ms"] == "") {
+			printf "%-9s %9s %9s %10s %11s %12s %10s %7s kB  (did not finish: %s)\n", $1, v["events"], v["fire_ms"], "-", "-", "-", v["lost"], v["idle_kb"], $0
+		} else {
+			rate[NR] = v["events"] / (v["handle_ms"] / 1000)
+			printf "%-9s %9d %9.0f %10.0f %11.0f %11.2fx %10d %7d kB %7s kB\n", $1, v["events"], v["fire_ms"], v["handle_ms"], rate[NR], v["handle_ms"] / v["fire_ms"], v["lost"], v["idle_kb"], v["after_kb"]
+		}
+	} END { if (rate[1] && rate[2]) printf "devmgr/busybox: %.1fx the events per second\n", rate[2] / rate[1] }' "$1"
+}
 
-printf 'storm: %d remove+add pairs over %d devices (/sys/class/mem), Alpine rules, %d CPUs\n' \
-	"$pairs" "$ndev" "$(nproc)"
-printf '%-9s %9s %9s %10s %11s %12s %11s %10s\n' manager events fire_ms handle_ms events/s \
-	handle/fire "lost nodes" "RSS idle"
-awk '{
-	for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-	if (v["handle_ms"] == "timeout" || v["handle_ms"] == "") {
-		printf "%-9s %9s %9s %10s %11s %12s %11s %8s kB  (did not finish: %s)\n", $1, v["events"], v["fire_ms"], "-", "-", "-", v["lost"], v["idle_kb"], $0
-	} else {
-		printf "%-9s %9d %9.0f %10.0f %11.0f %11.2fx %11d %7d kB\n", $1, v["events"], v["fire_ms"], v["handle_ms"], v["events"] / (v["handle_ms"] / 1000), v["handle_ms"] / v["fire_ms"], v["lost"], v["idle_kb"]
-	}
-}' "$work/res"
+for sc in $scenarios; do
+	case $sc in
+	few-tmpfs) devices=$few runfs=tmpfs ;;
+	many-tmpfs) devices=$many runfs=tmpfs ;;
+	many-overlay) devices=$many runfs=overlay ;;
+	*) echo "storm.sh: unknown scenario $sc" >&2; exit 2 ;;
+	esac
+	run busybox "$runfs" "$devices" "$busybox" mdev -d >"$work/res"
+	run devmgr "$runfs" "$devices" "$devmgr" -d >>"$work/res"
+	printf '\nstorm %s: %d remove+add pairs over %d devices, /run on %s, Alpine rules, %d CPUs\n' \
+		"$sc" "$pairs" "$(echo $devices | wc -w)" "$([ $runfs = overlay ] && echo "an overlay on the disk" || echo a tmpfs)" "$(nproc)"
+	table "$work/res"
+done

@@ -623,6 +623,7 @@ int bylinks(int sys_fd, const char *sysdir, const char *subsystem, const char *d
 
 	if (sysdir == NULL || resolve(sys_fd, sysdir, d.path) < 0)
 		return 0;
+
 	/* a coldplug scan reads no SUBSYSTEM unless a rule asks */
 	if (subsystem == NULL) {
 		if (link_name(sys_fd, d.path, "subsystem", subsys, sizeof(subsys)) < 0)
@@ -631,6 +632,10 @@ int bylinks(int sys_fd, const char *sysdir, const char *subsystem, const char *d
 	}
 	d.kernel = base(d.path);
 	d.node = devname != NULL && *devname != '\0';
+	/* virtual consoles and ptys: no bus, no path, nothing to say (and
+	 * no walk up through parents: a storm of tty events pays for it) */
+	if (strcmp(subsystem, "tty") == 0 && strncmp(d.path, "devices/virtual/", 16) == 0)
+		return 0;
 	if (strcmp(subsystem, "tty") == 0)
 		serial_rules(&d);
 	else if (strcmp(subsystem, "input") == 0)

@@ -57,7 +57,15 @@ struct daemon {
 		bool ran_commands;	/* not again when it is tried again */
 	} retry[RETRY_MAX];
 	unsigned nretry;
-	struct kept *held;		/* this batch's held-back removals */
+	/* this batch's events whose node removal is held back: what is
+	 * needed to take one back, the event packed (a storm holds many) */
+	struct held {
+		mode_t type;
+		dev_t rdev;
+		bool ran_commands;
+		char *ev;
+		size_t len;
+	} *held;
 	unsigned nheld, capheld;
 	unsigned long retry_lost;	/* refused beyond RETRY_MAX: the rescan makes their nodes */
 	unsigned backoff;		/* seconds */
@@ -233,14 +241,15 @@ static void hold(struct daemon *d, const struct device *dev, bool ran_commands)
 {
 	if (d->nheld == d->capheld) {
 		d->capheld = d->capheld ? d->capheld * 2 : 64;
-		struct kept *v = realloc(d->held, d->capheld * sizeof(*v));
+		struct held *v = realloc(d->held, d->capheld * sizeof(*v));
 		if (v == NULL)
 			die("out of memory");
 		d->held = v;
 	}
-	struct uevent *copy = xmalloc(sizeof(*copy));
-	uevent_copy(copy, dev->ev);
-	d->held[d->nheld++] = (struct kept){ .ev = copy, .ran_commands = ran_commands };
+	struct held *h = &d->held[d->nheld++];
+	*h = (struct held){ .type = dev->type, .rdev = device_rdev(dev),
+			    .ran_commands = ran_commands };
+	h->ev = uevent_pack(dev->ev, &h->len);
 }
 
 static void held_clear(struct daemon *d)
@@ -303,16 +312,21 @@ static void removal_settled(void *arg, const char *name, mode_t type, dev_t rdev
 		record_del(&d->rec, type, rdev);
 	/* (a removal that failed for good is published as any other) */
 	for (unsigned i = 0; !ok && refused && i < d->nheld; i++) {
-		struct device dev;
-		device_from_uevent(&dev, d->held[i].ev);
-		if (dev.type != type || device_rdev(&dev) != rdev)
+		struct held *h = &d->held[i];
+		if (h->type != type || h->rdev != rdev)
 			continue;
+		struct uevent *ev = xmalloc(sizeof(*ev));
+		struct device dev;
+		uevent_unpack(ev, h->ev, h->len);
+		device_from_uevent(&dev, ev);
 		publish_unsay(&d->c->pub, &dev);
 		if (d->nretry < RETRY_MAX)
-			d->retry[d->nretry++] = d->held[i];
+			d->retry[d->nretry++] = (struct kept){ .ev = ev,
+							       .ran_commands = h->ran_commands };
 		else
-			free(d->held[i].ev), d->retry_lost++;
-		d->held[i] = d->held[--d->nheld];
+			free(ev), d->retry_lost++;
+		free(h->ev);
+		*h = d->held[--d->nheld];
 		return;
 	}
 }

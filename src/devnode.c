@@ -539,17 +539,14 @@ static int keep_engines(struct devroot *d, const struct dirinfo *pd, const char 
 	return 1;
 }
 
-static int fix_existing(struct devroot *d, const struct dirinfo *pd, const char *name,
-			const char *base, mode_t type, mode_t perm, dev_t rdev, uid_t uid,
-			gid_t gid, unsigned flags)
+/* What is at NAME (ST) made the node asked for, or left alone. */
+static int fix_found(struct devroot *d, const struct dirinfo *pd, const char *name,
+		     const char *base, const struct stat *found, mode_t type, mode_t perm,
+		     dev_t rdev, uid_t uid, gid_t gid, unsigned flags)
 {
 	int dfd = pd->fd;
-	struct stat st;
+	struct stat st = *found;
 
-	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		log_err("cannot stat %s/%s: %s", d->path, name, strerror(errno));
-		return -1;
-	}
 	if (st.st_dev != pd->fs)
 		return keep_engines(d, pd, name, base, &st, flags);
 	if ((st.st_mode & S_IFMT) == type && st.st_rdev == rdev)
@@ -573,6 +570,19 @@ static int fix_existing(struct devroot *d, const struct dirinfo *pd, const char 
 	return 0;
 }
 
+static int fix_existing(struct devroot *d, const struct dirinfo *pd, const char *name,
+			const char *base, mode_t type, mode_t perm, dev_t rdev, uid_t uid,
+			gid_t gid, unsigned flags)
+{
+	struct stat st;
+
+	if (fstatat(pd->fd, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		log_err("cannot stat %s/%s: %s", d->path, name, strerror(errno));
+		return -1;
+	}
+	return fix_found(d, pd, name, base, &st, type, perm, rdev, uid, gid, flags);
+}
+
 int devnode_make(struct devroot *d, const char *name, mode_t type, mode_t perm,
 		 dev_t rdev, uid_t uid, gid_t gid, unsigned flags)
 {
@@ -580,6 +590,7 @@ int devnode_make(struct devroot *d, const char *name, mode_t type, mode_t perm,
 	const struct dirinfo *pd;
 	const char *base;
 	int slot, dfd;
+	bool back = false;
 
 	if (why) {
 		log_err("refusing node name '%s': %s", name, why);
@@ -589,12 +600,11 @@ int devnode_make(struct devroot *d, const char *name, mode_t type, mode_t perm,
 		struct pending_removal *p = &d->pending[i];
 		if (strcmp(p->name, name) != 0)
 			continue;
-		if (p->type == type && p->have_rdev && p->rdev == rdev) {
-			/* The device came back: keep its node, fix it below. */
+		back = p->type == type && p->have_rdev && p->rdev == rdev;
+		if (back)	/* the device came back: its node stays, checked */
 			free(take_pending(d, i).name);
-		} else {
+		else
 			settle(d, i);
-		}
 		break;
 	}
 	for (int tries = 0; ; tries++) {
@@ -602,6 +612,10 @@ int devnode_make(struct devroot *d, const char *name, mode_t type, mode_t perm,
 		if (pd == NULL)
 			return -1;
 		dfd = pd->fd;
+		/* (a storm's remove+add: no mknodat that can only fail) */
+		struct stat st;
+		if (back && fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			return fix_found(d, pd, name, base, &st, type, perm, rdev, uid, gid, flags);
 		/* The process umask is 0, so the node is born with its mode. */
 		if (mknodat(dfd, base, type | perm, rdev) == 0)
 			break;

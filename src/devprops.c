@@ -101,3 +101,28 @@ int devprops_tag(struct devprops *p, const char *tag)
 {
 	return add_unique(p, p->tag, &p->ntag, DEVPROPS_TAGS, tag);
 }
+
+static uint64_t fnv(uint64_t h, const void *data, size_t n)
+{
+	const unsigned char *c = data;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ c[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static uint64_t fnv_list(uint64_t h, const char *const *v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		h = fnv(h, v[i], strlen(v[i]) + 1);
+	return fnv(h, "\n", 1);
+}
+
+uint64_t devprops_hash(const struct devprops *p)
+{
+	uint64_t h = fnv(0xcbf29ce484222325ull, &p->usec, sizeof(p->usec));
+
+	h = fnv_list(h, p->prop, p->nprop);
+	h = fnv_list(h, p->link, p->nlink);
+	return fnv_list(h, p->tag, p->ntag);
+}

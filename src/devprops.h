@@ -34,5 +34,8 @@ int devprops_set(struct devprops *p, const char *key, const char *value);
 int devprops_link(struct devprops *p, const char *link);
 int devprops_tag(struct devprops *p, const char *tag);
 const char *devprops_get(const struct devprops *p, const char *key);
+/* A hash of everything P says (time, properties, links, tags, in order):
+ * equal hashes, the same database entry. */
+uint64_t devprops_hash(const struct devprops *p);
 
 #endif

@@ -53,6 +53,10 @@ static void idlinks(struct executor *x, const struct device *dev, const char *no
 		if (devnode_link_replace(x->dev, names[i], target) == 0)
 			devprops_link(o->props, names[i]);
 	}
+	struct nodedb_entry *e = x->record && n > 0 ?
+		nodedb_get(&x->record->db, dev->type, device_rdev(dev)) : NULL;
+	if (e)
+		e->no_idlinks = false;
 }
 
 /* The node, recorded before it is made. When the engine's was kept, or
@@ -68,6 +72,11 @@ static int make_node(struct executor *x, const struct plan_step *s, const struct
 		record_put(x->record, dev->type, rdev, s->node, s->link);
 	int made = devnode_make(x->dev, s->node, dev->type, s->mode, rdev, s->uid, s->gid,
 				s->named ? DEVNODE_NAMED : 0);
+	/* no persistent names until its names step makes some */
+	struct nodedb_entry *now = x->record && made == 0 ?
+		nodedb_get(&x->record->db, dev->type, rdev) : NULL;
+	if (now)
+		now->no_idlinks = true;
 	/* not ours when the engine's was kept: never removed */
 	if (made < 0 && was_node)
 		record_put(x->record, dev->type, rdev, was_node, was_link);

@@ -90,6 +90,7 @@ bool nodedb_put(struct nodedb *db, mode_t type, dev_t rdev, const char *node, co
 	e->rdev = rdev;
 	e->seen = true;
 	e->recorded = false;
+	e->no_idlinks = false;
 	e->node = xstrdup(node);
 	e->link = link ? xstrdup(link) : NULL;
 	return true;

@@ -16,6 +16,9 @@ struct nodedb_entry {
 	 * nor found again since: what it says is checked against /dev
 	 * before it is acted on (daemon.c). */
 	bool recorded;
+	/* Known to have no persistent names (by-id, by-path) to remove with
+	 * it: none were made for it (unknown for an earlier daemon's). */
+	bool no_idlinks;
 	char *node;
 	char *link;			/* NULL when none */
 };

@@ -14,7 +14,8 @@ struct planning {
 	const struct device *dev;
 	enum devop op;			/* move: planned as an add, or as a change */
 	bool nonode;			/* a "!" rule matched: sticks for the event */
-	const char *rec_node;		/* a remove: the node the record lists */
+	const struct nodedb_entry *rec;	/* a remove: what the record lists */
+	const char *rec_node;		/* ... its node */
 	bool rec_named;			/* ... and a rule named it again */
 };
 
@@ -140,7 +141,8 @@ static void plan_remove(struct planning *pl, const struct rule *r, const char *n
 	command(pl, r, node, -1);
 	struct plan_step *s = push(pl->p, PLAN_REMOVE, r->line, node);
 	s->link = link ? xstrdup(link) : NULL;
-	s->idlinks = pl->in->links && dev->major >= 0 && device_may_have_links(dev);
+	s->idlinks = pl->in->links && dev->major >= 0 && device_may_have_links(dev) &&
+		     !(pl->rec && pl->rec->no_idlinks);
 	if (dev->major >= 0)
 		set_node(pl->p, node, link);
 }
@@ -170,15 +172,15 @@ static void plan_rule(struct planning *pl, const struct match_result *m)
 	free(node);
 }
 
-static void forget_step(struct plan *p, const struct plan_input *in, mode_t type, dev_t rdev,
-			const char *node, const char *link)
+/* What record entry E lists goes. */
+static void forget_step(struct plan *p, const struct plan_input *in, const struct nodedb_entry *e)
 {
-	struct plan_step *s = push(p, PLAN_FORGET, 0, node);
+	struct plan_step *s = push(p, PLAN_FORGET, 0, e->node);
 
 	/* another device may have the name now: its link stays */
-	if (link && !(in->record && nodedb_node_taken(in->record, type, rdev, node)))
-		s->link = xstrdup(link);
-	s->idlinks = in->links;
+	if (e->link && !(in->record && nodedb_node_taken(in->record, e->type, e->rdev, e->node)))
+		s->link = xstrdup(e->link);
+	s->idlinks = in->links && !e->no_idlinks;
 }
 
 static void plan_rules(struct planning *pl)
@@ -212,10 +214,11 @@ static void plan_removal(struct planning *pl)
 	const struct nodedb_entry *e = pl->in->record && dev->major >= 0 ?
 		nodedb_lookup(pl->in->record, dev->type, device_rdev(dev)) : NULL;
 
+	pl->rec = e;
 	pl->rec_node = e ? e->node : NULL;
 	plan_rules(pl);
 	if (e && !pl->rec_named && !pl->nonode) {
-		forget_step(pl->p, pl->in, e->type, e->rdev, e->node, e->link);
+		forget_step(pl->p, pl->in, e);
 		set_node(pl->p, e->node, e->link);
 	}
 }
@@ -235,7 +238,7 @@ static void plan_move(struct planning *pl)
 			last = (int)i;
 	if (e == NULL || last < 0 || strcmp(pl->p->v[last].node, e->node) == 0)
 		return;
-	forget_step(pl->p, pl->in, e->type, e->rdev, e->node, e->link);
+	forget_step(pl->p, pl->in, e);
 	struct plan_step *s = &pl->p->v[pl->p->n - 1];
 	s->keep_record = true;
 	s->need = NEED_NOT_FAILED;
@@ -298,7 +301,7 @@ void plan_event(struct plan *p, const struct plan_input *in, const struct device
 void plan_gone(struct plan *p, const struct plan_input *in, const struct nodedb_entry *e)
 {
 	memset(p, 0, sizeof(*p));
-	forget_step(p, in, e->type, e->rdev, e->node, e->link);
+	forget_step(p, in, e);
 	set_node(p, e->node, e->link);
 }
 

@@ -6,11 +6,31 @@
 #include "log.h"
 
 #include <errno.h>
+#include <sys/vfs.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* (linux/magic.h's; musl's headers may lack it) */
+#define TMPFS_FS 0x01021994
+#define RAMFS_FS 0x858458f6
+
+/* A container's /run is the image's overlay on the host's disk unless
+ * the engine is told otherwise: a database write there costs a journal
+ * commit. Said once, with what to do. */
+static void say_disk(struct publisher *p)
+{
+	struct statfs fs;
+
+	if (fstatfs(p->db.run_fd, &fs) < 0 || fs.f_type == TMPFS_FS || fs.f_type == RAMFS_FS)
+		return;
+	log_info("%s is not on a tmpfs (file system 0x%lx): the udev database is written to "
+		 "disk, which slows storms of events down; give the container a tmpfs /run "
+		 "(docker/podman run --tmpfs /run, LXC: lxc.mount.entry = tmpfs run tmpfs "
+		 "defaults 0 0)", p->db.path, (unsigned long)fs.f_type);
+}
 
 void publisher_open(struct publisher *p, const struct config *cfg, int sys_fd, bool send)
 {
@@ -23,9 +43,10 @@ void publisher_open(struct publisher *p, const struct config *cfg, int sys_fd, b
 	 * tell, from more than a socket file at RUN/control. */
 	if (!cfg->database)
 		p->udevd = udevdb_udevd_runs(cfg->run);
-	else if (udevdb_open(&p->db, cfg->run) == 0)
+	else if (udevdb_open(&p->db, cfg->run) == 0) {
 		p->db_open = true;
-	else if (p->db.udevd)
+		say_disk(p);
+	} else if (p->db.udevd)
 		p->udevd = true;
 	else
 		log_warn("continuing without the udev database: libudev clients will "
@@ -57,10 +78,12 @@ void publisher_close(struct publisher *p)
 	free(p->qm);
 	free(p->msg);
 	free(p->dbq);
+	free(p->dbix);
 	p->q = NULL;
 	p->qm = NULL;
 	p->msg = NULL;
 	p->dbq = NULL;
+	p->dbix = NULL;
 }
 
 void publisher_sending(struct publisher *p, bool on)
@@ -114,40 +137,91 @@ static void flush(struct publisher *p)
 	p->qlen = 0;
 }
 
-/* Carries out the held-back database changes. */
+/* Carries out the held-back database changes: those that leave an
+ * entry as it was on disk cost nothing. */
 static void db_apply(struct publisher *p)
 {
 	for (unsigned i = 0; i < p->ndbq; i++) {
 		struct dbchange *c = &p->dbq[i];
-		if (c->remove)
+		if (c->what == DB_REMOVE && !(c->disk_known && !c->on_disk))
 			udevdb_remove(&p->db, c->id, &c->props, &c->old);
-		else
+		else if (c->what == DB_WRITE && !(c->disk_known && c->on_disk &&
+						   devprops_hash(&c->props) == c->disk_hash))
 			udevdb_write(&p->db, c->id, &c->props, &c->old);
 	}
 	p->ndbq = 0;
+	for (unsigned i = 0; p->dbix && i < 2 * PUBLISH_DBQ; i++)
+		p->dbix[i] = -1;
+}
+
+static unsigned id_slot(const char *id)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (const char *c = id; *c; c++)
+		h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
+	return (unsigned)(h % (2 * PUBLISH_DBQ));
 }
 
 static struct dbchange *db_pending(struct publisher *p, const char *id)
 {
-	for (unsigned i = 0; p->holding && i < p->ndbq; i++)
-		if (strcmp(p->dbq[i].id, id) == 0)
-			return &p->dbq[i];
+	if (!p->holding || p->dbix == NULL)
+		return NULL;
+	for (unsigned i = id_slot(id); p->dbix[i] >= 0; i = (i + 1) % (2 * PUBLISH_DBQ))
+		if (strcmp(p->dbq[p->dbix[i]].id, id) == 0)
+			return &p->dbq[p->dbix[i]];
 	return NULL;
 }
 
+/* A held-back change for ID, made SAME; NULL when not holding or the id
+ * is too long to hold (then changes are made at once). */
+static struct dbchange *db_new(struct publisher *p, const char *id)
+{
+	if (!p->holding || strlen(id) >= sizeof(p->dbq[0].id))
+		return NULL;
+	if (p->dbq == NULL) {
+		p->dbq = xmalloc(PUBLISH_DBQ * sizeof(*p->dbq));
+		p->dbix = xmalloc(2 * PUBLISH_DBQ * sizeof(*p->dbix));
+		for (unsigned i = 0; i < 2 * PUBLISH_DBQ; i++)
+			p->dbix[i] = -1;
+	}
+	if (p->ndbq == PUBLISH_DBQ)
+		db_apply(p);
+	unsigned i = id_slot(id);
+	while (p->dbix[i] >= 0)
+		i = (i + 1) % (2 * PUBLISH_DBQ);
+	p->dbix[i] = (int)p->ndbq;
+	struct dbchange *c = &p->dbq[p->ndbq++];
+	strcpy(c->id, id);
+	c->what = DB_SAME;
+	c->disk_known = false;
+	c->old.n = 0;
+	devprops_init(&c->props);
+	return c;
+}
+
 /* What the database holds for ID (the held-back state if there is one)
- * into PROPS, and into OLD the tags it has marks for. */
+ * into PROPS, and into OLD the tags it has marks for. What the disk said
+ * is remembered for the batch: a change back to it is no change. */
 static void db_read(struct publisher *p, const char *id, struct devprops *props,
 		    struct oldtags *old)
 {
 	struct dbchange *c = db_pending(p, id);
 
-	if (c == NULL) {
-		udevdb_read(&p->db, id, props);
+	if (c == NULL || c->what == DB_SAME) {
+		/* (a file refused is there too: a removal must take it) */
+		bool there = udevdb_read(&p->db, id, props) == 0 || errno != ENOENT;
 		oldtags_add(old, props);
+		if (c == NULL)
+			c = db_new(p, id);
+		if (c && !c->disk_known) {
+			c->disk_known = true;
+			c->on_disk = there;
+			c->disk_hash = devprops_hash(props);
+		}
 		return;
 	}
-	if (!c->remove)
+	if (c->what == DB_WRITE)
 		devprops_copy(props, &c->props);
 	oldtags_add(old, &c->props);
 	oldtags_merge(old, &c->old);
@@ -158,28 +232,20 @@ static void db_read(struct publisher *p, const char *id, struct devprops *props,
 static void db_change(struct publisher *p, const char *id, bool remove,
 		      const struct devprops *props, const struct oldtags *old)
 {
-	if (!p->holding || strlen(id) >= sizeof(p->dbq[0].id)) {
+	struct dbchange *c = db_pending(p, id);
+
+	if (c == NULL && (c = db_new(p, id)) == NULL) {
 		if (remove)
 			udevdb_remove(&p->db, id, props, old);
 		else
 			udevdb_write(&p->db, id, props, old);
 		return;
 	}
-	struct dbchange *c = db_pending(p, id);
-	if (c == NULL) {
-		if (p->dbq == NULL)
-			p->dbq = xmalloc(PUBLISH_DBQ * sizeof(*p->dbq));
-		if (p->ndbq == PUBLISH_DBQ)
-			db_apply(p);
-		c = &p->dbq[p->ndbq++];
-		strcpy(c->id, id);
-		c->old.n = 0;
-	} else {
-		/* what the batch planned before may have been on disk too */
+	/* what the batch planned before may have been on disk too */
+	if (c->what != DB_SAME)
 		oldtags_add(&c->old, &c->props);
-	}
 	oldtags_merge(&c->old, old);
-	c->remove = remove;
+	c->what = remove ? DB_REMOVE : DB_WRITE;
 	devprops_copy(&c->props, props);
 }
 
@@ -383,6 +449,7 @@ static void entry_update(struct publisher *p, const struct about *a, struct devp
 {
 	const struct device *dev = a->dev;
 	struct oldtags old = { 0 };
+	struct dbchange *c;
 	uint64_t usec = entry_renamed(p, a, props);
 
 	if (dev->op == DEVOP_REMOVE) {
@@ -400,8 +467,13 @@ static void entry_update(struct publisher *p, const struct about *a, struct devp
 			db_read(p, a->id, props, &old);
 			if (props->usec)
 				usec = props->usec;
-		} else if (db_pending(p, a->id)) {
-			/* re-added within the batch: marks of before */
+		} else if ((c = db_pending(p, a->id)) != NULL) {
+			/* Re-added within the batch: marks of before, and the
+			 * first set-up time of a device that was gone for
+			 * milliseconds, so that a storm's flaps end as the
+			 * entry on disk says: no write. */
+			if (c->what == DB_REMOVE && c->props.usec)
+				usec = c->props.usec;
 			db_read(p, a->id, props, &old);
 		}
 		devprops_init(props);
@@ -488,7 +560,7 @@ void publish_unsay(struct publisher *p, const struct device *dev)
 				    uevent_get(dev->ev, "IFINDEX")) == 0) {
 		struct dbchange *c = db_pending(p, id);
 		/* what the entry said is what it says again */
-		if (c && c->remove)
-			c->remove = false;
+		if (c && c->what == DB_REMOVE)
+			c->what = DB_WRITE;
 	}
 }

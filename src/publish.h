@@ -7,6 +7,7 @@
 #define DEVMGR_PUBLISH_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "config.h"
@@ -16,7 +17,7 @@
 #include "udevdb.h"
 #include "udevmsg.h"
 
-#define PUBLISH_DBQ 32
+#define PUBLISH_DBQ 1024	/* entries a batch may change before they are written */
 
 /* What was made for a device, for the publisher. */
 struct pub_node {
@@ -42,15 +43,20 @@ struct publisher {
 	struct queued { size_t off, len; unsigned groups; unsigned long long seq; } *qm;
 	unsigned nq, qmcap;
 	/* Database changes held back while holding, the last state per
-	 * entry: in a storm a device that flaps within a batch costs one
-	 * write, and its remove reads what its add wrote from here. */
+	 * entry: in a storm a device that flaps within a batch costs at most
+	 * one write, none when it ends as it was on disk, and its remove
+	 * reads what its add wrote from here. Found by id through DBIX. */
 	struct dbchange {
-		char id[64];		/* "" when free */
-		bool remove;
+		char id[64];
+		enum { DB_SAME, DB_WRITE, DB_REMOVE } what;
+		bool disk_known;	/* the entry on disk was read in this batch */
+		bool on_disk;		/* ... it was there */
+		uint64_t disk_hash;	/* ... and what it said (devprops_hash) */
 		struct devprops props;
 		struct oldtags old;	/* marks that may be on disk */
 	} *dbq;
 	unsigned ndbq;
+	int *dbix;			/* 2 * PUBLISH_DBQ slots: index into dbq, -1 */
 	unsigned long published, send_failures;
 	struct udevmsg *msg;		/* the messages being built: large */
 };

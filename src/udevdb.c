@@ -549,8 +549,10 @@ static int open_entry(struct udevdb *db, const char *id)
 	int fd;
 
 	if (fstatat(db->data_fd, id, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		if (errno != ENOENT)
+		if (errno != ENOENT) {
 			log_warn("cannot read %s/data/%s: %s", db->path, id, strerror(errno));
+			errno = EIO;
+		}
 		return -1;
 	}
 	if ((bad = not_ours(&st, why, sizeof(why))) != NULL)
@@ -560,8 +562,10 @@ static int open_entry(struct udevdb *db, const char *id)
 			bad = "a symlink";
 			goto refused;
 		}
-		if (errno != ENOENT)
+		if (errno != ENOENT) {
 			log_warn("cannot read %s/data/%s: %s", db->path, id, strerror(errno));
+			errno = EIO;
+		}
 		return -1;
 	}
 	if (fstat(fd, &st) < 0) {
@@ -574,6 +578,7 @@ static int open_entry(struct udevdb *db, const char *id)
 	close(fd);
 refused:
 	refuse(db, "data", id, bad);
+	errno = EPERM;		/* something is there: not ENOENT */
 	return -1;
 }
 
@@ -625,6 +630,7 @@ int udevdb_read(struct udevdb *db, const char *id, struct devprops *p)
 	if (n < 0) {
 		db->errors++;
 		log_warn("cannot read %s/data/%s: %s", db->path, id, strerror(e));
+		errno = e;
 		return -1;
 	}
 	text[n] = '\0';

@@ -68,8 +68,9 @@ void oldtags_merge(struct oldtags *t, const struct oldtags *more);
  * the tag marks: p's made, OLD's others taken away (OLD may be NULL). */
 int udevdb_write(struct udevdb *db, const char *id, const struct devprops *p,
 		 const struct oldtags *old);
-/* Adds what the entry holds to p. 0, or -1 when there is none or it is
- * refused (not a regular file of devmgr's: said). Never blocks. */
+/* Adds what the entry holds to p. 0, or -1 when there is none (errno
+ * ENOENT) or it is refused (not a regular file of devmgr's: said).
+ * Never blocks. */
 int udevdb_read(struct udevdb *db, const char *id, struct devprops *p);
 /* Removes the entry and its tag marks (p: what it held; OLD, NULL or
  * more tags it may have had). */

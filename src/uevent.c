@@ -2,6 +2,7 @@
  * event's own buffer; keys[] point into it, so an event must not be
  * copied by value. */
 #include "uevent.h"
+#include "fileio.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -15,6 +16,32 @@ void uevent_copy(struct uevent *dst, const struct uevent *src)
 		dst->keys[i] = dst->buf + (src->keys[i] - src->buf);
 }
 
+char *uevent_pack(const struct uevent *ev, size_t *len)
+{
+	size_t n = 1;
+
+	for (unsigned i = 0; i < ev->nkeys; i++)
+		n += strlen(ev->keys[i]) + 1;
+	char *buf = xmalloc(n), *at = buf;
+	for (unsigned i = 0; i < ev->nkeys; i++)
+		at = stpcpy(at, ev->keys[i]) + 1;
+	*at = '\0';
+	*len = n;
+	return buf;
+}
+
+int uevent_unpack(struct uevent *ev, const char *data, size_t len)
+{
+	uevent_init(ev);
+	for (size_t at = 0; at < len && data[at]; ) {
+		size_t n = strnlen(data + at, len - at);
+		if (at + n == len || uevent_set_pair(ev, data + at, n) < 0)
+			return -1;
+		at += n + 1;
+	}
+	return 0;
+}
+
 void uevent_init(struct uevent *ev)
 {
 	ev->len = 0;
@@ -23,8 +50,10 @@ void uevent_init(struct uevent *ev)
 
 static int find_key(const struct uevent *ev, const char *key, size_t klen)
 {
+	/* the first letter rules most keys out: a storm asks often */
 	for (unsigned i = 0; i < ev->nkeys; i++)
-		if (strncmp(ev->keys[i], key, klen) == 0 && ev->keys[i][klen] == '=')
+		if (ev->keys[i][0] == key[0] && strncmp(ev->keys[i], key, klen) == 0 &&
+		    ev->keys[i][klen] == '=')
 			return (int)i;
 	return -1;
 }

@@ -18,6 +18,12 @@ struct uevent {
 void uevent_init(struct uevent *ev);
 /* A copy that stands alone: its keys point into its own buffer. */
 void uevent_copy(struct uevent *dst, const struct uevent *src);
+/* The keys alone, "KEY=VALUE\0" each and an empty string after the last:
+ * what an event that waits needs to keep (a struct uevent is 8.7 kB).
+ * malloc'd; its size in *LEN. */
+char *uevent_pack(const struct uevent *ev, size_t *len);
+/* An event from uevent_pack()'s bytes. -1 when they are not that. */
+int uevent_unpack(struct uevent *ev, const char *data, size_t len);
 /* Adds or replaces KEY. Returns 0, or -1 when the event is full. */
 int uevent_set(struct uevent *ev, const char *key, const char *value);
 /* Adds "KEY=VALUE" given as one string of length n. */

@@ -6,7 +6,11 @@
 # namespace; the host's /dev, /etc and /sys are never touched.
 #
 #   tests/bench/coldplug.sh [COUNT] [RUNS]
+#   COLDPLUG_SYS=/sys tests/bench/coldplug.sh 0 [RUNS]   (this machine's own
+#                                   devices instead of a generated tree)
 #
+# devmgr runs with /run on a tmpfs and, as in a Docker container, on an
+# overlay whose upper layer is on the disk (under /tmp).
 # Prints wall time (best of RUNS), system calls per device (strace -c -f),
 # and the ratios. Needs root, busybox-static and strace.
 set -eu
@@ -22,7 +26,12 @@ busybox=${BUSYBOX:-$(command -v busybox)}
 
 work=$(mktemp -d /tmp/devmgr-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-"$top/tests/lib/gensysfs.sh" "$work/sys" "$count" >/dev/null
+if [ -n "${COLDPLUG_SYS:-}" ]; then
+	mkdir -p "$work/sys" && mount --bind "$COLDPLUG_SYS" "$work/sys"
+	trap 'umount "$work/sys"; rm -rf "$work"' EXIT
+else
+	"$top/tests/lib/gensysfs.sh" "$work/sys" "$count" >/dev/null
+fi
 ndev=$(( $(ls "$work/sys/dev/char" | wc -l) + $(ls "$work/sys/dev/block" | wc -l) ))
 # Strip the command field (@ $ * and what follows) but keep =path/>path.
 alpine=${ALPINE_CONF:-$top/../shared/data/alpine-mdev.conf}
@@ -66,6 +75,11 @@ read -r bb_us bb_nodes < <(best_us "$busybox" mdev -s)
 read -r dm_us dm_nodes < <(best_us "$devmgr" -s)
 read -r d1_us d1_nodes < <(best_us "$devmgr" -s -j 1)
 read -r dn_us dn_nodes < <(best_us "$devmgr" -s --config "$work/nodb.conf")
+export NS_RUN_DISK=$work/disk
+read -r do_us do_nodes < <(best_us "$devmgr" -s)
+read -r dno_us dno_nodes < <(best_us "$devmgr" -s --config "$work/nodb.conf")
+do_sc=$(syscalls "$devmgr" -s)
+unset NS_RUN_DISK
 bb_sc=$(syscalls "$busybox" mdev -s)
 dm_sc=$(syscalls "$devmgr" -s)
 d1_sc=$(syscalls "$devmgr" -s -j 1)
@@ -82,5 +96,8 @@ row "busybox mdev -s" "$bb_us" "$bb_nodes" "$bb_sc"
 row "devmgr -s" "$dm_us" "$dm_nodes" "$dm_sc"
 row "devmgr -s -j 1" "$d1_us" "$d1_nodes" "$d1_sc"
 row "devmgr -s, nodes only" "$dn_us" "$dn_nodes" "$dn_sc"
-[ "$bb_nodes" = "$dm_nodes" ] && [ "$bb_nodes" = "$d1_nodes" ] && [ "$bb_nodes" = "$dn_nodes" ] ||
+row "devmgr -s, /run on disk" "$do_us" "$do_nodes" "$do_sc"
+row "  nodes only, on disk" "$dno_us" "$dno_nodes" "$dn_sc"
+[ "$bb_nodes" = "$dm_nodes" ] && [ "$bb_nodes" = "$d1_nodes" ] && [ "$bb_nodes" = "$dn_nodes" ] &&
+	[ "$bb_nodes" = "$do_nodes" ] ||
 	echo "WARNING: the trees differ in size; see tests/integration/conformance.t"

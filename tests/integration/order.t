@@ -20,8 +20,12 @@
 # The daemons' [policy] allows only the test's loop devices: the other
 # devices of the host, and their uevents (another test's), are left alone.
 # Part d runs devmgr -s and busybox mdev -s on a generated sysfs tree in
-# private mount namespaces (tests/lib/ns.sh).  The host's /dev, /run and
-# /etc are never written.  Nothing is skipped: a missing tool is a failure.
+# private mount namespaces (tests/lib/ns.sh).  Parts e and f hold
+# namespaces as a-c do: e starts devmgr -d without -f (it forks; its
+# daemon is found by a /proc scan) with a [policy] of /dev/null alone,
+# and sends synthetic "change" to /sys/class/mem/null/uevent; f is
+# part c with a remove command.  The host's /dev, /run and /etc are
+# never written.  Nothing is skipped: a missing tool is a failure.
 #
 #   a  catch-up: an event /dev refused, whose commands ran, is tried again
 #      while a command of the same device still runs: its commands must
@@ -37,6 +41,14 @@
 #      default workers leave the same /dev/modem from Alpine's
 #      "ttyUSB[0-9] root:dialout 0660 @ln -sf $MDEV modem" (the last
 #      ttyUSB in scan order)
+#   e  devmgr -d without -f: the start scan's commands are the forked
+#      daemon's own children, so a later event of the same device waits
+#      for the scan's command to end; devmgr -d returns 0 with the daemon
+#      running, and once it stopped no command is left behind
+#   f  part c for a remove whose plan has a command ($, run at once, not
+#      held back to the batch's end): with /dev read-only the remove is
+#      not published while the node is there; after remount rw and
+#      SIGHUP the node goes and the remove is published, once
 #
 # Every part documents a bug of the program as it was when this file was
 # written: each of its checks fails until that bug is fixed.
@@ -63,7 +75,7 @@ for t in loopctl udevclient; do
 done
 [ -n "$bb" ] && "$bb" --list 2>/dev/null | grep -qx mdev ||
 	missing="$missing busybox-with-mdev (apt-get install busybox-static)"
-for t in unshare nsenter perl; do
+for t in unshare nsenter perl timeout; do
 	command -v "$t" >/dev/null || missing="$missing $t"
 done
 [ -c /dev/loop-control ] || missing="$missing /dev/loop-control"
@@ -79,13 +91,13 @@ fi
 . "$lib/tap.sh"
 tap_workdir order
 
-echo "1..11"
+echo "1..16"
 
 tap_small_etc
 . "$lib/daemon.sh"
 . "$lib/ns.sh"
 
-# Nine loop numbers no device has, from 600; the rules name exactly
+# Ten loop numbers no device has, from 600; the rules name exactly
 # these, and the daemons' [policy] allows only these: every other device
 # is left alone, so that uevents of other devices on the host (another
 # test's) cannot make /dev refuse a change before the test's own do.
@@ -94,7 +106,7 @@ declare -A num	# loop number -> MAJ:MIN
 conf=$work/devmgr.conf
 echo "[policy]" >"$conf"
 i=599
-for k in $(seq 9); do
+for k in $(seq 10); do
 	i=$(loop_free $((i + 1)))
 	L+=("$i")
 	loop_add "$i" && num[$i]=$(cat "/sys/block/loop$i/dev") && loop_del "$i" ||
@@ -453,3 +465,108 @@ is "d: busybox mdev -s: /dev/modem -> the last ttyUSB in scan order" "$bbmodem" 
 is "d: devmgr -s -j 1: the same /dev/modem as busybox" "$(cat "$work/d.j1" 2>/dev/null)" "${bbmodem:-?}"
 is "d: devmgr -s -j 2, -j 3, -j 4 and default ($(nproc) CPUs) twice: the same /dev/modem as busybox" \
     "$(tr '\n' ' ' <"$work/d.jdef" 2>/dev/null)" "$(printf '%s ' "${bbmodem:-?}" "${bbmodem:-?}" "${bbmodem:-?}" "${bbmodem:-?}" "${bbmodem:-?}")"
+
+# ---- e: devmgr -d without -f: the start scan's commands -----------------------
+# Rule for null: a command for every action ($work/cmd; the add's sleeps
+# 3 s, the change's 1 s), and a [policy] that allows null alone, so that
+# the start scan runs one command: null's add.  devmgr -d (no -f) forks
+# before its scan, so that command must be the daemon's own child: a
+# "change" sent the moment devmgr -d returned must wait for it, as any
+# later event of a device waits for its earlier commands.  The daemon
+# is found as the devmgr process in the held namespaces that leads its
+# own session (it calls setsid; a command's fork before its exec does not).
+
+# nsprocs: "PID NAME" of every process in the held namespaces but INIT
+nsprocs() {
+	local p mnt
+	mnt=$(readlink "/proc/$INIT/ns/mnt")
+	for p in /proc/[0-9]*; do
+		[ "${p#/proc/}" != "$INIT" ] && [ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$mnt" ] &&
+			echo "${p#/proc/} $(cat "$p/comm" 2>/dev/null)"
+	done
+}
+# nsdaemon: the pids of the forked daemons in the held namespaces
+nsdaemon() {
+	local p rest
+	for p in $(nsprocs | awk '{ print $1 }'); do
+		[ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$exe" ] || continue
+		rest=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null)	# STATE PPID PGRP SID ...
+		[ "$(echo "$rest" | awk '{ print $4 }')" = "$p" ] && echo "$p"
+	done
+}
+# gone PID: PID ended (or is a zombie its new parent has not reaped yet)
+gone() {
+	local st
+	st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $1 }')
+	[ -z "$st" ] || [ "$st" = Z ]
+}
+
+econf=$work/e.conf
+printf '[policy]\nallow = char %s rwm\n' "$(cat /sys/class/mem/null/dev)" >"$econf"
+echo "null 0:0 0666 *$work/cmd $work/e.cmds" >"$work/e.rules"
+echo 3 >"$work/e.delay.add"
+echo 1 >"$work/e.delay.change"
+hold e || echo "e: namespaces not held" | diag
+LOG=$work/e.log
+timeout 20 nsenter -t "$INIT" -m -n -- env -i PATH=$kpath "$devmgr" -d -v \
+    --config "$econf" --etc "$etc" --rules "$work/e.rules" </dev/null >"$LOG" 2>&1
+erc=$?
+uevent null change
+DPID=$(nsdaemon)
+others+=($DPID)
+is "e: devmgr -d returned 0, its daemon runs" \
+    "returned $erc; daemons: $(echo $DPID | wc -w)" "returned 0; daemons: 1"
+wait_for 15 cmdends e "change null [0-9]* end" 1 ||
+	echo "e: the change's command did not end" | diag
+wait_for 5 cmdends e "add null scan end" 1 || echo "e: the scan's command did not end" | diag
+is "e: the change's command waits for the scan's (log of null's commands)" \
+    "$(cmdlog e " null " | awk '{ printf "%s %s, ", $2, $5 }')" \
+    "add begin, add end, change begin, change end, "
+showfile "$work/e.cmds"
+[ -n "$DPID" ] && kill -TERM $DPID 2>/dev/null
+wait_for 10 gone "${DPID:-0}" || echo "e: daemon did not stop" | diag
+is "e: once the daemon stopped, nothing of it is left (no sh, no sleep)" \
+    "$(nsprocs | awk '{ printf "%s %s, ", $1, $2 }')" ""
+
+# ---- f: a remove with a command published while its node is still there ------
+# Part c again, for loop A whose remove plan has a command: "-" rule
+# =order/, then the rule =order/ with a $ command (sleeping 1 s).  A
+# libudev client listens; /dev is made read-only and A removed: its
+# command runs, its node cannot go, and the remove must stay unpublished
+# (3 s).  Then remount rw + SIGHUP: the node goes, and the remove is
+# published, once.
+
+A=${L[9]}
+cat >"$work/f.rules" <<RULES
+-^loop$A\$ root:disk 0660 =order/
+^loop$A\$ root:disk 0660 =order/ \$$work/cmd $work/f.cmds
+RULES
+echo 1 >"$work/f.delay.remove"
+hold f || echo "f: namespaces not held" | diag
+dstart f "$work/f.rules" || echo "f: daemon did not start" | diag
+loop_add "$A"
+wait_for 5 test -b "$DEV/order/loop$A" || echo "f: no order/loop$A at first" | diag
+listen f || echo "f: libudev client not listening" | diag
+flisten=${others[-1]}
+remount ro || echo "f: remount ro failed" | diag
+loop_del "$A"
+wait_for 5 cmddone f "order/loop$A" "[0-9]*" || echo "f: the remove's command did not end" | diag
+wait_for 5 grep -q "cannot remove .*order/loop$A: Read-only" "$LOG" ||
+	echo "f: the refused removal is not logged" | diag
+wait_for 3 has f "^remove block disk /dev/order/loop$A "
+is "f: /dev read-only, loop$A removed (command ran): its node there, no remove published" \
+    "$(node "$DEV/order/loop$A"); published: $(grep "^remove block disk /dev/order/loop$A " "$work/f.out")" \
+    "$(want "$A"); published: "
+remount rw || echo "f: remount rw failed" | diag
+kill -HUP "$DPID"
+wait_for 5 absent "$DEV/order/loop$A"
+wait_for 5 has f "^remove block disk /dev/order/loop$A .*node=missing"
+sleep 1	# a second remove, if any, comes now
+is "f: remount rw, SIGHUP: node gone; the remove published once, with the node gone" \
+    "$(node "$DEV/order/loop$A"); published: $(grep "^remove block disk /dev/order/loop$A " "$work/f.out")" \
+    "absent; published: remove block disk /dev/order/loop$A init=1 node=missing"
+showfile "$work/f.out"
+showfile "$work/f.cmds"
+kill_tree "$flisten"
+wait "$flisten" 2>/dev/null
+dstop || echo "f: daemon did not stop" | diag

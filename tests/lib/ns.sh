@@ -69,7 +69,9 @@ ns_mketc() {
 # the caller's) with SYSDIR as /sys, ETCDIR as /etc and empty tmpfs as
 # /dev and /run (devmgr keeps the udev database in /run/udev), in a
 # private network namespace too (a hotplug helper publishes its event
-# there, never to the host's listeners).  Returns CMD's exit status.
+# there, never to the host's listeners).  With NS_RUN_DISK=DIR, /run is an
+# overlay whose upper layer is DIR on the disk, as in a Docker container.
+# Returns CMD's exit status.
 ns_run() {
 	local sys=$1 etc=$2
 	shift 2
@@ -81,7 +83,14 @@ ns_run() {
 		mount --bind "$etc" /etc
 		# mode 0755 like devtmpfs; busybox never chmods /dev itself
 		mount -t tmpfs -o mode=0755 devmgr-test /dev
-		mount -t tmpfs -o mode=0755 devmgr-test /run
+		if [ -n "${NS_RUN_DISK:-}" ]; then
+			# /run as in a Docker container: an overlay whose upper
+			# layer is on the disk (NS_RUN_DISK, emptied first)
+			rm -rf "$NS_RUN_DISK" && mkdir -p "$NS_RUN_DISK/lower" "$NS_RUN_DISK/upper" "$NS_RUN_DISK/work"
+			mount -t overlay devmgr-test -o "lowerdir=$NS_RUN_DISK/lower,upperdir=$NS_RUN_DISK/upper,workdir=$NS_RUN_DISK/work" /run
+		else
+			mount -t tmpfs -o mode=0755 devmgr-test /run
+		fi
 		set +e
 		"$@"
 	' ns_run "$sys" "$etc" "$@"

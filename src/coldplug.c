@@ -15,9 +15,8 @@
 #include <unistd.h>
 
 /* One share of the scan. With several, commands are written to CMDS (a
- * memfd) instead of run: "index, seq, length" then the command, MDEV,
- * the device name and the event's keys, each NUL-terminated, and an
- * empty string after the keys. */
+ * memfd) instead of run: "index, seq, length" then the command, MDEV and
+ * the device name, each NUL-terminated, then the event (uevent_pack). */
 struct share {
 	struct handler *h;
 	int cmds;			/* -1: run commands at once */
@@ -33,11 +32,10 @@ struct cmd_rec {
 static void put_command(int fd, unsigned long index, uint32_t seq, const struct plan_step *s,
 			const struct pending *p)
 {
-	const struct uevent *ev = p->dev.ev;
-	size_t len = strlen(s->cmd) + strlen(s->node) + strlen(p->dev.devname) + 4;
+	size_t plen;
+	char *packed = uevent_pack(p->dev.ev, &plen);
+	size_t len = strlen(s->cmd) + strlen(s->node) + strlen(p->dev.devname) + 3 + plen;
 
-	for (unsigned i = 0; i < ev->nkeys; i++)
-		len += strlen(ev->keys[i]) + 1;
 	/* the next record's header stays aligned */
 	len = (len + 7) & ~(size_t)7;
 	char *buf = xmalloc(sizeof(struct cmd_rec) + len);
@@ -48,9 +46,8 @@ static void put_command(int fd, unsigned long index, uint32_t seq, const struct 
 	at = stpcpy(at, s->cmd) + 1;	/* (the padding is NULs) */
 	at = stpcpy(at, s->node) + 1;
 	at = stpcpy(at, p->dev.devname) + 1;
-	for (unsigned i = 0; i < ev->nkeys; i++)
-		at = stpcpy(at, ev->keys[i]) + 1;
-	*at = '\0';
+	memcpy(at, packed, plen);
+	free(packed);
 	if (write(fd, buf, sizeof(r) + len) != (ssize_t)(sizeof(r) + len))
 		log_err("coldplug: cannot keep the command of %s for later: %s", p->dev.devname,
 			strerror(errno));
@@ -95,6 +92,7 @@ static long scan_share(struct handler *h, struct sysfs *s, unsigned w, unsigned 
 struct kept {
 	const struct cmd_rec *rec;
 	const char *text;
+	size_t len;
 };
 
 static int by_scan_order(const void *a, const void *b)
@@ -128,20 +126,19 @@ static char *load(int fd, struct kept **v, size_t *n, size_t *cap)
 			if (*v == NULL)
 				die("out of memory");
 		}
-		(*v)[(*n)++] = (struct kept){ r, buf + at + sizeof(*r) };
+		(*v)[(*n)++] = (struct kept){ r, buf + at + sizeof(*r), r->len };
 		at += (off_t)(sizeof(*r) + r->len);
 	}
 	return buf;
 }
 
-static void run_kept(struct handler *h, const char *text)
+static void run_kept(struct handler *h, const struct kept *k)
 {
-	const char *cmd = text, *node = cmd + strlen(cmd) + 1, *devname = node + strlen(node) + 1;
+	const char *cmd = k->text, *node = cmd + strlen(cmd) + 1, *devname = node + strlen(node) + 1;
+	const char *packed = devname + strlen(devname) + 1;
 	struct uevent ev;
 
-	uevent_init(&ev);
-	for (const char *k = devname + strlen(devname) + 1; *k; k += strlen(k) + 1)
-		uevent_set_pair(&ev, k, strlen(k));
+	uevent_unpack(&ev, packed, k->len - (size_t)(packed - k->text));
 	exec_run(cmd, h->x.dev->root.fd, &ev, node, devname, h->cmd_timeout);
 }
 
@@ -156,7 +153,7 @@ static void run_commands(struct handler *h, const int *fds, unsigned n)
 		bufs[i] = load(fds[i], &v, &nv, &cap);
 	qsort(v, nv, sizeof(*v), by_scan_order);
 	for (size_t i = 0; i < nv; i++)
-		run_kept(h, v[i].text);
+		run_kept(h, &v[i]);
 	for (unsigned i = 0; i < n; i++)
 		free(bufs[i]);
 	free(v);

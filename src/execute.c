@@ -14,7 +14,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-const char *const persistent_dirs[4] = {
+/* Directories udev keeps persistent names in, relative to /dev. */
+static const char *const persistent_dirs[4] = {
 	"serial/by-id", "serial/by-path", "input/by-id", "input/by-path",
 };
 

@@ -48,7 +48,4 @@ void outcome_free(struct outcome *o);
 int execute_idnames(int sys_fd, const struct device *dev, struct devprops *props,
 		    char names[][BYLINKS_NAME]);
 
-/* Directories udev keeps persistent names in, relative to /dev. */
-extern const char *const persistent_dirs[4];
-
 #endif

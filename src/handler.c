@@ -23,7 +23,7 @@ static void begin(struct handler *h, const struct device *dev, struct pending *p
 		policy_log_skip(h->policy, dev->type, dev->major, dev->minor, dev->devname);
 	}
 	/* a command sees SUBSYSTEM, which a scan reads only when asked */
-	if (dev->lazy_get && plan_has_commands(&p->plan))
+	if (dev->lazy_get && p->plan.commands)
 		device_get(dev, "SUBSYSTEM");
 }
 
@@ -106,7 +106,7 @@ struct pending *handler_begin(struct handler *h, const struct device *dev)
 
 	begin(h, dev, &on_stack);
 	/* Most events have no command: they are done here, without a copy */
-	if (!plan_has_commands(&on_stack.plan)) {
+	if (!on_stack.plan.commands) {
 		handler_next_command(h, &on_stack);
 		handler_end(h, &on_stack);
 		return NULL;

@@ -294,8 +294,3 @@ unsigned jobs_active(const struct jobs *j)
 		n += j->v[i].p != NULL;
 	return n;
 }
-
-unsigned jobs_busy(const struct jobs *j)
-{
-	return jobs_active(j) - j->norphans;
-}

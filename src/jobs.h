@@ -57,7 +57,5 @@ void jobs_service(struct jobs *j);
 void jobs_stop(struct jobs *j);
 /* Devices with an event in progress, and output pipes still read. */
 unsigned jobs_active(const struct jobs *j);
-/* Devices with an event in progress. */
-unsigned jobs_busy(const struct jobs *j);
 
 #endif

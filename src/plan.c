@@ -47,7 +47,8 @@ static void set_node(struct plan *p, const char *node, const char *link)
 	p->link = link ? xstrdup(link) : NULL;
 }
 
-char *plan_node_name(const struct device *dev, const struct match_result *m)
+/* The mdev name a matching rule gives (its = or > target, or DEVNAME). */
+static char *plan_node_name(const struct device *dev, const struct match_result *m)
 {
 	char *alias = rules_expand_target(m);
 
@@ -316,14 +317,6 @@ void plan_free(struct plan *p)
 	free(p->node);
 	free(p->link);
 	memset(p, 0, sizeof(*p));
-}
-
-bool plan_has_commands(const struct plan *p)
-{
-	for (unsigned i = 0; i < p->n; i++)
-		if (p->v[i].kind == PLAN_COMMAND && p->v[i].result == 2)
-			return true;
-	return false;
 }
 
 const char *plan_node(const struct plan *p, const char **link, bool *root)

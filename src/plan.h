@@ -86,12 +86,8 @@ void plan_event(struct plan *p, const struct plan_input *in, const struct device
  * a rescan): its node and link go. */
 void plan_gone(struct plan *p, const struct plan_input *in, const struct nodedb_entry *e);
 void plan_free(struct plan *p);
-/* Whether the plan has a command step still to run. */
-bool plan_has_commands(const struct plan *p);
 /* The name the event is published with: for an add, the last node that
  * was made (as the executor reports); else the plan's. NULL: none. */
 const char *plan_node(const struct plan *p, const char **link, bool *root);
-/* The mdev name a matching rule gives (its = or > target, or DEVNAME). */
-char *plan_node_name(const struct device *dev, const struct match_result *m);
 
 #endif

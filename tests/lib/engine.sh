@@ -231,13 +231,15 @@ at_least() { [ "$(grep -c "$2" "$ROOT/pyudev.out")" -ge "$1" ]; }
 
 # iptables as they were before the engine added its chains and rules,
 # restored on exit: each table is flushed and its own chains deleted, then
-# what was there is put back (a table that did not exist comes back empty,
-# with the built-in chains accepting).
+# what was there is put back; a table that did not exist is deleted again
+# (iptables-nft: it is an nft table), so that a clean host stays clean.
 engine_save_iptables() {
 	local t
 	for t in filter nat; do
 		iptables-save -t "$t" 2>/dev/null | grep -v '^#' >"$work/iptables.$t"
+		rm -f "$work/iptables.$t.new"
 		[ -s "$work/iptables.$t" ] && continue
+		: >"$work/iptables.$t.new"
 		case $t in
 		filter) printf '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n' ;;
 		nat) printf '*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n' ;;
@@ -250,7 +252,9 @@ engine_restore_iptables() {
 	local t
 	for t in filter nat; do
 		[ -s "$work/iptables.$t" ] && iptables-restore <"$work/iptables.$t"
+		[ -e "$work/iptables.$t.new" ] && nft delete table ip "$t" 2>/dev/null
 	done
+	return 0
 }
 
 engine_cleanup() {

@@ -238,8 +238,10 @@ engine_save_iptables() {
 	for t in filter nat; do
 		iptables-save -t "$t" 2>/dev/null | grep -v '^#' >"$work/iptables.$t"
 		rm -f "$work/iptables.$t.new"
+		# (iptables-save -t prints a table's built-in chains even when
+		# there is no table; a whole save lists the tables there are)
+		iptables-save 2>/dev/null | grep -qx "\*$t" || : >"$work/iptables.$t.new"
 		[ -s "$work/iptables.$t" ] && continue
-		: >"$work/iptables.$t.new"
 		case $t in
 		filter) printf '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n' ;;
 		nat) printf '*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n' ;;

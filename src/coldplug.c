@@ -151,7 +151,8 @@ static void run_commands(struct handler *h, const int *fds, unsigned n)
 
 	for (unsigned i = 0; i < n; i++)
 		bufs[i] = load(fds[i], &v, &nv, &cap);
-	qsort(v, nv, sizeof(*v), by_scan_order);
+	if (nv > 1)	/* (qsort wants an array, even of none) */
+		qsort(v, nv, sizeof(*v), by_scan_order);
 	for (size_t i = 0; i < nv; i++)
 		run_kept(h, &v[i]);
 	for (unsigned i = 0; i < n; i++)

@@ -122,7 +122,7 @@ fuzz: $(FUZZ_BINS)
 DEB_PKGS := build-essential pkg-config libnl-3-dev libinih-dev libkmod-dev musl-tools \
             linux-libc-dev busybox-static strace bc perl util-linux procps python3 \
             libudev-dev runc python3-yaml clang libclang-rt-14-dev valgrind \
-            docker.io podman lxc crun python3-pyudev iptables
+            docker.io podman lxc crun python3-pyudev iptables bpftool libbpf-dev
 deps:
 	@if dpkg -s $(DEB_PKGS) >/dev/null 2>&1; then echo "deps: all installed"; else \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PKGS); fi

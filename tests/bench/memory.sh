@@ -40,9 +40,9 @@ work=$(mktemp -d /tmp/devmgr-memory.XXXXXX)
 cleanup() {
 	local i
 	for i in $(seq "$base" "$last"); do
-		[ -e "/sys/block/loop$i" ] && "$loopctl" remove "$i" >/dev/null 2>&1
+		[ ! -e "/sys/block/loop$i" ] || "$loopctl" remove "$i" >/dev/null 2>&1 || true
 	done
-	umount -l "$work"/*/ov 2>/dev/null
+	umount -l "$work"/*/ov 2>/dev/null || true
 	rm -rf "$work"
 }
 trap cleanup EXIT

@@ -39,7 +39,7 @@ for d in /sys/class/misc/* /sys/class/tty/* /sys/class/block/loop[0-6]; do
 	[ -w "$d/uevent" ] && many="$many $d"
 done
 work=$(mktemp -d /tmp/devmgr-storm.XXXXXX)
-trap 'umount -l "$work"/*/ov 2>/dev/null; rm -rf "$work"' EXIT
+trap 'umount -l "$work"/*/ov 2>/dev/null || true; rm -rf "$work"' EXIT
 sed -E 's/[[:space:]]+[@$*][^[:space:]].*$//' "$alpine" >"$work/rules"
 ns_mketc "$work/etc" "$work/rules"
 # DEVMGR_CONF=FILE: devmgr's settings for the run (e.g. publishing off)

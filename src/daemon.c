@@ -591,9 +591,9 @@ static int on_signal(struct daemon *d)
 		case SIGTERM:
 		case SIGINT:
 			log_info("stopping on signal %u: %lu events handled, %lu forged dropped, "
-				 "%lu overruns, %lu messages published, %lu not", si.ssi_signo,
-				 d->events, d->sock.forged, d->overruns, d->c->pub.published,
-				 d->c->pub.send_failures);
+				 "%lu overruns, %lu messages published, %lu failed, %lu with no "
+				 "listener", si.ssi_signo, d->events, d->sock.forged, d->overruns,
+				 d->c->pub.published, d->c->pub.send_failures, d->c->pub.unheard);
 			return 1;
 		case SIGCHLD:
 			/* only commands are our children: each job reaps its own */

@@ -190,6 +190,27 @@ int nl_sender_send(struct nl_sender *s, struct mmsghdr *msgs, unsigned n)
 	return (int)done;
 }
 
+unsigned nl_uevent_groups_joined(const char *proc)
+{
+	char path[4096], *text = NULL, *line, *save;
+	size_t len;
+	unsigned groups = 0;
+
+	snprintf(path, sizeof(path), "%s/self/net/netlink", proc);
+	if (read_file(path, &text, &len) < 0)
+		return ~0u;
+	/* "sk Eth Pid Groups ...": the protocol, the port (0: the kernel's
+	 * own socket) and the groups joined, in hexadecimal */
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned eth, port, g;
+		if (sscanf(line, "%*s %u %u %x", &eth, &port, &g) == 3 &&
+		    eth == NETLINK_KOBJECT_UEVENT && port != 0)
+			groups |= g;
+	}
+	free(text);
+	return groups;
+}
+
 #ifndef NSIO
 #define NSIO 0xb7
 #endif

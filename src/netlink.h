@@ -60,6 +60,12 @@ void nl_sender_close(struct nl_sender *s);
  * Returns how many went out; on a failure, stops there with errno set. */
 int nl_sender_send(struct nl_sender *s, struct mmsghdr *msgs, unsigned n);
 
+/* The uevent groups (bit N-1 for group N, the first 32) that some socket
+ * of our network namespace has joined, from PROC/self/net/netlink; every
+ * bit when that cannot be read. A message to a group nobody joined is
+ * never delivered: the daemon does not send it. */
+unsigned nl_uevent_groups_joined(const char *proc);
+
 /* Whether the kernel sends uevents to our network namespace (only those
  * owned by the initial user namespace get them): 1 yes, 0 no, -1 cannot
  * tell. */

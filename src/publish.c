@@ -103,22 +103,32 @@ static void send_failed(struct publisher *p, int e, unsigned n)
 			 "lxc.cap.drop)" : "", p->send_failures);
 }
 
+/* Sends the queued messages, in order, each to its group: but not to a
+ * group no socket of this network namespace has joined (read after the
+ * database is written: a client that joins later finds there what it
+ * was not told), which would cost the kernel as much for nothing. */
 static void flush(struct publisher *p)
 {
 	enum { CHUNK = 64 };
 	struct mmsghdr mm[CHUNK];
 	struct iovec iov[CHUNK];
 	struct sockaddr_nl to[CHUNK];
+	unsigned joined = nl_uevent_groups_joined("/proc"), i = 0;
 
-	for (unsigned i = 0; i < p->nq; i += CHUNK) {
-		unsigned n = p->nq - i < CHUNK ? p->nq - i : CHUNK;
-		for (unsigned j = 0; j < n; j++) {
-			const struct queued *m = &p->qm[i + j];
-			to[j] = (struct sockaddr_nl){ .nl_family = AF_NETLINK, .nl_groups = m->groups };
-			iov[j] = (struct iovec){ .iov_base = p->q + m->off, .iov_len = m->len };
-			mm[j] = (struct mmsghdr){ .msg_hdr = {
-				.msg_name = &to[j], .msg_namelen = sizeof(to[j]),
-				.msg_iov = &iov[j], .msg_iovlen = 1 } };
+	while (i < p->nq) {
+		unsigned n = 0;
+		for (; i < p->nq && n < CHUNK; i++) {
+			const struct queued *m = &p->qm[i];
+			if (!(m->groups & joined)) {
+				p->unheard++;
+				continue;
+			}
+			to[n] = (struct sockaddr_nl){ .nl_family = AF_NETLINK, .nl_groups = m->groups };
+			iov[n] = (struct iovec){ .iov_base = p->q + m->off, .iov_len = m->len };
+			mm[n] = (struct mmsghdr){ .msg_hdr = {
+				.msg_name = &to[n], .msg_namelen = sizeof(to[n]),
+				.msg_iov = &iov[n], .msg_iovlen = 1 } };
+			n++;
 		}
 		unsigned done = 0;
 		while (done < n) {

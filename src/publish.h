@@ -58,6 +58,7 @@ struct publisher {
 	unsigned ndbq;
 	int *dbix;			/* 2 * PUBLISH_DBQ slots: index into dbq, -1 */
 	unsigned long published, send_failures;
+	unsigned long unheard;		/* not sent: nobody had joined the group */
 	struct udevmsg *msg;		/* the messages being built: large */
 };
 

@@ -73,26 +73,30 @@ run() {
 		rm -f /dev/kmsg
 		uevents=
 		for d in $devices; do uevents="$uevents $d/uevent"; done
+		# CPU time the manager spent (user+system, in clock ticks)
+		cpu() { awk "{ print \$14 + \$15 }" /proc/$pid/stat 2>/dev/null || echo 0; }
+		cpu0=$(cpu)
 		out=$("$fire" "$per" /sys/class/mem/kmsg/uevent /dev/kmsg $uevents)
+		cpu_ms=$(( ($(cpu) - cpu0) * 1000 / $(getconf CLK_TCK) ))
 		after=$(awk "/^VmRSS/ {print \$2}" /proc/$pid/status 2>/dev/null || echo dead)
 		( cd /dev && find . ! -name kmsg -printf "%p %y %m %u %g %D\n" | sort ) >"$work/after"
 		lost=$(diff "$work/before" "$work/after" | grep -c "^[<>]")
 		kill $pid 2>/dev/null
-		echo "$out lost=$lost idle_kb=$idle after_kb=$after"
+		echo "$out lost=$lost idle_kb=$idle after_kb=$after cpu_ms=$cpu_ms"
 	' storm "$work/$name-$runfs" "$fire" "$per" "$devices" "$runfs" "$work/etc" "$@" |
 		sed "s/^/$name /"
 }
 
 table() {
-	printf '%-9s %9s %9s %10s %11s %12s %10s %10s %10s\n' manager events fire_ms handle_ms \
-		events/s handle/fire "/dev diff" "RSS idle" "RSS after"
+	printf '%-9s %9s %9s %10s %11s %12s %10s %10s %10s %9s\n' manager events fire_ms handle_ms \
+		events/s handle/fire "/dev diff" "RSS idle" "RSS after" "CPU ms"
 	awk '{
 		for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
 		if (v["handle_ms"] == "timeout" || v["handle_ms"] == "") {
 			printf "%-9s %9s %9s %10s %11s %12s %10s %7s kB  (did not finish: %s)\n", $1, v["events"], v["fire_ms"], "-", "-", "-", v["lost"], v["idle_kb"], $0
 		} else {
 			rate[NR] = v["events"] / (v["handle_ms"] / 1000)
-			printf "%-9s %9d %9.0f %10.0f %11.0f %11.2fx %10d %7d kB %7s kB\n", $1, v["events"], v["fire_ms"], v["handle_ms"], rate[NR], v["handle_ms"] / v["fire_ms"], v["lost"], v["idle_kb"], v["after_kb"]
+			printf "%-9s %9d %9.0f %10.0f %11.0f %11.2fx %10d %7d kB %7s kB %9d\n", $1, v["events"], v["fire_ms"], v["handle_ms"], rate[NR], v["handle_ms"] / v["fire_ms"], v["lost"], v["idle_kb"], v["after_kb"], v["cpu_ms"]
 		}
 	} END { if (rate[1] && rate[2]) printf "devmgr/busybox: %.1fx the events per second\n", rate[2] / rate[1] }' "$1"
 }

@@ -168,6 +168,8 @@ static pid_t start_worker(struct handler *h, struct sysfs *s, unsigned w, unsign
 
 	if (pid != 0)
 		return pid;
+	if (h->policy)
+		policy_forked(h->policy);
 	struct tally t = { .devices = scan_share(h, s, w, n, cmds) };
 	t.nodes = h->x.nodes;
 	t.failures = h->failures + h->scan_errors;

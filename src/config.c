@@ -27,6 +27,7 @@ void config_defaults(struct config *c)
 	c->nallow = 0;
 	c->outside_node = 0;
 	c->cgroup = xstrdup("/sys/fs/cgroup");
+	c->probe = 1;
 	c->cmd_timeout = 30;
 	c->firmware = xstrdup("/lib/firmware");
 	c->firmware_load = 1;
@@ -193,6 +194,7 @@ static const struct key keys[] = {
 	{ "policy", "outside", K_CHOICE, AT(outside_node), .choices = outside,
 	  .why = "expected skip (no node, no command, no event) or node (a node only)" },
 	{ "policy", "cgroup", K_PATH, AT(cgroup) },
+	{ "policy", "probe", K_BOOL, AT(probe) },
 	{ "publish", "udev", K_BOOL, AT(udev) },
 	{ "publish", "udev_groups", K_GROUPS, AT(udev_groups) },
 	{ "publish", "zero", K_BOOL, AT(zero) },

@@ -34,6 +34,7 @@ struct config {
 	struct policy_rule allow[CONFIG_MAX_ALLOW];
 	int outside_node;	/* outside = node (1) or skip (0) */
 	char *cgroup;		/* cgroup = where the v1 hierarchy is mounted */
+	int probe;		/* probe = ask the kernel per device (yes) */
 	unsigned cmd_timeout;	/* [commands] timeout, seconds; 0: none */
 	char *firmware;		/* [firmware] dir: where requests are served from */
 	int firmware_load;	/* [firmware] load */

@@ -81,8 +81,11 @@ int context_open(struct context *c)
 		return 1;
 	memset(&c->h, 0, sizeof(c->h));
 	policy_init(&c->policy, c->cfg.allow, c->cfg.nallow, c->cfg.outside_node, "/proc",
-		    c->cfg.cgroup);
-	if (c->policy.source != POLICY_NONE)
+		    c->cfg.cgroup, c->cfg.probe ? c->dev.root.fd : -1);
+	if (c->policy.source == POLICY_PROBE)
+		log_info("device policy: the kernel is asked per device%s",
+			 c->policy.have_list ? " (and the cgroup v1 list read)" : "");
+	else if (c->policy.source != POLICY_NONE)
 		log_info("device policy: %zu rules from %s", c->policy.n, c->policy.origin);
 	c->h.policy = &c->policy;
 	c->h.in.policy = &c->policy;
@@ -172,8 +175,9 @@ static void reload_settings(struct context *c, struct config *cfg)
 	c->cfg.cmd_timeout = c->h.cmd_timeout = cfg->cmd_timeout;
 	c->cfg.links = c->h.in.links = cfg->links;
 	policy_free(&c->policy);
+	c->cfg.probe = cfg->probe;
 	policy_init(&c->policy, c->cfg.allow, c->cfg.nallow, c->cfg.outside_node, "/proc",
-		    c->cfg.cgroup);
+		    c->cfg.cgroup, c->cfg.probe ? c->dev.root.fd : -1);
 	if (cfg->database != c->cfg.database || strcmp(cfg->run, c->cfg.run) ||
 	    strcmp(cfg->state, c->cfg.state))
 		log_warn("reload: [publish] database, [paths] run and [paths] state take effect "

@@ -578,14 +578,20 @@ static void detach_end(int fd, int keep_fd)
 static int on_signal(struct daemon *d)
 {
 	struct signalfd_siginfo si;
+	bool refused;
 
 	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGHUP:
+			/* devices refused may be allowed now (docker update) */
+			refused = d->c->policy.source == POLICY_PROBE && d->c->policy.refused;
 			context_reload(d->c);
 			if (d->faulty || d->nretry) {
 				d->backoff = 1;
 				catch_up(d, "SIGHUP");
+			} else if (refused) {
+				/* the kernel is asked again about every device */
+				reconcile(d, "SIGHUP");
 			}
 			break;
 		case SIGTERM:

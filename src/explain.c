@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 static void header(const struct device *dev)
 {
@@ -81,18 +82,51 @@ static void step(const struct plan_step *s, const struct device *dev, const char
 	}
 }
 
+/* Who can open the node once it is there: the layers beyond the policy
+ * (the kernel's answer, the mount, the node's owner and mode). */
+static void usable(const struct plan_step *node, const struct device *dev, const char *dev_path,
+		   const struct policy *policy)
+{
+	const struct probe_answer *a = policy ? policy_answer(policy, dev->type, dev->major,
+							      dev->minor) : NULL;
+	struct statvfs fs;
+
+	if (a)
+		printf("  use      the device cgroup lets this container %s it (the kernel was "
+		       "asked)\n", a->read == 0 && a->write == 0 ? "read and write" :
+		       a->read == 0 ? "only read" : "only write");
+	if (statvfs(dev_path, &fs) == 0 && (fs.f_flag & ST_NODEV))
+		printf("  use      %s is mounted nodev: no device node there can be opened; "
+		       "mount it without nodev\n", dev_path);
+	if ((node->mode & 0006) == 0)
+		printf("  use      mode %04o: only uid %u and group %u can open it; run the app "
+		       "as one of them (docker run --user, --group-add %u)\n", (unsigned)node->mode,
+		       (unsigned)node->uid, (unsigned)node->gid, (unsigned)node->gid);
+}
+
 void explain_plan(const struct plan *plan, const struct device *dev, const char *rules,
 		  const char *dev_path, int sys_fd, const struct policy *policy)
 {
+	const struct plan_step *node = NULL;
+
 	header(dev);
-	if (plan->outside)
-		printf("  not allowed by %s: %s\n\n", policy && policy->origin ? policy->origin :
-		       "the policy", plan->skip ? "left alone" : "a node only, no command, no event");
+	if (plan->outside) {
+		char why[768] = "not allowed by the policy";
+		if (policy)
+			policy_why(policy, dev->type, dev->major, dev->minor, why, sizeof(why));
+		printf("  refused  %s\n  %s\n\n", why,
+		       plan->skip ? "left alone" : "a node only, no command, no event");
+	}
 	if (plan->skip)
 		return;
-	for (unsigned i = 0; i < plan->n; i++)
+	for (unsigned i = 0; i < plan->n; i++) {
 		step(&plan->v[i], dev, rules, dev_path, sys_fd);
+		if (plan->v[i].kind == PLAN_NODE)
+			node = &plan->v[i];
+	}
 	if (plan->matched == 0)
 		printf("  no rule matched\n");
+	if (node && !plan->outside && dev->op == DEVOP_ADD)
+		usable(node, dev, dev_path, policy);
 	printf("\n");
 }

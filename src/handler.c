@@ -17,6 +17,9 @@ static void begin(struct handler *h, const struct device *dev, struct pending *p
 {
 	memset(p, 0, sizeof(*p));
 	p->dev = *dev;
+	/* asked again on add: the engine may allow or refuse it by now */
+	if (h->policy)
+		policy_learn(h->policy, dev->type, dev->major, dev->minor, dev->op == DEVOP_ADD);
 	plan_event(&p->plan, &h->in, dev);
 	if (p->plan.outside) {
 		h->outside++;
@@ -65,6 +68,8 @@ int handle_device(struct handler *h, const struct device *dev)
 	const struct plan_step *s;
 
 	if (h->dry_run) {
+		if (h->policy)
+			policy_learn(h->policy, dev->type, dev->major, dev->minor, true);
 		plan_event(&p.plan, &h->in, dev);
 		explain_plan(&p.plan, dev, h->in.rules->path, h->x.dev->path, h->x.sys_fd,
 			     h->policy);

@@ -252,3 +252,19 @@ int userns_is_initial(void)
 		return -1;
 	return sscanf(map, "%u %u %u", &a, &b, &c) == 3 && a == 0 && b == 0 && c == 4294967295u;
 }
+
+int process_has_cap(int cap)
+{
+	char *text = NULL;
+	size_t len;
+	unsigned long long caps;
+	int rc = -1;
+
+	if (read_file("/proc/self/status", &text, &len) < 0)
+		return -1;
+	const char *c = strstr(text, "\nCapEff:");
+	if (c && sscanf(c + 9, "%llx", &caps) == 1)
+		rc = (int)((caps >> cap) & 1);
+	free(text);
+	return rc;
+}

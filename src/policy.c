@@ -2,12 +2,14 @@
 #include "policy.h"
 #include "fileio.h"
 #include "log.h"
+#include "netlink.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* "*" (any: -1) or a number; advances *s past it. */
 static int number(const char **s, int *v)
@@ -134,10 +136,11 @@ static int read_cgroup(struct policy *p, const char *proc, const char *cgroup)
 }
 
 void policy_init(struct policy *p, const struct policy_rule *rules, size_t n, bool node_only,
-		 const char *proc, const char *cgroup)
+		 const char *proc, const char *cgroup, int probe_fd)
 {
 	memset(p, 0, sizeof(*p));
 	p->node_only = node_only;
+	p->probe_fd = -1;
 	if (n > 0) {
 		p->v = xmalloc(n * sizeof(*p->v));
 		memcpy(p->v, rules, n * sizeof(*p->v));
@@ -147,7 +150,8 @@ void policy_init(struct policy *p, const struct policy_rule *rules, size_t n, bo
 		return;
 	}
 	/* cgroup v2 has no list to read, and LXC mounts no cgroup file system
-	 * in its containers: then every device is managed */
+	 * in its containers: then the kernel is asked, or every device is
+	 * managed */
 	p->unknown = true;
 	if (read_cgroup(p, proc, cgroup) == 0) {
 		p->unknown = false;
@@ -156,15 +160,28 @@ void policy_init(struct policy *p, const struct policy_rule *rules, size_t n, bo
 		if (policy_allows(p, S_IFCHR, -2, -2) && policy_allows(p, S_IFBLK, -2, -2))
 			p->source = POLICY_NONE;
 	}
+	if (probe_fd < 0)
+		return;
+	/* What a v1 list refuses, the kernel refuses too (it checks the v1
+	 * list after any v2 program): no need to ask about it. */
+	p->have_list = p->source == POLICY_CGROUP;
+	p->source = POLICY_PROBE;
+	p->unknown = false;
+	p->probe_fd = probe_fd;
+	policy_forked(p);
+	free(p->origin);
+	p->origin = xstrdup("the device cgroup (the kernel's answer)");
 }
 
 void policy_free(struct policy *p)
 {
 	free(p->v);
 	free(p->origin);
+	free(p->seen);
 	p->v = NULL;
 	p->origin = NULL;
-	p->n = 0;
+	p->seen = NULL;
+	p->n = p->nseen = p->seen_cap = 0;
 }
 
 static bool num_ok(int rule, int n)
@@ -172,11 +189,10 @@ static bool num_ok(int rule, int n)
 	return rule == -1 || rule == n;
 }
 
-bool policy_allows(const struct policy *p, mode_t type, int major, int minor)
+static bool list_allows(const struct policy *p, mode_t type, int major, int minor)
 {
-	if (p->source == POLICY_NONE || major == -1)
-		return true;
 	char t = S_ISBLK(type) ? 'b' : 'c';
+
 	for (size_t i = 0; i < p->n; i++) {
 		const struct policy_rule *r = &p->v[i];
 		/* -2: "every number": only a wildcard covers it */
@@ -189,14 +205,150 @@ bool policy_allows(const struct policy *p, mode_t type, int major, int minor)
 	return false;
 }
 
+static uint64_t seen_key(mode_t type, int major, int minor)
+{
+	return 1ull << 63 | (uint64_t)S_ISBLK(type) << 62 | (uint64_t)(unsigned)major << 20 |
+	       (unsigned)minor;
+}
+
+static struct policy_seen *seen_slot(const struct policy *p, uint64_t key)
+{
+	if (p->seen_cap == 0)
+		return NULL;
+	size_t i = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 40) & (p->seen_cap - 1);
+	while (p->seen[i].key && p->seen[i].key != key)
+		i = (i + 1) & (p->seen_cap - 1);
+	return &p->seen[i];
+}
+
+/* Room for one more answer: the table is kept at most half full. */
+static void seen_grow(struct policy *p)
+{
+	if (2 * (p->nseen + 1) <= p->seen_cap)
+		return;
+	struct policy_seen *old = p->seen;
+	size_t cap = p->seen_cap;
+	p->seen_cap = cap ? 2 * cap : 256;
+	p->seen = calloc(p->seen_cap, sizeof(*p->seen));
+	if (p->seen == NULL)
+		die("out of memory");
+	for (size_t i = 0; i < cap; i++)
+		if (old[i].key)
+			*seen_slot(p, old[i].key) = old[i];
+	free(old);
+}
+
+void policy_forked(struct policy *p)
+{
+	snprintf(p->probe_name, sizeof(p->probe_name), ".devmgr-probe.%ld", (long)getpid());
+}
+
+const struct probe_answer *policy_answer(const struct policy *p, mode_t type, int major,
+					 int minor)
+{
+	struct policy_seen *e = seen_slot(p, seen_key(type, major, minor));
+
+	return e && e->key ? &e->a : NULL;
+}
+
+void policy_learn(struct policy *p, mode_t type, int major, int minor, bool fresh)
+{
+	struct probe_answer a;
+	uint64_t key = seen_key(type, major, minor);
+
+	if (p->source != POLICY_PROBE || major < 0 || minor < 0 ||
+	    (p->have_list && !list_allows(p, type, major, minor)))
+		return;
+	struct policy_seen *e = seen_slot(p, key);
+	if (e && e->key && !fresh)
+		return;
+	p->probes++;
+	if (probe_device(p->probe_fd, p->probe_name, type, major, minor, &a) < 0) {
+		/* no answer (a read-only /dev, ...): the device is not refused
+		 * for that, as without a policy */
+		if (p->probe_failures++ == 0)
+			log_info("cannot ask the kernel whether devices may be used (a node made "
+				 "for the question: %s): deciding without", strerror(a.mknod));
+		return;
+	}
+	if (e == NULL || !e->key) {
+		seen_grow(p);
+		e = seen_slot(p, key);
+		p->nseen++;
+	}
+	e->key = key;
+	e->a = a;
+}
+
+bool policy_allows(const struct policy *p, mode_t type, int major, int minor)
+{
+	if (p->source == POLICY_NONE || major == -1)
+		return true;
+	if (p->source != POLICY_PROBE)
+		return list_allows(p, type, major, minor);
+	if (p->have_list && !list_allows(p, type, major, minor))
+		return false;
+	const struct probe_answer *a = policy_answer(p, type, major, minor);
+	return a == NULL || probe_allows(a);
+}
+
+/* The engine setting that would allow the device: least privilege, its
+ * own numbers. */
+static void fix_text(char *buf, size_t len, mode_t type, int major, int minor)
+{
+	char t = S_ISBLK(type) ? 'b' : 'c';
+
+	snprintf(buf, len, "docker/podman run --device-cgroup-rule '%c %d:%d rwm' (or "
+		 "--device); LXC: lxc.cgroup2.devices.allow = %c %d:%d rwm", t, major, minor, t,
+		 major, minor);
+}
+
+void policy_why(const struct policy *p, mode_t type, int major, int minor, char *buf,
+		size_t len)
+{
+	const struct probe_answer *a = policy_answer(p, type, major, minor);
+	char fix[256];
+
+	fix_text(fix, sizeof(fix), type, major, minor);
+	if (p->source == POLICY_CONFIG) {
+		snprintf(buf, len, "not in [policy] allow (add '%c %d:%d rw' there if the "
+			 "container may use it)", S_ISBLK(type) ? 'b' : 'c', major, minor);
+	} else if (p->source == POLICY_CGROUP || (p->have_list && !list_allows(p, type, major,
+									       minor))) {
+		snprintf(buf, len, "the device cgroup refuses it (cgroup v1 list %s); to allow "
+			 "it: %s", p->source == POLICY_CGROUP ? p->origin : "of this cgroup", fix);
+	} else if (a && a->mknod == EPERM && process_has_cap(27) == 0) {
+		snprintf(buf, len, "devmgr lacks CAP_MKNOD, so no node can be made (docker/podman "
+			 "run --cap-add MKNOD; LXC: mknod not in lxc.cap.drop)");
+	} else if (a && a->mknod == EPERM && userns_is_initial() == 0) {
+		snprintf(buf, len, "devmgr runs in a user namespace, where the kernel refuses "
+			 "device nodes: run devmgr on the host for this container (host mode) "
+			 "or give it the host's user namespace (--userns host)");
+	} else if (a && a->mknod == EPERM) {
+		snprintf(buf, len, "the device cgroup refuses making its node (no 'm' access: "
+			 "mknod said EPERM); to allow it: %s", fix);
+	} else if (a && (a->read == EPERM || a->write == EPERM) && !probe_allows(a)) {
+		snprintf(buf, len, "the device cgroup refuses it (the kernel said EPERM to read "
+			 "and write); to allow it: %s", fix);
+	} else if (a && !probe_allows(a)) {
+		snprintf(buf, len, "the kernel refuses access (%s: a security module such as "
+			 "AppArmor or SELinux, not the device cgroup)", strerror(a->read));
+	} else {
+		snprintf(buf, len, "not allowed by %s", p->origin ? p->origin : "the policy");
+	}
+}
+
 void policy_log_skip(struct policy *p, mode_t type, int major, int minor, const char *name)
 {
 	int b = S_ISBLK(type) ? 1 : 0;
+	char why[768];
 
+	p->refused++;
 	if (major < 0 || major >= 4096 || p->logged[b][major / 8] & (1 << (major % 8)))
 		return;
 	p->logged[b][major / 8] |= (unsigned char)(1 << (major % 8));
-	log_info("%s %d:%d (%s) and others of major %d: not allowed by %s%s", b ? "block" : "char",
-		 major, minor, name, major, p->origin ? p->origin : "the policy",
-		 p->node_only ? ": node only, no command, no event" : ": left alone");
+	policy_why(p, type, major, minor, why, sizeof(why));
+	log_info("%s %d:%d (%s)%s: %s; %s", b ? "block" : "char", major, minor, name,
+		 p->source == POLICY_PROBE ? "" : " and others of its major",
+		 p->node_only ? "node only, no command, no event" : "left alone", why);
 }

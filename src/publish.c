@@ -13,6 +13,9 @@
 #include <string.h>
 #include <time.h>
 
+#define NEED_NET_ADMIN "multicasting needs CAP_NET_ADMIN in the network namespace " \
+	"(docker/podman: --cap-add NET_ADMIN; LXC: net_admin not in lxc.cap.drop)"
+
 /* (linux/magic.h's; musl's headers may lack it) */
 #define TMPFS_FS 0x01021994
 #define RAMFS_FS 0x858458f6
@@ -57,6 +60,9 @@ void publisher_open(struct publisher *p, const struct config *cfg, int sys_fd, b
 			p->sock_open = true;
 		else
 			log_warn("continuing without publishing events");
+		/* said at start: a send fails only once a client listens */
+		if (p->sock_open && process_has_cap(12) == 0)
+			log_warn("cannot publish events: devmgr lacks CAP_NET_ADMIN; " NEED_NET_ADMIN);
 	}
 }
 
@@ -97,10 +103,9 @@ static void send_failed(struct publisher *p, int e, unsigned n)
 	/* Without CAP_NET_ADMIN every send fails: say why once, then
 	 * count (a total is logged when the daemon stops). */
 	if (p->send_failures == n || p->send_failures % 10000 < n)
-		log_warn("cannot publish events: %s%s (%lu lost so far)", strerror(e),
-			 e == EPERM ? "; multicasting needs CAP_NET_ADMIN in the network "
-			 "namespace (docker/podman: --cap-add NET_ADMIN; LXC: net_admin not in "
-			 "lxc.cap.drop)" : "", p->send_failures);
+		log_warn("cannot publish events: %s%s%s (%lu lost so far)", strerror(e),
+			 e == EPERM ? "; " : "", e == EPERM ? NEED_NET_ADMIN : "",
+			 p->send_failures);
 }
 
 /* Sends the queued messages, in order, each to its group: but not to a

@@ -579,7 +579,9 @@ is "s: ... what would be done with ttyUSB0" "$(sed 's/ DEVPATH=.*//' <<<"$out")"
     node     $DEV/ttyUSB0 char 188:0 owner 0:5 mode 0640
     link     $DEV/serial/by-path/pci-0000:00:14.0-usb-0:2:1.0-port0 -> ttyUSB0 (persistent name)
     link     $DEV/serial/by-id/usb-FTDI_FT232R_USB_UART_A9XYZ123-if00-port0 -> ttyUSB0 (persistent name)
-    command  echo hello  (sh -c, in $DEV, MDEV=ttyUSB0)"
+    command  echo hello  (sh -c, in $DEV, MDEV=ttyUSB0)
+  use      the device cgroup lets this container read and write it (the kernel was asked)
+  use      mode 0640: only uid 0 and group 5 can open it; run the app as one of them (docker run --user, --group-add 5)"
 env -i PATH=$kpath "$devmgr" -s -n --config "$nopub" --sys "$sys" --run "$work/s-run" \
     --dev "$DEV" --rules "$work/s.rules" --etc "$etc" >"$work/s.out" 2>"$err"
 is "s: -s -n: exit 0" $? 0

@@ -135,9 +135,9 @@ inroot='mount --bind "$1" "$2/sys" || exit 99; exec chroot "$2" /devmgr -s'
 unshare -m -- /bin/sh -c "$inroot" inroot "$sys" "$root" >"$work/out" 2>"$work/err"
 rc=$?
 is "unshare -m chroot ROOT /devmgr -s: exit 0" $rc 0
-# the root has no /proc and no cgroup file system: no policy can be found
-check "... warns that no device policy was found" grep -q '^devmgr: no device policy' "$work/err"
-sed -i '/^devmgr: no device policy/d' "$work/err"
+# the root has no /proc and no cgroup file system: no list to read, but
+# the kernel is asked per device all the same, with no warning
+check "... no 'no device policy' warning: the kernel is asked" eval "! grep -q 'no device policy' '$work/err'"
 if [ -s "$work/err" ]; then
 	fail "... nothing else on stderr"
 	diag <"$work/err"

@@ -226,7 +226,7 @@ static void test_policy(void)
 	struct policy pol;
 
 	policy_parse_rule("c 1:* rw", &allow);
-	policy_init(&pol, &allow, 1, false, "/nonexistent", "/nonexistent");
+	policy_init(&pol, &allow, 1, false, "/nonexistent", "/nonexistent", -1);
 	load(&f, "tty[0-9] 0:5 0620 @echo t\nnull 0:0 0666 @echo n\n");
 	f.in.policy = &pol;
 	event(&f, "add", "tty", "tty1", 4, 1, NULL);

@@ -4,6 +4,7 @@
 #include "context.h"
 #include "devnode.h"
 #include "daemon.h"
+#include "grants.h"
 #include "monitor.h"
 #include "hotplug.h"
 #include "log.h"
@@ -31,6 +32,9 @@ static void usage(FILE *out)
 "       devmgr [OPTIONS]        with ACTION and DEVPATH in the environment:\n"
 "                               handle one event as the kernel's hotplug helper\n"
 "       devmgr test [OPTIONS] /sys/DEVICE  say what the rules would do with it\n"
+"       devmgr grants [OPTIONS] [docker|lxc|cdi]\n"
+"                               the engine settings that allow exactly the\n"
+"                               devices the rules give nodes on this host\n"
 "       devmgr monitor [--kernel] [--udev] [--zero] [--property]\n"
 "                               print uevents and published events\n"
 "\n"
@@ -95,6 +99,7 @@ struct cmdline {
 	int scan;
 	int dry_run;			/* -n */
 	const char *test_path;		/* "devmgr test PATH" */
+	const char *grants;		/* "devmgr grants [FORMAT]" */
 	int daemon;
 	struct daemon_opts dopts;
 	struct context *ctx;
@@ -189,7 +194,9 @@ static bool setting_option(int c, struct context *ctx)
 /* The words after the options: only "devmgr test" takes one, the path. */
 static void operands(int argc, char **argv, struct cmdline *cl)
 {
-	if (cl->test_path && optind + 1 == argc) {
+	if (cl->grants && optind + 1 == argc) {
+		cl->grants = argv[optind++];
+	} else if (cl->test_path && optind + 1 == argc) {
 		cl->test_path = argv[optind++];
 		cl->dry_run = 1;
 	} else if (cl->test_path) {
@@ -268,8 +275,11 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "monitor") == 0)
 		return monitor_main(argc - 1, argv + 1);
-	if (argc > 1 && strcmp(argv[1], "test") == 0) {
+	if (argc > 1 && strcmp(argv[1], "test") == 0)
 		cl.test_path = "";	/* the path comes after the options */
+	else if (argc > 1 && strcmp(argv[1], "grants") == 0)
+		cl.grants = "all";
+	if (cl.test_path || cl.grants) {
 		argv[1] = argv[0];
 		argc--;
 		argv++;
@@ -279,7 +289,7 @@ int main(int argc, char **argv)
 		log_err("-n goes with -s, a hotplug event or 'test', not -d");
 		return 2;
 	}
-	if (!cl.scan && !cl.daemon && !cl.test_path &&
+	if (!cl.scan && !cl.daemon && !cl.test_path && !cl.grants &&
 	    (getenv("ACTION") == NULL || getenv("DEVPATH") == NULL)) {
 		log_err("nothing to do: use -s or -d, or run as hotplug helper with ACTION and "
 			"DEVPATH set");
@@ -289,7 +299,9 @@ int main(int argc, char **argv)
 	/* Nodes and directories get exactly the rule's mode, as with mdev. */
 	umask(0);
 	rc = context_open(&ctx);
-	if (rc == 0 && cl.dry_run) {
+	if (rc == 0 && cl.grants) {
+		rc = grants_print(&ctx.h, &ctx.sys, ctx.cfg.rules, cl.grants);
+	} else if (rc == 0 && cl.dry_run) {
 		/* nothing is done: no module, no database, one process so the
 		 * report comes in order */
 		ctx.h.dry_run = true;

@@ -616,6 +616,7 @@ static int on_signal(struct daemon *d)
 static void batch(struct daemon *d, bool start)
 {
 	if (start) {
+		policy_new_epoch(&d->c->policy);
 		/* While /dev refuses changes, removals are done at once, so
 		 * that the event that failed is known and kept. */
 		devnode_defer(&d->c->dev, !d->faulty);

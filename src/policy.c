@@ -238,6 +238,11 @@ static void seen_grow(struct policy *p)
 	free(old);
 }
 
+void policy_new_epoch(struct policy *p)
+{
+	p->epoch++;
+}
+
 void policy_forked(struct policy *p)
 {
 	snprintf(p->probe_name, sizeof(p->probe_name), ".devmgr-probe.%ld", (long)getpid());
@@ -260,7 +265,7 @@ void policy_learn(struct policy *p, mode_t type, int major, int minor, bool fres
 	    (p->have_list && !list_allows(p, type, major, minor)))
 		return;
 	struct policy_seen *e = seen_slot(p, key);
-	if (e && e->key && !fresh)
+	if (e && e->key && (!fresh || e->epoch == p->epoch))
 		return;
 	p->probes++;
 	if (probe_device(p->probe_fd, p->probe_name, type, major, minor, &a) < 0) {
@@ -277,6 +282,7 @@ void policy_learn(struct policy *p, mode_t type, int major, int minor, bool fres
 		p->nseen++;
 	}
 	e->key = key;
+	e->epoch = p->epoch;
 	e->a = a;
 }
 

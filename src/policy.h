@@ -31,6 +31,7 @@ enum policy_source { POLICY_NONE, POLICY_CONFIG, POLICY_CGROUP, POLICY_PROBE };
 /* The kernel's answer for one device, as last asked. */
 struct policy_seen {
 	uint64_t key;			/* 0: a free slot */
+	unsigned long epoch;		/* when asked (policy_new_epoch) */
 	struct probe_answer a;
 };
 
@@ -47,6 +48,7 @@ struct policy {
 	char probe_name[48];
 	struct policy_seen *seen;	/* open addressing, a power of two */
 	size_t nseen, seen_cap;
+	unsigned long epoch;
 	unsigned long probes, probe_failures;
 	unsigned long refused;		/* devices left alone (policy_log_skip) */
 	/* majors already logged as skipped: once each is enough */
@@ -67,8 +69,11 @@ void policy_free(struct policy *p);
 
 /* PROBE: asks the kernel about the device unless its answer is known;
  * FRESH asks again (an add: the engine may have changed the rules since,
- * docker update, a daemon-reload). Before policy_allows. */
+ * docker update, a daemon-reload), once an epoch. Before policy_allows. */
 void policy_learn(struct policy *p, mode_t type, int major, int minor, bool fresh);
+/* A new epoch: the daemon's next batch of events. In a storm a device
+ * that comes and goes a hundred times in a batch is asked about once. */
+void policy_new_epoch(struct policy *p);
 /* In a new process that asks beside its parent (a coldplug worker): a
  * name of its own for the nodes it asks with. */
 void policy_forked(struct policy *p);

@@ -16,6 +16,8 @@
 #      next add does; random allowed too, SIGHUP alone gives its node
 #   d  [policy] probe = no: the old behaviour, a node for every device
 #   e  cgroup v1: a devices cgroup allowing the same, devmgr -s inside
+#   f  the other layers "devmgr test" names: CAP_MKNOD dropped from the
+#      bounding set (setpriv), a user namespace (unshare -U -r)
 # A missing clang or bpftool is a failure, not a skip.
 
 set -u
@@ -180,7 +182,7 @@ fi
 # --------------------------------------------------------------- outside
 tap_skip_unless_built "$devmgr"
 tap_workdir probe
-echo "1..38"
+echo "1..41"
 tap_small_etc
 echo "$n" >"$work/n"
 PROBE_T_INNER=$work CG2_OUTER_MNTNS=$(readlink /proc/self/ns/mnt) devmgr=$devmgr \
@@ -192,3 +194,23 @@ mkdir "$work/fresh"
 left=$(unshare -m -- sh -c 'mount -t cgroup2 none "$1" && find "$1" -mindepth 1 -type d' sh "$work/fresh" 2>&1)
 is "no devmgr-test-cg2-probe cgroup left" "$(grep -c "/devmgr-test-cg2-probe" <<<"$left")" 0
 is "no v1 devmgr-test-probe cgroup left" "$(find /sys/fs/cgroup/devices -maxdepth 3 -name 'devmgr-test-probe.*' | wc -l)" 0
+
+# ---- f: the other layers
+mkdir -p "$work/f-dev"
+printf '[paths]\ndev = %s\nrules = %s\netc = %s\n[modules]\nload = no\n' "$work/f-dev" \
+    "$work/f.rules" "$etc" >"$work/f.conf"
+printf 'full root:root 0660\n' >"$work/f.rules"
+out=$(unshare -m sh -c 'mount -t tmpfs devmgr-probe "$1" &&
+    exec setpriv --bounding-set=-mknod "$2" test --config "$3" /sys/class/mem/full' \
+    sh "$work/f-dev" "$devmgr" "$work/f.conf" 2>&1)
+check "f: without CAP_MKNOD: test names it and the flag" \
+    grep -q "refused  devmgr lacks CAP_MKNOD, so no node can be made (docker/podman run --cap-add MKNOD" <<<"$out"
+echo "$out" | diag
+out=$(unshare -U -r -m sh -c 'mount -t tmpfs devmgr-probe "$1" &&
+    exec "$2" test --config "$3" /sys/class/mem/full' sh "$work/f-dev" "$devmgr" "$work/f.conf" 2>&1)
+check "f: in a user namespace: test names it, and host mode" \
+    grep -q "refused  devmgr runs in a user namespace, where the kernel refuses device nodes" <<<"$out"
+echo "$out" | diag
+out=$("$devmgr" test --config "$work/f.conf" /sys/class/mem/full 2>&1)
+check "f: as root here: full may be used, mode 0660 opens for root and group 0" \
+    grep -q "use      mode 0660: only uid 0 and group 0 can open it" <<<"$out"

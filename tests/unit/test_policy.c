@@ -184,7 +184,10 @@ static void probe(void)
 	policy_learn(&p, S_IFCHR, 1, 3, false);
 	ok(p.probes == 1, "known: not asked again (%lu probes)", p.probes);
 	policy_learn(&p, S_IFCHR, 1, 3, true);
-	ok(p.probes == 2, "fresh (an add): asked again");
+	ok(p.probes == 1, "fresh, but in the same epoch (a batch): not asked again");
+	policy_new_epoch(&p);
+	policy_learn(&p, S_IFCHR, 1, 3, true);
+	ok(p.probes == 2, "fresh (an add) in a new epoch: asked again");
 	for (int i = 0; i < 1000; i++)
 		policy_learn(&p, i % 2 ? S_IFBLK : S_IFCHR, 4000 + i % 7, i, false);
 	int all = 1;

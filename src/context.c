@@ -83,8 +83,7 @@ int context_open(struct context *c)
 	policy_init(&c->policy, c->cfg.allow, c->cfg.nallow, c->cfg.outside_node, "/proc",
 		    c->cfg.cgroup, c->cfg.probe ? c->dev.root.fd : -1);
 	if (c->policy.source == POLICY_PROBE)
-		log_info("device policy: the kernel is asked per device%s",
-			 c->policy.have_list ? " (and the cgroup v1 list read)" : "");
+		log_info("device policy: the kernel is asked per device");
 	else if (c->policy.source != POLICY_NONE)
 		log_info("device policy: %zu rules from %s", c->policy.n, c->policy.origin);
 	c->h.policy = &c->policy;

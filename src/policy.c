@@ -149,9 +149,22 @@ void policy_init(struct policy *p, const struct policy_rule *rules, size_t n, bo
 		p->origin = xstrdup("[policy] allow");
 		return;
 	}
+	/* The kernel's answer covers cgroup v1 lists and v2 programs alike,
+	 * and stays true when the engine changes the rules (a v1 list read
+	 * once would not). */
+	if (probe_fd >= 0) {
+		/* a v1 list, if any, for a device the kernel could not be
+		 * asked about (no node could be made) */
+		if (read_cgroup(p, proc, cgroup) == 0)
+			free(p->origin);
+		p->source = POLICY_PROBE;
+		p->probe_fd = probe_fd;
+		policy_forked(p);
+		p->origin = xstrdup("the device cgroup (the kernel's answer)");
+		return;
+	}
 	/* cgroup v2 has no list to read, and LXC mounts no cgroup file system
-	 * in its containers: then the kernel is asked, or every device is
-	 * managed */
+	 * in its containers: then every device is managed */
 	p->unknown = true;
 	if (read_cgroup(p, proc, cgroup) == 0) {
 		p->unknown = false;
@@ -160,17 +173,6 @@ void policy_init(struct policy *p, const struct policy_rule *rules, size_t n, bo
 		if (policy_allows(p, S_IFCHR, -2, -2) && policy_allows(p, S_IFBLK, -2, -2))
 			p->source = POLICY_NONE;
 	}
-	if (probe_fd < 0)
-		return;
-	/* What a v1 list refuses, the kernel refuses too (it checks the v1
-	 * list after any v2 program): no need to ask about it. */
-	p->have_list = p->source == POLICY_CGROUP;
-	p->source = POLICY_PROBE;
-	p->unknown = false;
-	p->probe_fd = probe_fd;
-	policy_forked(p);
-	free(p->origin);
-	p->origin = xstrdup("the device cgroup (the kernel's answer)");
 }
 
 void policy_free(struct policy *p)
@@ -261,8 +263,7 @@ void policy_learn(struct policy *p, mode_t type, int major, int minor, bool fres
 	struct probe_answer a;
 	uint64_t key = seen_key(type, major, minor);
 
-	if (p->source != POLICY_PROBE || major < 0 || minor < 0 ||
-	    (p->have_list && !list_allows(p, type, major, minor)))
+	if (p->source != POLICY_PROBE || major < 0 || minor < 0)
 		return;
 	struct policy_seen *e = seen_slot(p, key);
 	if (e && e->key && (!fresh || e->epoch == p->epoch))
@@ -292,10 +293,11 @@ bool policy_allows(const struct policy *p, mode_t type, int major, int minor)
 		return true;
 	if (p->source != POLICY_PROBE)
 		return list_allows(p, type, major, minor);
-	if (p->have_list && !list_allows(p, type, major, minor))
-		return false;
 	const struct probe_answer *a = policy_answer(p, type, major, minor);
-	return a == NULL || probe_allows(a);
+	if (a)
+		return probe_allows(a);
+	/* not answered: the v1 list if there is one, else as without one */
+	return p->n == 0 || list_allows(p, type, major, minor);
 }
 
 /* The engine setting that would allow the device: least privilege, its
@@ -319,10 +321,9 @@ void policy_why(const struct policy *p, mode_t type, int major, int minor, char 
 	if (p->source == POLICY_CONFIG) {
 		snprintf(buf, len, "not in [policy] allow (add '%c %d:%d rw' there if the "
 			 "container may use it)", S_ISBLK(type) ? 'b' : 'c', major, minor);
-	} else if (p->source == POLICY_CGROUP || (p->have_list && !list_allows(p, type, major,
-									       minor))) {
-		snprintf(buf, len, "the device cgroup refuses it (cgroup v1 list %s); to allow "
-			 "it: %s", p->source == POLICY_CGROUP ? p->origin : "of this cgroup", fix);
+	} else if (p->source == POLICY_CGROUP) {
+		snprintf(buf, len, "the device cgroup refuses it (its v1 list %s); to allow "
+			 "it: %s", p->origin, fix);
 	} else if (a && a->mknod == EPERM && process_has_cap(27) == 0) {
 		snprintf(buf, len, "devmgr lacks CAP_MKNOD, so no node can be made (docker/podman "
 			 "run --cap-add MKNOD; LXC: mknod not in lxc.cap.drop)");
@@ -336,6 +337,9 @@ void policy_why(const struct policy *p, mode_t type, int major, int minor, char 
 	} else if (a && (a->read == EPERM || a->write == EPERM) && !probe_allows(a)) {
 		snprintf(buf, len, "the device cgroup refuses it (the kernel said EPERM to read "
 			 "and write); to allow it: %s", fix);
+	} else if (a == NULL && p->n) {
+		snprintf(buf, len, "the device cgroup's v1 list refuses it (the kernel could not "
+			 "be asked: no node can be made in the dev root); to allow it: %s", fix);
 	} else if (a && !probe_allows(a)) {
 		snprintf(buf, len, "the kernel refuses access (%s: a security module such as "
 			 "AppArmor or SELinux, not the device cgroup)", strerror(a->read));

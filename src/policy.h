@@ -1,9 +1,8 @@
 /* Which devices this container may use, in the vocabulary of device
  * cgroups ("c 189:* rw", "b 7:* rwm", "a *:* rwm"): from [policy] allow
  * in devmgr.conf; else the kernel's own answer per device (probe.h),
- * which sees cgroup v1 lists and v2 programs alike; else, where no node
- * can be made to ask with, the cgroup v1 devices.list of devmgr's own
- * cgroup. A device the container cannot open gets no node, no command
+ * which sees cgroup v1 lists and v2 programs alike; else ([policy] probe
+ * = no) the cgroup v1 devices.list of devmgr's own cgroup. A device the container cannot open gets no node, no command
  * and no event (or, with "outside = node", a node only): busybox mdev
  * fills a container's /dev with nodes that only say "Operation not
  * permitted". */
@@ -38,9 +37,8 @@ struct policy_seen {
 struct policy {
 	enum policy_source source;	/* NONE: every device is allowed */
 	char *origin;			/* file the rules came from, for messages */
-	struct policy_rule *v;		/* CONFIG, CGROUP; with PROBE the v1 */
-	size_t n;			/* list, if any: what it refuses needs no probe */
-	bool have_list;			/* PROBE: v holds a cgroup v1 list */
+	struct policy_rule *v;		/* CONFIG, CGROUP; PROBE: a v1 list, for */
+	size_t n;			/* devices the kernel could not be asked about */
 	bool node_only;			/* outside: a node, nothing else */
 	bool unknown;			/* NONE for want of a source, not by choice */
 	/* PROBE: nodes to ask with are made in probe_fd as probe_name */

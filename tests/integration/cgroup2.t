@@ -40,16 +40,6 @@ if [ -n "${CG2_T_INNER:-}" ]; then
 	trap 'cg2_cleanup; echo "$n" >"$work/n"' EXIT
 	trap 'exit 130' INT TERM HUP
 
-	# wait_for SECONDS CMD...: CMD until it succeeds, every 20 ms
-	wait_for() {
-		local tries=$(($1 * 50))
-		shift
-		until "$@"; do
-			tries=$((tries - 1))
-			[ "$tries" -gt 0 ] || return 1
-			sleep 0.02
-		done
-	}
 	gone() { ! bpftool prog show id "$1" >/dev/null 2>&1; }
 	# fresh_cgroups: the top-level cgroups, seen through a new cgroup2
 	# mount in a new mount namespace

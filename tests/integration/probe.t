@@ -16,8 +16,11 @@
 #      next add does; random allowed too, SIGHUP alone gives its node
 #   d  [policy] probe = no: the old behaviour, a node for every device
 #   e  cgroup v1: a devices cgroup allowing the same, devmgr -s inside
+#      and devmgr -d there: full allowed later (devices.allow written),
+#      its next add makes the node
 #   f  the other layers "devmgr test" names: CAP_MKNOD dropped from the
-#      bounding set (setpriv), a user namespace (unshare -U -r)
+#      bounding set (setpriv), a user namespace (unshare -U -r), a nodev
+#      dev root
 # A missing clang or bpftool is a failure, not a skip.
 
 set -u
@@ -76,16 +79,6 @@ if [ -n "${PROBE_T_INNER:-}" ]; then
 	numbers() {
 		find "$dev" \( -type c -o -type b \) -exec stat -c '%F %Hr:%Lr' {} + |
 		    sed 's/^character special file/c/; s/^block special file/b/' | sort -u
-	}
-	# wait_for SECONDS CMD...: CMD until it succeeds, every 20 ms
-	wait_for() {
-		local tries=$(($1 * 50))
-		shift
-		until "$@"; do
-			tries=$((tries - 1))
-			[ "$tries" -gt 0 ] || return 1
-			sleep 0.02
-		done
 	}
 	allowed() { grep -Evx 'c 1:3|c 1:5|b 7:[0-9]+' ; }
 
@@ -174,7 +167,23 @@ if [ -n "${PROBE_T_INNER:-}" ]; then
 		check "e: v1: null and loop0 made" test -c "$dev/null" -a -b "$dev/loop0"
 		check "e: v1: no full" test ! -e "$dev/full"
 		is "e: v1: every node is of an allowed device" "$(numbers | allowed)" ""
-		check "e: v1: the list is read as well" grep -q "and the cgroup v1 list read" "$work/e.log"
+		# the daemon, and a device allowed later (as docker update does
+		# on cgroup v1: a line written to devices.allow)
+		rm -rf "${dev:?}"/* "$work/run/udev" "$work/state"/*
+		(echo "$BASHPID" >"$v1cg/cgroup.procs" && exec "$devmgr" -d --config "$work/conf") \
+		    2>"$work/e2.log"
+		is "e: v1: devmgr -d ready" "$?" 0
+		pid=$(pgrep -n -f "^$devmgr -d")
+		echo add >/sys/class/mem/full/uevent
+		echo add >/sys/class/mem/zero/uevent
+		wait_for 5 test -c "$dev/zero"
+		sleep 0.3
+		check "e: v1: full's add while refused: no node" test ! -e "$dev/full"
+		echo 'c 1:7 rwm' >"$v1cg/devices.allow"
+		echo add >/sys/class/mem/full/uevent
+		check "e: v1: allowed later: full's next add makes its node" wait_for 5 test -c "$dev/full"
+		kill -TERM "$pid"
+		wait_for 5 eval "! kill -0 $pid 2>/dev/null"
 	fi
 	exit 0
 fi
@@ -182,7 +191,7 @@ fi
 # --------------------------------------------------------------- outside
 tap_skip_unless_built "$devmgr"
 tap_workdir probe
-echo "1..41"
+echo "1..44"
 tap_small_etc
 echo "$n" >"$work/n"
 PROBE_T_INNER=$work CG2_OUTER_MNTNS=$(readlink /proc/self/ns/mnt) devmgr=$devmgr \
@@ -214,3 +223,7 @@ echo "$out" | diag
 out=$("$devmgr" test --config "$work/f.conf" /sys/class/mem/full 2>&1)
 check "f: as root here: full may be used, mode 0660 opens for root and group 0" \
     grep -q "use      mode 0660: only uid 0 and group 0 can open it" <<<"$out"
+out=$(unshare -m sh -c 'mount -t tmpfs -o nodev devmgr-probe "$1" &&
+    exec "$2" test --config "$3" /sys/class/mem/full' sh "$work/f-dev" "$devmgr" "$work/f.conf" 2>&1)
+check "f: a dev root mounted nodev: test says so" \
+    grep -q "use      $work/f-dev is mounted nodev: no device node there can be opened" <<<"$out"

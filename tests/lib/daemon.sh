@@ -94,17 +94,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# wait_for SECONDS CMD...: CMD until it succeeds, every 20 ms, at most
-# SECONDS; the status of its last try
-wait_for() {
-	local tries=$(($1 * 50))
-	shift
-	until "$@"; do
-		tries=$((tries - 1))
-		[ "$tries" -gt 0 ] || return 1
-		sleep 0.02
-	done
-}
 absent() {
 	local f
 	for f; do

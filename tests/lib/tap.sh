@@ -6,6 +6,8 @@
 #   pass/fail DESC      one TAP result; skip DESC
 #   is DESC GOT WANT    string comparison, with got/want on failure
 #   check DESC CMD...   CMD must succeed
+#   wait_for SECONDS CMD...  CMD until it succeeds, every 20 ms, at most
+#                       SECONDS; the status of its last try
 #   diag                stdin as TAP comments
 #   node PATH           "type maj:min mode uid gid" of PATH, or "absent"
 #   tap_small_etc       $etc = $work/etc with passwd (root) and group (root,
@@ -21,6 +23,16 @@ diag() { sed 's/^/# /'; }
 pass() { n=$((n + 1)); echo "ok $n - $*"; }
 fail() { n=$((n + 1)); echo "not ok $n - $*"; }
 skip() { n=$((n + 1)); echo "ok $n # SKIP $*"; }
+
+wait_for() {
+	local tries=$(($1 * 50))
+	shift
+	until "$@"; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || return 1
+		sleep 0.02
+	done
+}
 
 is() {
 	if [ "$2" = "$3" ]; then

@@ -174,7 +174,7 @@ static void probe(void)
 	snprintf(proc, sizeof(proc), "%s/proc", top);
 	snprintf(cg, sizeof(cg), "%s/cg", top);
 	policy_init(&p, NULL, 0, false, proc, cg, fd);
-	ok(p.source == POLICY_PROBE && !p.have_list && !p.unknown, "no config: the kernel is asked");
+	ok(p.source == POLICY_PROBE && p.n == 0 && !p.unknown, "no config: the kernel is asked");
 	ok(policy_allows(&p, S_IFCHR, 1, 3) && policy_answer(&p, S_IFCHR, 1, 3) == NULL,
 	   "not asked yet: allowed, no answer");
 	policy_learn(&p, S_IFCHR, 1, 3, false);
@@ -209,23 +209,29 @@ static void probe(void)
 	snprintf(dir, sizeof(dir), "%s/devices", cg);
 	put(dir, "devices.list", "c 1:3 rwm\nc *:* m\n");
 	policy_init(&p, NULL, 0, false, proc, cg, fd);
-	ok(p.source == POLICY_PROBE && p.have_list, "probe, and the v1 list read");
+	ok(p.source == POLICY_PROBE && p.n == 2, "probe, and the v1 list read (%zu rules)", p.n);
 	policy_learn(&p, S_IFCHR, 1, 7, true);
-	ok(p.probes == 0 && !policy_allows(&p, S_IFCHR, 1, 7), "c 1:7: refused by the list, not asked");
-	policy_why(&p, S_IFCHR, 1, 7, why, sizeof(why));
-	ok(strstr(why, "cgroup v1 list") && strstr(why, "--device-cgroup-rule 'c 1:7 rwm'") &&
-	   strstr(why, "lxc.cgroup2.devices.allow = c 1:7 rwm"), "why: the list, and what to change");
-	policy_learn(&p, S_IFCHR, 1, 3, true);
-	ok(p.probes == 1 && policy_allows(&p, S_IFCHR, 1, 3), "c 1:3: the list allows, the kernel asked");
+	ok(p.probes == 1 && policy_allows(&p, S_IFCHR, 1, 7),
+	   "c 1:7: the kernel says yes here, the (fake) list no: the kernel wins");
 	policy_free(&p);
 
-	/* a read-only place to ask in: no answer, nothing refused */
+	/* a read-only place to ask in: no answer; the list, or every device */
 	close(fd);
 	fd = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	policy_init(&p, NULL, 0, false, proc, cg, fd);
+	policy_learn(&p, S_IFCHR, 1, 7, true);
+	policy_learn(&p, S_IFCHR, 1, 3, true);
+	ok(p.probe_failures == 2 && policy_answer(&p, S_IFCHR, 1, 7) == NULL &&
+	   !policy_allows(&p, S_IFCHR, 1, 7) && policy_allows(&p, S_IFCHR, 1, 3),
+	   "no node can be made: the v1 list decides");
+	policy_why(&p, S_IFCHR, 1, 7, why, sizeof(why));
+	ok(strstr(why, "--device-cgroup-rule 'c 1:7 rwm'") &&
+	   strstr(why, "lxc.cgroup2.devices.allow = c 1:7 rwm"), "why: what to change (%s)", why);
+	policy_free(&p);
 	policy_init(&p, NULL, 0, false, "/nonexistent", "/nonexistent", fd);
 	policy_learn(&p, S_IFCHR, 1, 3, true);
 	ok(p.probe_failures == 1 && policy_answer(&p, S_IFCHR, 1, 3) == NULL &&
-	   policy_allows(&p, S_IFCHR, 1, 3), "no node can be made: no answer, allowed as before");
+	   policy_allows(&p, S_IFCHR, 1, 3), "... and without a list, allowed as before");
 	policy_free(&p);
 	close(fd);
 

@@ -11,6 +11,7 @@
  * removed. And when /dev refuses changes for a while (read-only, full),
  * the events it refused are kept, unpublished, and tried again with a
  * rescan once a change works again, on SIGHUP, or after a growing delay. */
+#include "control.h"
 #include "daemon.h"
 #include "devnode.h"
 #include "fileio.h"
@@ -71,6 +72,7 @@ struct daemon {
 	unsigned backoff;		/* seconds */
 	long retry_at, last_try;	/* monotonic ms */
 	unsigned long faults_seen, writes_seen;	/* the dev root's counts, last looked at */
+	struct control ctl;		/* "devmgr settle" asks here */
 };
 
 static void handle_event(struct daemon *d, struct uevent *ev)
@@ -628,15 +630,45 @@ static void batch(struct daemon *d, bool start)
 	}
 }
 
+/* One batch of events, bounded so that signals are looked at during
+ * storms. Node removals are held back until the batch is done: a device
+ * that comes back within it keeps its node. 1 when the socket was read
+ * empty, 0 when events remain, -1 on a socket error. */
+static int drain(struct daemon *d)
+{
+	struct uevent ev;
+	int rc = 0;
+
+	batch(d, true);
+	for (int i = 0; i < 1024; i++) {
+		enum recv_result r = uevent_sock_recv(&d->sock, &ev);
+		if (r == RECV_EVENT) {
+			handle_event(d, &ev);
+		} else if (r == RECV_OVERRUN) {
+			batch(d, false);
+			resync(d);
+			batch(d, true);
+		} else if (r == RECV_AGAIN) {
+			rc = 1;
+			break;
+		} else if (r == RECV_ERROR) {
+			rc = -1;
+			break;
+		}
+	}
+	batch(d, false);
+	return rc;
+}
+
 static int loop(struct daemon *d)
 {
-	struct pollfd p[2 + JOBS_RUNNING_MAX + JOBS_ORPHANS_MAX] = {
+	struct pollfd p[3 + JOBS_RUNNING_MAX + JOBS_ORPHANS_MAX] = {
 		{ .fd = d->sock.fd, .events = POLLIN }, { .fd = d->sigfd, .events = POLLIN },
+		{ .fd = d->ctl.fd, .events = POLLIN },
 	};
-	struct uevent ev;
 
 	for (;;) {
-		int n = 2 + jobs_pollfds(&d->jobs, p + 2, JOBS_RUNNING_MAX + JOBS_ORPHANS_MAX);
+		int n = 3 + jobs_pollfds(&d->jobs, p + 3, JOBS_RUNNING_MAX + JOBS_ORPHANS_MAX);
 		if (poll(p, (nfds_t)n, wait_ms(d)) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -647,34 +679,23 @@ static int loop(struct daemon *d)
 			return 0;
 		if (jobs_active(&d->jobs))
 			jobs_service(&d->jobs);	/* output, deadlines */
-		if (!p[0].revents) {
-			watch_faults(d);
-			continue;
-		}
-		/* A bounded batch, so signals are looked at during storms.
-		 * Node removals are held back until the batch is done: a
-		 * device that comes back within it keeps its node. */
-		batch(d, true);
-		for (int i = 0; i < 1024; i++) {
-			enum recv_result r = uevent_sock_recv(&d->sock, &ev);
-			if (r == RECV_EVENT) {
-				handle_event(d, &ev);
-			} else if (r == RECV_OVERRUN) {
-				batch(d, false);
-				resync(d);
-				batch(d, true);
-			} else if (r == RECV_AGAIN) {
-				break;
-			} else if (r == RECV_ERROR) {
-				batch(d, false);
+		if (p[2].revents)
+			control_accept(&d->ctl);
+		/* one who asks to settle has the events sent before read: the
+		 * socket is read until empty once after the question */
+		if (p[0].revents || control_undrained(&d->ctl)) {
+			int r = drain(d);
+			if (r < 0)
 				return 1;
-			}
+			if (r > 0)
+				control_drained(&d->ctl);
+			if (nodelog_compact(&d->log, &d->rec.db, d->c->dev.made_dirs,
+					    d->c->dev.nmade, false) < 0)
+				log_warn("%s goes on growing", d->log.path);
 		}
-		batch(d, false);
 		watch_faults(d);
-		if (nodelog_compact(&d->log, &d->rec.db, d->c->dev.made_dirs, d->c->dev.nmade,
-				    false) < 0)
-			log_warn("%s goes on growing", d->log.path);
+		/* (a command left running past its time is no event in hand) */
+		control_answer(&d->ctl, jobs_active(&d->jobs) <= d->jobs.norphans, d->nretry);
 	}
 }
 
@@ -719,7 +740,7 @@ static void record_close(struct daemon *d)
 
 int daemon_run(struct context *c, const struct daemon_opts *o)
 {
-	struct daemon d = { .c = c, .sigfd = -1 };
+	struct daemon d = { .c = c, .sigfd = -1, .ctl.fd = -1 };
 	int ns = netns_gets_uevents();
 	int rc;
 
@@ -773,11 +794,13 @@ int daemon_run(struct context *c, const struct daemon_opts *o)
 		detach_end(started, o->ready_fd);
 	if (o->syslog || (!o->foreground && access("/dev/log", W_OK) == 0))
 		log_to_syslog();
+	control_open(&d.ctl, c->cfg.state);
 	notify_ready(o);
 	log_info("ready: uevent buffer %d bytes, %zu rules", d.sock.rcvbuf, c->rules.n);
 	rc = loop(&d);
 	publisher_retire(&c->pub);
 out:
+	control_close(&d.ctl);
 	jobs_stop(&d.jobs);
 	c->h.in.record = NULL;
 	c->h.x.record = NULL;

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "context.h"
 #include "devnode.h"
+#include "control.h"
 #include "daemon.h"
 #include "grants.h"
 #include "monitor.h"
@@ -32,6 +33,9 @@ static void usage(FILE *out)
 "       devmgr [OPTIONS]        with ACTION and DEVPATH in the environment:\n"
 "                               handle one event as the kernel's hotplug helper\n"
 "       devmgr test [OPTIONS] /sys/DEVICE  say what the rules would do with it\n"
+"       devmgr settle [--timeout S] [--state DIR]\n"
+"                               wait until the daemon has handled every uevent\n"
+"                               sent before the call (as udevadm settle)\n"
 "       devmgr grants [OPTIONS] [docker|lxc|cdi]\n"
 "                               the engine settings that allow exactly the\n"
 "                               devices the rules give nodes on this host\n"
@@ -275,6 +279,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "monitor") == 0)
 		return monitor_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "settle") == 0)
+		return settle_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "test") == 0)
 		cl.test_path = "";	/* the path comes after the options */
 	else if (argc > 1 && strcmp(argv[1], "grants") == 0)

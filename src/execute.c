@@ -8,11 +8,14 @@
 #include "firmware.h"
 #include "log.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Directories udev keeps persistent names in, relative to /dev. */
 static const char *const persistent_dirs[4] = {
@@ -35,6 +38,26 @@ int execute_idnames(int sys_fd, const struct device *dev, struct devprops *props
 
 /* udev's serial/by-id, input/by-path... names, made next to NODE (their
  * ID_* go with the event too). */
+/* Writes "change" to the card's uevent (UEVENT, relative to the
+ * control device's sysfs directory: ".." after the link a scan knows it
+ * by is the card). A read-only /sys refuses: the host's udev, if any,
+ * makes the card say it all the same. */
+static void card_ready(struct executor *x, const struct device *dev, const char *uevent)
+{
+	const char *sysdir = device_sysdir(dev);
+	char path[PATH_MAX];
+
+	if (sysdir == NULL || snprintf(path, sizeof(path), "%s/%s", sysdir, uevent) >=
+	    (int)sizeof(path))
+		return;
+	int fd = openat(x->sys_fd, path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "change", 6) != 6)
+		log_debug("%s: cannot ask the sound card for its change event: %s", path,
+			  strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
 static void idlinks(struct executor *x, const struct device *dev, const char *node,
 		    struct outcome *o)
 {
@@ -186,6 +209,9 @@ static int step(struct executor *x, const struct plan *p, struct plan_step *s,
 	case PLAN_MODULES:
 		if (x->mods)
 			modules_load(x->mods, s->node);
+		return 0;
+	case PLAN_CARD_READY:
+		card_ready(x, dev, s->node);
 		return 0;
 	case PLAN_MATCH:
 	case PLAN_COMMAND:

@@ -79,6 +79,9 @@ static void step(const struct plan_step *s, const struct device *dev, const char
 	case PLAN_MODULES:
 		printf("  drivers  for %s\n", s->node);
 		break;
+	case PLAN_CARD_READY:
+		printf("  card     \"change\" to the sound card (%s): set up\n", s->node);
+		break;
 	}
 }
 

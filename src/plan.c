@@ -254,6 +254,15 @@ static void plan_drivers(struct plan *p, const struct plan_input *in, const stru
 	const char *fw = ev ? uevent_get(ev, "FIRMWARE") : NULL;
 	const char *alias = ev ? uevent_get(ev, "MODALIAS") : NULL;
 
+	/* 78-sound-card.rules: once the control device is set up the card
+	 * sends "change", which clients wait for (SOUND_INITIALIZED). For
+	 * the daemon's events and scans; a lone -s is heard by nobody. */
+	const char *action = ev ? uevent_get(ev, "ACTION") : NULL;
+	if ((dev->op == DEVOP_ADD || (action && strcmp(action, "change") == 0)) &&
+	    dev->major >= 0 &&
+	    strncmp(dev->devname, "snd/controlC", 12) == 0 &&
+	    (dev->flags.rescan || (ev && uevent_get(ev, "SEQNUM"))))
+		push(p, PLAN_CARD_READY, 0, "../uevent");
 	if (dev->op != DEVOP_ADD || ev == NULL)
 		return;
 	if (fw && uevent_get(ev, "DEVPATH") && in->firmware)

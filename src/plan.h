@@ -25,6 +25,9 @@ enum plan_kind {
 				 * longer name: it and its link go */
 	PLAN_FIRMWARE,		/* serve the kernel's firmware request */
 	PLAN_MODULES,		/* load the drivers for MODALIAS */
+	PLAN_CARD_READY,	/* a sound card's control device is there: the
+				 * card's "change" (node: its uevent, relative
+				 * to the device's sysfs directory) */
 };
 
 /* What a step needs of the node step of its rule. */

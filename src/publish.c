@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "publish.h"
+#include "clientprops.h"
 #include "devid.h"
 #include "fileio.h"
 #include "device.h"
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define NEED_NET_ADMIN "multicasting needs CAP_NET_ADMIN in the network namespace " \
@@ -402,6 +404,26 @@ static void build(struct publisher *p, const struct about *a, const struct devpr
 }
 
 /* What devmgr adds to a device that is there: links, tags, ID_*. */
+/* What ModemManager's and the sound card's rules add. A scan reads
+ * SUBSYSTEM only when asked: here for character devices, which ttys,
+ * cdc-wdm and wwan ports are. */
+static void client_props(struct publisher *p, const struct about *a, struct devprops *d)
+{
+	const struct device *dev = a->dev;
+	const char *action = dev->ev ? uevent_get(dev->ev, "ACTION") : NULL;
+	const char *name = a->devpath ? strrchr(a->devpath, '/') : dev->devname;
+	const char *sub = a->subsystem;
+
+	if (name && *name == '/')
+		name++;
+	else if (name && strrchr(name, '/'))
+		name = strrchr(name, '/') + 1;
+	if (sub == NULL && S_ISCHR(dev->type) && dev->major >= 0)
+		sub = device_get(dev, "SUBSYSTEM");
+	clientprops_add(p->sys_fd, action ? action : "add", device_sysdir(dev), name, sub,
+			a->devtype, d);
+}
+
 static void describe(struct publisher *p, const struct about *a, struct devprops *d)
 {
 	const struct pub_node *o = a->o;
@@ -435,6 +457,8 @@ static void describe(struct publisher *p, const struct about *a, struct devprops
 			devprops_tag(d, p->cfg->tags[i].tag);
 	if (p->cfg->ids && !have_ids && device_sysdir(a->dev))
 		devid_add(p->sys_fd, device_sysdir(a->dev), subsystem, a->devtype, d);
+	if (p->cfg->ids)
+		client_props(p, a, d);
 }
 
 /* A device without numbers renamed by the kernel: its entry had the old

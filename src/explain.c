@@ -118,7 +118,9 @@ void explain_plan(const struct plan *plan, const struct device *dev, const char 
 		if (policy)
 			policy_why(policy, dev->type, dev->major, dev->minor, why, sizeof(why));
 		printf("  refused  %s\n  %s\n\n", why,
-		       plan->skip ? "left alone" : "a node only, no command, no event");
+		       plan->skip ? "left alone" : policy && policy->node_only ?
+		       "a node only, no command, no event" :
+		       "the node made while it was allowed goes");
 	}
 	if (plan->skip)
 		return;

@@ -279,7 +279,15 @@ void plan_event(struct plan *p, const struct plan_input *in, const struct device
 	memset(p, 0, sizeof(*p));
 	p->outside = in->policy && !policy_allows(in->policy, dev->type, dev->major, dev->minor);
 	if (p->outside && !in->policy->node_only) {
-		p->skip = true;
+		/* refused now, its node made while it was allowed (the engine
+		 * took it back): the node goes, and nobody is told */
+		const struct nodedb_entry *e = in->record && dev->major >= 0 ?
+			nodedb_lookup(in->record, dev->type, device_rdev(dev)) : NULL;
+		if (e) {
+			forget_step(p, in, e);
+			set_node(p, e->node, e->link);
+		}
+		p->skip = e == NULL;
 		return;
 	}
 	/* Clients hear of what they may use. The "remove" of a firmware

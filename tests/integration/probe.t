@@ -13,7 +13,8 @@
 #      engine settings to change; an allowed one says it may be used
 #   c  devmgr -d: full's add event (echo add > uevent) gives no node;
 #      the program replaced to allow full (as docker update does), its
-#      next add does; random allowed too, SIGHUP alone gives its node
+#      next add does; random allowed too, SIGHUP alone gives its node;
+#      zero refused then, SIGHUP takes its node away
 #   d  [policy] probe = no: the old behaviour, a node for every device
 #   e  cgroup v1: a devices cgroup allowing the same, devmgr -s inside
 #      and devmgr -d there: full allowed later (devices.allow written),
@@ -136,6 +137,12 @@ if [ -n "${PROBE_T_INNER:-}" ]; then
 	check "c: SIGHUP: random's node" wait_for 5 test -c "$dev/random"
 	is "c: every node is of an allowed device" \
 	    "$(numbers | grep -Evx 'c 1:3|c 1:5|c 1:7|c 1:8|b 7:[0-9]+')" ""
+	check "c: program replaced: zero no longer allowed" \
+	    cg2_allow "$cg" 'c 1:3 rw' 'c 1:7 rw' 'c 1:8 rw' 'b 7:* rw' 'a *:* m'
+	kill -HUP "$pid"
+	check "c: SIGHUP: zero's node, made while it was allowed, goes" \
+	    wait_for 5 test ! -e "$dev/zero"
+	check "c: ... null's stays" test -c "$dev/null"
 	kill -TERM "$pid"
 	wait_for 5 eval "! kill -0 $pid 2>/dev/null"
 
@@ -191,7 +198,7 @@ fi
 # --------------------------------------------------------------- outside
 tap_skip_unless_built "$devmgr"
 tap_workdir probe
-echo "1..44"
+echo "1..47"
 tap_small_etc
 echo "$n" >"$work/n"
 PROBE_T_INNER=$work CG2_OUTER_MNTNS=$(readlink /proc/self/ns/mnt) devmgr=$devmgr \

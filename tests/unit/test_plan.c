@@ -240,6 +240,24 @@ static void test_policy(void)
 	plan_event(&f.p, &f.in, &f.dev);
 	is_str(shape(&f.p), "match:tty1@1 node:tty1@1", "outside, node only: no command");
 	ok(!f.p.publish, "outside, node only: no event");
+	pol.node_only = false;
+	struct nodedb db;
+	nodedb_init(&db);
+	nodedb_put(&db, S_IFCHR, makedev(4, 1), "tty1", NULL);
+	f.in.record = &db;
+	event(&f, "add", "tty", "tty1", 4, 1, NULL);
+	f.dev.flags.rescan = true;
+	plan_event(&f.p, &f.in, &f.dev);
+	is_str(shape(&f.p), "forget:tty1@0", "outside now, its node made before: the node goes");
+	ok(!f.p.skip && !f.p.publish, "... and nobody is told");
+	event(&f, "remove", "tty", "tty1", 4, 1, NULL);
+	plan_event(&f.p, &f.in, &f.dev);
+	is_str(shape(&f.p), "forget:tty1@0", "outside, its remove: the recorded node goes too");
+	nodedb_del(&db, S_IFCHR, makedev(4, 1));
+	plan_event(&f.p, &f.in, &f.dev);
+	ok(f.p.skip, "... and once the record has none, left alone");
+	f.in.record = NULL;
+	nodedb_free(&db);
 	policy_free(&pol);
 	done(&f);
 }

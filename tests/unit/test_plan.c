@@ -254,6 +254,7 @@ static void test_policy(void)
 	plan_event(&f.p, &f.in, &f.dev);
 	is_str(shape(&f.p), "forget:tty1@0", "outside, its remove: the recorded node goes too");
 	nodedb_del(&db, S_IFCHR, makedev(4, 1));
+	plan_free(&f.p);
 	plan_event(&f.p, &f.in, &f.dev);
 	ok(f.p.skip, "... and once the record has none, left alone");
 	f.in.record = NULL;

@@ -8,14 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The kernel's name of the device: DEVPATH's last component. */
-static const char *kernel_name(const char *devpath)
-{
-	const char *slash = strrchr(devpath, '/');
-
-	return slash ? slash + 1 : devpath;
-}
-
 static bool is(const char *a, const char *b)
 {
 	return a && strcmp(a, b) == 0;
@@ -126,10 +118,4 @@ void clientprops_add(int sys_fd, const char *action, const char *sysdir, const c
 		devprops_set(p, "ID_MM_CANDIDATE", "1");
 	else if (is(subsystem, "wwan"))
 		wwan(sys_fd, sysdir, name, devtype, p);
-}
-
-bool clientprops_sound_control(const char *action, const char *devpath, const char *subsystem)
-{
-	return devpath && (is(action, "add") || is(action, "change")) && is(subsystem, "sound") &&
-	       starts(kernel_name(devpath), "controlC");
 }

@@ -18,8 +18,4 @@
 void clientprops_add(int sys_fd, const char *action, const char *sysdir, const char *name,
 		     const char *subsystem, const char *devtype, struct devprops *p);
 
-/* Whether the event's device is a sound card's control device, whose add
- * or change makes the card send a change event (the card is set up). */
-bool clientprops_sound_control(const char *action, const char *devpath, const char *subsystem);
-
 #endif

@@ -13,27 +13,33 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+/* PATH as a socket address; -1 (ENAMETOOLONG) when it does not fit. */
 static int address(struct sockaddr_un *sa, const char *path)
 {
 	memset(sa, 0, sizeof(*sa));
 	sa->sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sa->sun_path)) {
-		log_err("%s: path too long for a socket", path);
+		errno = ENAMETOOLONG;
 		return -1;
 	}
 	strcpy(sa->sun_path, path);
 	return 0;
 }
 
-/* Whether a daemon listens at PATH. */
-static bool live(const struct sockaddr_un *sa)
+int control_connect(const char *path)
 {
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	bool yes = fd >= 0 && connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0;
+	struct sockaddr_un sa;
 
-	if (fd >= 0)
+	if (address(&sa, path) < 0)
+		return -1;
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
 		close(fd);
-	return yes;
+		errno = e;
+		return -1;
+	}
+	return fd;
 }
 
 int control_open(struct control *c, const char *state)
@@ -44,9 +50,13 @@ int control_open(struct control *c, const char *state)
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 	snprintf(path, sizeof(path), "%s/control", state);
-	if (address(&sa, path) < 0)
+	if (address(&sa, path) < 0) {
+		log_err("%s: path too long for a socket", path);
 		return -1;
-	if (live(&sa)) {
+	}
+	int live = control_connect(path);
+	if (live >= 0) {
+		close(live);
 		log_warn("%s: another devmgr daemon answers there; \"devmgr settle\" asks it, "
 			 "not this one", path);
 		return -1;

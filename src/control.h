@@ -39,6 +39,10 @@ void control_drained(struct control *c);
  * wait for a retry. */
 void control_answer(struct control *c, bool idle, unsigned refused);
 
+/* A connection to the daemon listening at PATH; -1 with errno (ENOENT,
+ * ECONNREFUSED: none listens there; ENAMETOOLONG). */
+int control_connect(const char *path);
+
 /* "devmgr settle [--timeout S] [--state DIR]": 0 settled (or no daemon),
  * 1 timed out or /dev refuses changes, 2 usage. */
 int settle_main(int argc, char **argv);

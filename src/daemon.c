@@ -20,6 +20,7 @@
 #include "netlink.h"
 #include "nodedb.h"
 #include "nodelog.h"
+#include "probe.h"
 #include "record.h"
 
 #include <errno.h>
@@ -452,11 +453,11 @@ static int wait_ms(const struct daemon *d)
  * one error per device forever. */
 static int probe_mknod(struct devroot *dev)
 {
-	static const char probe[] = ".devmgr-probe";
+	struct probe_answer a;
 
-	unlinkat(dev->root.fd, probe, 0);
-	if (mknodat(dev->root.fd, probe, S_IFCHR | 0600, makedev(1, 3)) < 0) {
-		int e = errno;
+	probe_device(dev->root.fd, ".devmgr-probe", S_IFCHR, 1, 3, &a);
+	if (a.mknod) {
+		int e = a.mknod;
 		if (devnode_transient(e)) {
 			/* the container is fine; /dev is not, for now */
 			log_err("cannot create device nodes in %s: %s. Starting anyway: the nodes "
@@ -481,7 +482,6 @@ static int probe_mknod(struct devroot *dev)
 			log_err("cannot create device nodes in %s: %s", dev->path, strerror(e));
 		return -1;
 	}
-	unlinkat(dev->root.fd, probe, 0);
 	return 0;
 }
 

@@ -36,8 +36,6 @@ int execute_idnames(int sys_fd, const struct device *dev, struct devprops *props
 	return bylinks(sys_fd, sysdir, sub, dev->devname, props, names);
 }
 
-/* udev's serial/by-id, input/by-path... names, made next to NODE (their
- * ID_* go with the event too). */
 /* Writes "change" to the card's uevent (UEVENT, relative to the
  * control device's sysfs directory: ".." after the link a scan knows it
  * by is the card). A read-only /sys refuses: the host's udev, if any,
@@ -58,6 +56,8 @@ static void card_ready(struct executor *x, const struct device *dev, const char 
 		close(fd);
 }
 
+/* udev's serial/by-id, input/by-path... names, made next to NODE (their
+ * ID_* go with the event too). */
 static void idlinks(struct executor *x, const struct device *dev, const char *node,
 		    struct outcome *o)
 {

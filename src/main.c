@@ -85,7 +85,7 @@ static void usage(FILE *out)
 "    them in [policy] allow. 'devmgr test /sys/...' says why one is refused.\n"
 "\n"
 "SIGHUP reloads the rules and settings (a broken file keeps the old ones)\n"
-"and asks the kernel again about every device.\n"
+"and, when the kernel refused a device, asks it again about every device.\n"
 "\n"
 "After handling an event, the daemon republishes it for libudev clients:\n"
 "systemd's libudev format on netlink group 0x2, libudev-zero's on 0x4\n"

@@ -73,8 +73,9 @@ int netns_gets_uevents(void);
 /* Whether we are in the initial user namespace (its uid_map maps the
  * whole id range onto itself): 1, 0, or -1 without /proc. */
 int userns_is_initial(void);
-/* Whether the effective capabilities hold capability CAP (CAP_MKNOD 27,
- * CAP_NET_ADMIN 12), from /proc/self/status: 1, 0, or -1 without /proc. */
+/* Whether the effective capabilities hold capability CAP (CAP_MKNOD,
+ * CAP_NET_ADMIN: linux/capability.h), from /proc/self/status: 1, 0, or -1
+ * without /proc. */
 int process_has_cap(int cap);
 
 #endif

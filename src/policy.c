@@ -5,6 +5,7 @@
 #include "netlink.h"
 
 #include <errno.h>
+#include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -324,7 +325,7 @@ void policy_why(const struct policy *p, mode_t type, int major, int minor, char 
 	} else if (p->source == POLICY_CGROUP) {
 		snprintf(buf, len, "the device cgroup refuses it (its v1 list %s); to allow "
 			 "it: %s", p->origin, fix);
-	} else if (a && a->mknod == EPERM && process_has_cap(27) == 0) {
+	} else if (a && a->mknod == EPERM && process_has_cap(CAP_MKNOD) == 0) {
 		snprintf(buf, len, "devmgr lacks CAP_MKNOD, so no node can be made (docker/podman "
 			 "run --cap-add MKNOD; LXC: mknod not in lxc.cap.drop)");
 	} else if (a && a->mknod == EPERM && userns_is_initial() == 0) {

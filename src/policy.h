@@ -2,10 +2,10 @@
  * cgroups ("c 189:* rw", "b 7:* rwm", "a *:* rwm"): from [policy] allow
  * in devmgr.conf; else the kernel's own answer per device (probe.h),
  * which sees cgroup v1 lists and v2 programs alike; else ([policy] probe
- * = no) the cgroup v1 devices.list of devmgr's own cgroup. A device the container cannot open gets no node, no command
- * and no event (or, with "outside = node", a node only): busybox mdev
- * fills a container's /dev with nodes that only say "Operation not
- * permitted". */
+ * = no) the cgroup v1 devices.list of devmgr's own cgroup. A device the
+ * container cannot open gets no node, no command and no event (or, with
+ * "outside = node", a node only): busybox mdev fills a container's /dev
+ * with nodes that only say "Operation not permitted". */
 #ifndef DEVMGR_POLICY_H
 #define DEVMGR_POLICY_H
 

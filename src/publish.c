@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <sys/vfs.h>
 #include <inttypes.h>
+#include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +64,7 @@ void publisher_open(struct publisher *p, const struct config *cfg, int sys_fd, b
 		else
 			log_warn("continuing without publishing events");
 		/* said at start: a send fails only once a client listens */
-		if (p->sock_open && process_has_cap(12) == 0)
+		if (p->sock_open && process_has_cap(CAP_NET_ADMIN) == 0)
 			log_warn("cannot publish events: devmgr lacks CAP_NET_ADMIN; " NEED_NET_ADMIN);
 	}
 }
@@ -403,7 +404,6 @@ static void build(struct publisher *p, const struct about *a, const struct devpr
 	udevmsg_finish(m, a->subsystem, a->devtype, bloom);
 }
 
-/* What devmgr adds to a device that is there: links, tags, ID_*. */
 /* What ModemManager's and the sound card's rules add. A scan reads
  * SUBSYSTEM only when asked: here for character devices, which ttys,
  * cdc-wdm and wwan ports are. */
@@ -411,19 +411,19 @@ static void client_props(struct publisher *p, const struct about *a, struct devp
 {
 	const struct device *dev = a->dev;
 	const char *action = dev->ev ? uevent_get(dev->ev, "ACTION") : NULL;
-	const char *name = a->devpath ? strrchr(a->devpath, '/') : dev->devname;
+	/* the kernel's name: DEVPATH's last part, or a scan's DEVNAME's */
+	const char *path = a->devpath ? a->devpath : dev->devname;
+	const char *slash = path ? strrchr(path, '/') : NULL;
+	const char *name = slash ? slash + 1 : path;
 	const char *sub = a->subsystem;
 
-	if (name && *name == '/')
-		name++;
-	else if (name && strrchr(name, '/'))
-		name = strrchr(name, '/') + 1;
 	if (sub == NULL && S_ISCHR(dev->type) && dev->major >= 0)
 		sub = device_get(dev, "SUBSYSTEM");
 	clientprops_add(p->sys_fd, action ? action : "add", device_sysdir(dev), name, sub,
 			a->devtype, d);
 }
 
+/* What devmgr adds to a device that is there: links, tags, ID_*. */
 static void describe(struct publisher *p, const struct about *a, struct devprops *d)
 {
 	const struct pub_node *o = a->o;

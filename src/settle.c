@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 static int usage(void)
@@ -77,7 +76,6 @@ int settle_main(int argc, char **argv)
 	const char *state = "/run/devmgr";
 	unsigned long timeout = 120;
 	char path[4096], answer[64], *end;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int o;
 
 	while ((o = getopt_long(argc, argv, "t:", opts, NULL)) != -1) {
@@ -94,14 +92,9 @@ int settle_main(int argc, char **argv)
 	if (optind != argc)
 		return usage();
 	snprintf(path, sizeof(path), "%s/control", state);
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return usage();
-	strcpy(sa.sun_path, path);
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	int fd = control_connect(path);
+	if (fd < 0) {
 		int e = errno;
-		if (fd >= 0)
-			close(fd);
 		if (e == ENOENT || e == ECONNREFUSED) {
 			/* as udevadm settle without udevd: nothing to wait for */
 			log_info("settle: no devmgr daemon listens at %s: nothing to wait for", path);

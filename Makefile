@@ -2,6 +2,7 @@
 #   make              ./devmgr, dynamically linked
 #   make STATIC=1     ./devmgr, fully static (libkmod off)
 #   make KMOD=0       without libkmod
+#   make BLKID=0      without libblkid (no ID_FS_*, no disk/by-uuid...)
 #   make check        every test (unit + integration; integration needs root)
 #   make sanitize     the same again, built with ASan and UBSan
 #   make fuzz         libFuzzer targets, FUZZ_SECONDS (20) each
@@ -24,12 +25,14 @@ PKG_CONFIG ?= pkg-config
 STATIC    ?= 0
 KMOD      ?= $(if $(filter 1,$(STATIC)),0,$(shell $(PKG_CONFIG) --exists libkmod && echo 1 || echo 0))
 
-PKGS      := libnl-3.0 inih $(if $(filter 1,$(KMOD)),libkmod)
+BLKID     ?= $(shell $(PKG_CONFIG) --exists blkid && echo 1 || echo 0)
+
+PKGS      := libnl-3.0 inih $(if $(filter 1,$(KMOD)),libkmod) $(if $(filter 1,$(BLKID)),blkid)
 PKG_STATIC := $(if $(filter 1,$(STATIC)),--static)
 
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=c11 -Wall -Wextra -Werror -D_DEFAULT_SOURCE -DVERSION='"$(VERSION)"' \
-             $(if $(filter 1,$(KMOD)),-DHAVE_KMOD) $(shell $(PKG_CONFIG) --cflags $(PKGS))
+             $(if $(filter 1,$(KMOD)),-DHAVE_KMOD) $(if $(filter 1,$(BLKID)),-DHAVE_BLKID) $(shell $(PKG_CONFIG) --cflags $(PKGS))
 LDFLAGS   += $(if $(filter 1,$(STATIC)),-static)
 LDLIBS    += $(shell $(PKG_CONFIG) $(PKG_STATIC) --libs $(PKGS))
 
@@ -109,12 +112,12 @@ FUZZ_SECONDS ?= 20
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-               -std=c11 -D_DEFAULT_SOURCE -DVERSION='"fuzz"' -DHAVE_KMOD -Isrc \
-               $(shell $(PKG_CONFIG) --cflags libnl-3.0 inih)
+               -std=c11 -D_DEFAULT_SOURCE -DVERSION='"fuzz"' -DHAVE_KMOD -DHAVE_BLKID -Isrc \
+               $(shell $(PKG_CONFIG) --cflags libnl-3.0 inih blkid)
 build/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_common.h $(filter-out src/main.c,$(SRCS))
 	@mkdir -p build/fuzz
 	clang $(FUZZ_CFLAGS) -o $@ $< $(filter-out src/main.c,$(SRCS)) \
-		$(shell $(PKG_CONFIG) --libs libnl-3.0 inih) -lkmod
+		$(shell $(PKG_CONFIG) --libs libnl-3.0 inih blkid) -lkmod
 fuzz: $(FUZZ_BINS)
 	tests/fuzz/run.sh $(FUZZ_SECONDS)
 
@@ -122,7 +125,8 @@ fuzz: $(FUZZ_BINS)
 DEB_PKGS := build-essential pkg-config libnl-3-dev libinih-dev libkmod-dev musl-tools \
             linux-libc-dev busybox-static strace bc perl util-linux procps python3 \
             libudev-dev runc python3-yaml clang libclang-rt-14-dev valgrind \
-            docker.io podman lxc crun python3-pyudev iptables bpftool libbpf-dev
+            docker.io podman lxc crun python3-pyudev iptables bpftool libbpf-dev \
+            libblkid-dev fdisk dosfstools e2fsprogs btrfs-progs libfuse3-dev fuse3
 deps:
 	@if dpkg -s $(DEB_PKGS) >/dev/null 2>&1; then echo "deps: all installed"; else \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PKGS); fi
@@ -150,8 +154,10 @@ musl-check:
 	ln -s /usr/include/$$(gcc -print-multiarch)/asm $(MUSL_INC)/asm
 	ln -s /usr/include/libnl3/netlink $(MUSL_INC)/netlink
 	[ ! -e /usr/include/libkmod.h ] || ln -s /usr/include/libkmod.h $(MUSL_INC)/
+	[ ! -e /usr/include/blkid ] || ln -s /usr/include/blkid $(MUSL_INC)/blkid
 	set -e; for f in $(SRCS); do \
 		musl-gcc -std=c11 -Wall -Wextra -Werror -D_DEFAULT_SOURCE -DVERSION='"$(VERSION)"' \
+			$$([ -e /usr/include/blkid ] && echo -DHAVE_BLKID -I$(MUSL_INC)/blkid) \
 			-I$(MUSL_INC) -fsyntax-only $$f; echo "musl ok: $$f"; done
 
 bench: devmgr

@@ -613,6 +613,45 @@ static void input_rules(struct dev *d)
 	input_by_path(d, cls, event, other);
 }
 
+/* ---- 60-persistent-storage.rules ---------------------------------- */
+
+/* The names of a disk or partition: by what is on it (the blkid
+ * probe's ID_FS_* and ID_PART_ENTRY_*, already in P), where it sits
+ * and which disk it is. A partition's by-id and by-path names are its
+ * disk's with "-partN". by-id only as the rules make it for sd*, sr*
+ * and cciss* disks from ID_BUS and ID_SERIAL (nvme, virtio, mmc and
+ * WWN names need ata_id/scsi_id/nvme data devmgr does not read); a
+ * label of "." or ".." gets no name (udev fails to make one too). */
+static void disk_rules(struct dev *d)
+{
+	char type[32], num[16] = "", seq[32], idpath[ID_PATH_SIZE];
+	const char *v, *usage = prop(d, "ID_FS_USAGE"), *scheme, *bus;
+	bool part = devtype(d->sys_fd, d->path, type, sizeof(type)) == 0 &&
+		    strcmp(type, "partition") == 0;
+
+	if (part && attr(d->sys_fd, d->path, "partition", num, sizeof(num)) < 0)
+		return;
+	const char *suffix = part ? "-part" : "";
+	if (match(d->kernel, "sd*|sr*|cciss*") && (bus = prop(d, "ID_BUS")) &&
+	    (v = prop(d, "ID_SERIAL")))
+		add_name(d, "disk/by-id", bus, "-", v, suffix, num, NULL);
+	/* loop, zram, ram...: no place, no path (and no walk up for them) */
+	if (strncmp(d->path, "devices/virtual/", 16) != 0 &&
+	    path_id(d->sys_fd, d->path, d->p, idpath))
+		add_name(d, "disk/by-path", idpath, suffix, num, NULL);
+	if (usage && match(usage, "filesystem|other|crypto") && (v = prop(d, "ID_FS_UUID_ENC")))
+		add_name(d, "disk/by-uuid", v, NULL);
+	if (usage && match(usage, "filesystem|other") && (v = prop(d, "ID_FS_LABEL_ENC")))
+		add_name(d, "disk/by-label", v, NULL);
+	if ((v = prop(d, "ID_PART_ENTRY_UUID")))
+		add_name(d, "disk/by-partuuid", v, NULL);
+	if ((scheme = prop(d, "ID_PART_ENTRY_SCHEME")) && strcmp(scheme, "gpt") == 0 &&
+	    (v = prop(d, "ID_PART_ENTRY_NAME")))
+		add_name(d, "disk/by-partlabel", v, NULL);
+	if (!part && attr(d->sys_fd, d->path, "diskseq", seq, sizeof(seq)) == 0 && seq[0])
+		add_name(d, "disk/by-diskseq", seq, NULL);
+}
+
 /* ---- Entry -------------------------------------------------------- */
 
 int bylinks(int sys_fd, const char *sysdir, const char *subsystem, const char *devname,
@@ -640,5 +679,7 @@ int bylinks(int sys_fd, const char *sysdir, const char *subsystem, const char *d
 		serial_rules(&d);
 	else if (strcmp(subsystem, "input") == 0)
 		input_rules(&d);
+	else if (strcmp(subsystem, "block") == 0 && d.node)
+		disk_rules(&d);
 	return d.n;
 }

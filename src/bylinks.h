@@ -8,10 +8,12 @@
 
 #include "devprops.h"
 
-/* The rules give at most two names a device (by-id and by-path). */
-#define BYLINKS_MAX 4
-/* "serial/by-path/" and a file name of up to NAME_MAX (255) bytes. */
-#define BYLINKS_NAME 272
+/* The rules give a serial port or input device at most two names, a
+ * disk at most seven (by-id, by-path, by-uuid, by-label, by-partuuid,
+ * by-partlabel, by-diskseq). */
+#define BYLINKS_MAX 8
+/* "disk/by-partlabel/" and a file name of up to NAME_MAX (255) bytes. */
+#define BYLINKS_NAME 280
 
 /* The persistent names udev's rules give this device, relative to /dev:
  *   serial/by-path/pci-0000:00:14.0-usb-0:2:1.0-port0

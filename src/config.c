@@ -35,6 +35,8 @@ void config_defaults(struct config *c)
 	c->modules_root = c->modules_release = NULL;
 	c->modules_dry_run = 0;
 	c->links = 1;
+	c->disk_probe = 1;
+	c->disk_timeout_ms = 2000;
 }
 
 void config_free(struct config *c)
@@ -188,6 +190,9 @@ static const struct key keys[] = {
 	{ "modules", "release", K_FUNC, .set = set_release },
 	{ "modules", "dry_run", K_BOOL, AT(modules_dry_run) },
 	{ "links", "persistent", K_BOOL, AT(links) },
+	{ "disks", "probe", K_BOOL, AT(disk_probe) },
+	{ "disks", "timeout", K_UINT, AT(disk_timeout_ms), .min = 1, .max = 600000,
+	  .why = "expected milliseconds from 1 to 600000" },
 	{ "firmware", "dir", K_PATH, AT(firmware) },
 	{ "firmware", "load", K_BOOL, AT(firmware_load) },
 	{ "policy", "allow", K_FUNC, .set = add_allow },

@@ -43,6 +43,8 @@ struct config {
 	char *modules_release;	/* [modules] release: not uname -r */
 	int modules_dry_run;	/* [modules] dry_run: log what would load */
 	int links;		/* [links] persistent: udev's by-id, by-path names */
+	int disk_probe;		/* [disks] probe: libblkid on block devices */
+	unsigned disk_timeout_ms; /* [disks] timeout: for one probe */
 };
 
 void config_defaults(struct config *c);

@@ -91,6 +91,8 @@ int context_open(struct context *c)
 	c->h.cmd_timeout = c->cfg.cmd_timeout;
 	c->h.x.sys_fd = c->sys.fd;
 	c->h.in.links = c->cfg.links;
+	fsprobe_init(&c->disks, c->cfg.disk_probe && c->cfg.ids ? c->cfg.disk_timeout_ms : 0);
+	c->h.x.disks = &c->disks;
 	/* The kernel's firmware fallback asks; busybox answers from
 	 * /lib/firmware, after the rules. A missing directory is fine:
 	 * every request is then answered "-1". */
@@ -173,6 +175,9 @@ static void reload_settings(struct context *c, struct config *cfg)
 	c->cfg.outside_node = cfg->outside_node;
 	c->cfg.cmd_timeout = c->h.cmd_timeout = cfg->cmd_timeout;
 	c->cfg.links = c->h.in.links = cfg->links;
+	c->cfg.disk_probe = cfg->disk_probe;
+	c->cfg.disk_timeout_ms = cfg->disk_timeout_ms;
+	c->disks.timeout_ms = c->cfg.disk_probe && c->cfg.ids ? c->cfg.disk_timeout_ms : 0;
 	policy_free(&c->policy);
 	c->cfg.probe = cfg->probe;
 	policy_init(&c->policy, c->cfg.allow, c->cfg.nallow, c->cfg.outside_node, "/proc",
@@ -232,6 +237,7 @@ void context_close(struct context *c)
 		c->pub_open = false;
 	}
 	policy_free(&c->policy);
+	fsprobe_stop(&c->disks, 1000);
 	if (c->fw_fd >= 0)
 		close(c->fw_fd);
 	c->fw_fd = -1;

@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "devnode.h"
+#include "fsprobe.h"
 #include "handler.h"
 #include "modules.h"
 #include "passwd.h"
@@ -35,6 +36,7 @@ struct context {
 	bool pub_open;
 	struct policy policy;
 	int fw_fd;			/* the firmware directory, or -1 */
+	struct fsprobe disks;		/* libblkid probes of block devices */
 	struct modules mods;
 	bool mods_open;
 };

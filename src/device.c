@@ -79,12 +79,15 @@ dev_t device_rdev(const struct device *dev)
 	return dev->major < 0 ? makedev(0, 0) : makedev((unsigned)dev->major, (unsigned)dev->minor);
 }
 
-/* Only serial ports and input devices get udev's persistent names; the
- * test is on what the event says, so other devices cost nothing. */
+/* Only disks, serial ports and input devices get udev's persistent
+ * names; the test is on what the event says, so other devices cost
+ * nothing. */
 bool device_may_have_links(const struct device *dev)
 {
 	const char *sub = dev->ev ? uevent_get(dev->ev, "SUBSYSTEM") : NULL;
 
+	if (S_ISBLK(dev->type))
+		return true;
 	if (sub)
 		return strcmp(sub, "tty") == 0 || strcmp(sub, "input") == 0;
 	return strncmp(dev->devname, "tty", 3) == 0 || strncmp(dev->devname, "input/", 6) == 0;

@@ -889,7 +889,16 @@ int devnode_link_replace(struct devroot *d, const char *linkname, const char *ta
 	return 0;
 }
 
-void devnode_unlink_links_to(struct devroot *d, const char *dir, const char *node)
+static bool kept(const char *name, const char (*keep)[BYLINKS_NAME], int nkeep)
+{
+	for (int i = 0; i < nkeep; i++)
+		if (strcmp(keep[i], name) == 0)
+			return true;
+	return false;
+}
+
+void devnode_unlink_links_to(struct devroot *d, const char *dir, const char *node,
+			     const char (*keep)[BYLINKS_NAME], int nkeep)
 {
 	char probe[PATH_MAX], link[PATH_MAX], where[PATH_MAX];
 	const char *base;
@@ -916,7 +925,7 @@ void devnode_unlink_links_to(struct devroot *d, const char *dir, const char *nod
 		char name[PATH_MAX];
 		snprintf(name, sizeof(name), "%s/%s", dir, e->d_name);
 		if (resolve_link(name, link, where, sizeof(where)) == 0 && strcmp(where, node) == 0 &&
-		    unlinkat(fd, e->d_name, 0) < 0)
+		    !kept(name, keep, nkeep) && unlinkat(fd, e->d_name, 0) < 0)
 			change_failed(d, errno, "cannot remove %s/%s/%s", d->path, dir, e->d_name);
 	}
 	closedir(dp);

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "bylinks.h"
+
 #define DEVROOT_DIRCACHE 16
 #define DEVROOT_PENDING 64
 
@@ -94,8 +96,11 @@ int devnode_symlink(struct devroot *d, const char *linkname, const char *target)
  * node or file there is left alone. 0, or -1 (logged). */
 int devnode_link_replace(struct devroot *d, const char *linkname, const char *target);
 /* Removes the symlinks in directory DIR that lead to NODE (both relative
- * to the root), then the directories devmgr made that emptied. */
-void devnode_unlink_links_to(struct devroot *d, const char *dir, const char *node);
+ * to the root), except the NKEEP names in KEEP (relative to the root: a
+ * device's names that stay when its others change), then the directories
+ * devmgr made that emptied. */
+void devnode_unlink_links_to(struct devroot *d, const char *dir, const char *node,
+			     const char (*keep)[BYLINKS_NAME], int nkeep);
 /* Removes NAME if it is a device node of TYPE and, when have_rdev, of that
  * number: another device's node or a user's file is left alone. 0 when
  * done (or nothing to do), 1 when held back (the removed hook tells how

@@ -6,6 +6,7 @@
 #include "devid.h"
 #include "fileio.h"
 #include "firmware.h"
+#include "fsprobe.h"
 #include "log.h"
 
 #include <errno.h>
@@ -17,13 +18,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Directories udev keeps persistent names in, relative to /dev. */
-static const char *const persistent_dirs[4] = {
-	"serial/by-id", "serial/by-path", "input/by-id", "input/by-path",
+/* Directories udev keeps persistent names in, relative to /dev: those
+ * of character devices, and those of disks. */
+static const char *const char_dirs[] = {
+	"serial/by-id", "serial/by-path", "input/by-id", "input/by-path", NULL,
+};
+static const char *const disk_dirs[] = {
+	"disk/by-id", "disk/by-path", "disk/by-uuid", "disk/by-label", "disk/by-partuuid",
+	"disk/by-partlabel", "disk/by-diskseq", NULL,
 };
 
 int execute_idnames(int sys_fd, const struct device *dev, struct devprops *props,
-		    char names[][BYLINKS_NAME])
+		    const struct devprops *found, char names[][BYLINKS_NAME])
 {
 	const char *sysdir = device_sysdir(dev);
 	const char *sub = dev->ev ? uevent_get(dev->ev, "SUBSYSTEM") : NULL;
@@ -33,7 +39,31 @@ int execute_idnames(int sys_fd, const struct device *dev, struct devprops *props
 	if (props->nprop == 0)
 		devid_add(sys_fd, sysdir, sub, dev->ev ? uevent_get(dev->ev, "DEVTYPE") : NULL,
 			  props);
+	for (unsigned i = 0; found && i < found->nprop; i++) {
+		char key[64];
+		const char *eq = strchr(found->prop[i], '=');
+		if (eq && (size_t)(eq - found->prop[i]) < sizeof(key)) {
+			snprintf(key, sizeof(key), "%.*s", (int)(eq - found->prop[i]), found->prop[i]);
+			devprops_set(props, key, eq + 1);
+		}
+	}
 	return bylinks(sys_fd, sysdir, sub, dev->devname, props, names);
+}
+
+/* What libblkid finds on a block device with media (an unbound loop
+ * device has size 0: nothing to read, and a storm of them costs no
+ * probe), into FOUND. */
+static void probe_disk(struct executor *x, const struct device *dev, const char *node,
+		       struct devprops *found)
+{
+	const char *sysdir = device_sysdir(dev);
+	char path[PATH_MAX], size[32];
+
+	if (x->disks == NULL || !S_ISBLK(dev->type) || sysdir == NULL ||
+	    snprintf(path, sizeof(path), "%s/size", sysdir) >= (int)sizeof(path) ||
+	    read_small_at(x->sys_fd, path, size, sizeof(size)) <= 0 || atoll(size) == 0)
+		return;
+	fsprobe_device(x->disks, x->dev->root.fd, node, device_rdev(dev), found);
 }
 
 /* Writes "change" to the card's uevent (UEVENT, relative to the
@@ -67,7 +97,10 @@ static void idlinks(struct executor *x, const struct device *dev, const char *no
 		o->props = xmalloc(sizeof(*o->props));
 		devprops_init(o->props);
 	}
-	int n = execute_idnames(x->sys_fd, dev, o->props, names);
+	struct devprops found;
+	devprops_init(&found);
+	probe_disk(x, dev, node, &found);
+	int n = execute_idnames(x->sys_fd, dev, o->props, &found, names);
 	for (int i = 0; i < n; i++) {
 		/* relative, so that it holds wherever /dev is mounted */
 		size_t len = 0;
@@ -77,6 +110,9 @@ static void idlinks(struct executor *x, const struct device *dev, const char *no
 		if (devnode_link_replace(x->dev, names[i], target) == 0)
 			devprops_link(o->props, names[i]);
 	}
+	/* a label or filesystem changed: the names it had before go */
+	for (const char *const *d = S_ISBLK(dev->type) ? disk_dirs : NULL; d && *d; d++)
+		devnode_unlink_links_to(x->dev, *d, node, (const char (*)[BYLINKS_NAME])names, n);
 	struct nodedb_entry *e = x->record && n > 0 ?
 		nodedb_get(&x->record->db, dev->type, device_rdev(dev)) : NULL;
 	if (e)
@@ -113,10 +149,20 @@ static int make_node(struct executor *x, const struct plan_step *s, const struct
 	return made;
 }
 
-static void unlink_idlinks(struct executor *x, const char *node)
+static void unlink_idlinks(struct executor *x, mode_t type, const char *node)
 {
-	for (size_t i = 0; i < sizeof(persistent_dirs) / sizeof(persistent_dirs[0]); i++)
-		devnode_unlink_links_to(x->dev, persistent_dirs[i], node);
+	for (const char *const *d = S_ISBLK(type) ? disk_dirs : char_dirs; *d; d++)
+		devnode_unlink_links_to(x->dev, *d, node, NULL, 0);
+}
+
+/* A change event's names are made only for the node that is there. */
+static bool node_is(struct executor *x, const char *node, const struct device *dev)
+{
+	char target[PATH_MAX];
+	struct stat st;
+
+	return devnode_lstat(x->dev, node, &st, target, sizeof(target)) == 1 &&
+	       (st.st_mode & S_IFMT) == dev->type && st.st_rdev == device_rdev(dev);
 }
 
 /* A remove step: the ">" link, the persistent names, the node, the
@@ -142,7 +188,7 @@ static int remove_node(struct executor *x, const struct plan *p, const struct pl
 	if (s->link && devnode_remove_symlink(x->dev, s->link, s->node) < 0)
 		rc = -1;
 	if (s->idlinks)
-		unlink_idlinks(x, s->node);
+		unlink_idlinks(x, dev->type, s->node);
 	int done = remove_one(x, p, s->node, dev->type, dev->major >= 0, rdev);
 	if (done < 0)
 		rc = -1;
@@ -165,7 +211,7 @@ static int forget(struct executor *x, const struct plan *p, const struct plan_st
 	if (s->link && devnode_remove_symlink(x->dev, s->link, s->node) == 0)
 		devnode_prune(x->dev, s->link);
 	if (s->idlinks)
-		unlink_idlinks(x, s->node);
+		unlink_idlinks(x, type, s->node);
 	int rc = remove_one(x, p, s->node, type, true, rdev);
 	if (rc == 0)
 		devnode_prune(x->dev, s->node);
@@ -195,6 +241,8 @@ static int step(struct executor *x, const struct plan *p, struct plan_step *s,
 			return -1;
 		return 0;
 	case PLAN_IDLINKS:
+		if (s->node_step < 0 && !node_is(x, s->node, dev))
+			return 1;
 		idlinks(x, dev, s->node, o);
 		return 0;
 	case PLAN_REMOVE:

@@ -13,6 +13,7 @@
 #include "plan.h"
 
 struct devroot;
+struct fsprobe;
 struct modules;
 struct record;
 
@@ -22,6 +23,7 @@ struct executor {
 	int fw_fd;			/* the firmware directory; -1: none */
 	struct modules *mods;		/* drivers; NULL: none loaded */
 	struct record *record;		/* what was made; NULL: none kept */
+	struct fsprobe *disks;		/* what is on block devices; NULL: not asked */
 	unsigned long nodes;		/* nodes made or fixed */
 };
 
@@ -43,9 +45,10 @@ struct plan_step *execute(struct executor *x, struct plan *p, const struct devic
 void outcome_free(struct outcome *o);
 
 /* udev's persistent names for a device, into NAMES, worked out from
- * sysfs (the ID_* they come from go into PROPS when it has none yet);
- * how many. Read only: the dry run uses it too. */
+ * sysfs (the ID_* they come from go into PROPS when it has none yet)
+ * and from what a probe FOUND on a disk (NULL: nothing); how many. Read
+ * only: the dry run uses it too. */
 int execute_idnames(int sys_fd, const struct device *dev, struct devprops *props,
-		    char names[][BYLINKS_NAME]);
+		    const struct devprops *found, char names[][BYLINKS_NAME]);
 
 #endif

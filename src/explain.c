@@ -33,7 +33,7 @@ static void idlinks(const struct device *dev, int sys_fd, const char *dev_path, 
 	struct devprops *p = xmalloc(sizeof(*p));
 
 	devprops_init(p);
-	int n = execute_idnames(sys_fd, dev, p, names);
+	int n = execute_idnames(sys_fd, dev, p, NULL, names);
 	for (int i = 0; i < n; i++)
 		printf("    link     %s/%s -> %s (persistent name)\n", dev_path, names[i], node);
 	free(p);

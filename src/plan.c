@@ -100,6 +100,13 @@ static void link_step(struct plan *p, unsigned line, const char *link, const cha
 	s->node_step = node_step;
 }
 
+static bool is_change(const struct device *dev)
+{
+	const char *action = dev->ev ? uevent_get(dev->ev, "ACTION") : NULL;
+
+	return action && strcmp(action, "change") == 0;
+}
+
 /* Node, links, then the command, as busybox does for each rule. */
 static void plan_add(struct planning *pl, const struct rule *r, const char *node)
 {
@@ -169,6 +176,12 @@ static void plan_rule(struct planning *pl, const struct match_result *m)
 		command(pl, r, node, -1);
 		if (pl->dev->major >= 0)
 			set_node(pl->p, node, r->move == '>' ? pl->dev->devname : NULL);
+		/* a disk's change may be a new filesystem or label: the
+		 * names are worked out again (for the node that is there),
+		 * and the event says them as an add would */
+		if (is_change(pl->dev) && pl->dev->major >= 0 && pl->in->links &&
+		    device_may_have_links(pl->dev))
+			push(pl->p, PLAN_IDLINKS, r->line, node);
 	}
 	free(node);
 }

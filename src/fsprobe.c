@@ -23,8 +23,10 @@
 /* All a probe says fits: a few dozen values of at most a few hundred
  * bytes each. More is cut at a pair's end. */
 #define ANSWER_MAX 8192
-/* blkid_encode_string needs four bytes an input byte and the NUL. */
-#define VALUE_MAX 1024
+/* A value's bytes used: a label is at most 255 (btrfs, XFS...), and
+ * blkid_encode_string needs four output bytes an input byte and the
+ * NUL (udev's own buffers are 256 bytes too). */
+#define VALUE_MAX 256
 
 void fsprobe_init(struct fsprobe *f, unsigned timeout_ms)
 {
@@ -112,8 +114,7 @@ void fsprobe_map(const char *name, const char *value, struct devprops *p)
 	char buf[4 * VALUE_MAX + 1], key[64];
 	char in[VALUE_MAX];
 
-	/* longer values are garbage; cut rather than dropped, as blkid's
-	 * own fixed buffers do */
+	/* longer values are garbage; cut rather than dropped */
 	snprintf(in, sizeof(in), "%s", value);
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (strcmp(names[i].blkid, name) != 0)

@@ -108,6 +108,40 @@ static void test_add(void)
 	done(&f);
 }
 
+/* Disks: udev's names on add, worked out again on change (for the node
+ * that is there: no node step to wait for), gone on remove. */
+static void test_disks(void)
+{
+	struct fixture f;
+
+	load(&f, "loop[0-9]* 0:6 0660\n");
+	f.in.links = true;
+	event(&f, "add", "block", "loop3", 7, 3, NULL);
+	plan_event(&f.p, &f.in, &f.dev);
+	is_str(shape(&f.p), "match:loop3@1 node:loop3@1 ids:loop3@1",
+	       "disk add: node, then its persistent names");
+	event(&f, "change", "block", "loop3", 7, 3, NULL);
+	plan_event(&f.p, &f.in, &f.dev);
+	is_str(shape(&f.p), "match:loop3@1 ids:loop3@1", "disk change: the names again");
+	ok(f.p.n == 2 && f.p.v[1].node_step == -1 && f.p.v[1].need == NEED_NOTHING,
+	   "disk change: the names step waits for no node step");
+	event(&f, "remove", "block", "loop3", 7, 3, NULL);
+	plan_event(&f.p, &f.in, &f.dev);
+	ok(f.p.n == 2 && f.p.v[1].kind == PLAN_REMOVE && f.p.v[1].idlinks,
+	   "disk remove: the names go with the node");
+	f.in.links = false;
+	event(&f, "change", "block", "loop3", 7, 3, NULL);
+	plan_event(&f.p, &f.in, &f.dev);
+	is_str(shape(&f.p), "match:loop3@1", "disk change, [links] persistent = no: nothing to do");
+	done(&f);
+	load(&f, "null 0:0 0666\n");
+	f.in.links = true;
+	event(&f, "change", "mem", "null", 1, 3, NULL);
+	plan_event(&f.p, &f.in, &f.dev);
+	is_str(shape(&f.p), "match:null@1", "change of a device without names: nothing to do");
+	done(&f);
+}
+
 static void test_moves(void)
 {
 	struct fixture f;
@@ -297,6 +331,7 @@ int main(void)
 	test_record();
 	test_policy();
 	test_drivers();
+	test_disks();
 	idmaps_free(&ids);
 	printf("1..%d\n", tap_n);
 	return tap_failed ? 1 : 0;

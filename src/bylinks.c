@@ -435,6 +435,7 @@ struct dev {
 	char path[PATH_MAX];	/* below devices/ */
 	const char *kernel;	/* its name, KERNEL in the rules */
 	bool node;		/* has a node, so the links apply */
+	const char *diskseq;	/* the event's DISKSEQ, or NULL: read it */
 	struct devprops *p;
 	char (*out)[BYLINKS_NAME];
 	int n;
@@ -624,10 +625,10 @@ static void input_rules(struct dev *d)
  * label of "." or ".." gets no name (udev fails to make one too). */
 static void disk_rules(struct dev *d)
 {
-	char type[32], num[16] = "", seq[32], idpath[ID_PATH_SIZE];
+	char num[16] = "", seq[32], idpath[ID_PATH_SIZE];
 	const char *v, *usage = prop(d, "ID_FS_USAGE"), *scheme, *bus;
-	bool part = devtype(d->sys_fd, d->path, type, sizeof(type)) == 0 &&
-		    strcmp(type, "partition") == 0;
+	/* DEVTYPE=partition, told by one look instead of the uevent read */
+	bool part = exists(d->sys_fd, d->path, "partition");
 
 	if (part && attr(d->sys_fd, d->path, "partition", num, sizeof(num)) < 0)
 		return;
@@ -648,16 +649,23 @@ static void disk_rules(struct dev *d)
 	if ((scheme = prop(d, "ID_PART_ENTRY_SCHEME")) && strcmp(scheme, "gpt") == 0 &&
 	    (v = prop(d, "ID_PART_ENTRY_NAME")))
 		add_name(d, "disk/by-partlabel", v, NULL);
-	if (!part && attr(d->sys_fd, d->path, "diskseq", seq, sizeof(seq)) == 0 && seq[0])
+	if (part)
+		return;
+	if (d->diskseq)
+		snprintf(seq, sizeof(seq), "%s", d->diskseq);
+	else if (attr(d->sys_fd, d->path, "diskseq", seq, sizeof(seq)) < 0)
+		seq[0] = '\0';
+	if (seq[0])
 		add_name(d, "disk/by-diskseq", seq, NULL);
 }
 
 /* ---- Entry -------------------------------------------------------- */
 
 int bylinks(int sys_fd, const char *sysdir, const char *subsystem, const char *devname,
-	    struct devprops *p, char out[][BYLINKS_NAME])
+	    const struct uevent *ev, struct devprops *p, char out[][BYLINKS_NAME])
 {
-	struct dev d = { .sys_fd = sys_fd, .p = p, .out = out, .n = 0 };
+	struct dev d = { .sys_fd = sys_fd, .p = p, .out = out, .n = 0,
+			 .diskseq = ev ? uevent_get(ev, "DISKSEQ") : NULL };
 	char subsys[64];
 
 	if (sysdir == NULL || resolve(sys_fd, sysdir, d.path) < 0)

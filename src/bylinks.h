@@ -7,6 +7,7 @@
 #define DEVMGR_BYLINKS_H
 
 #include "devprops.h"
+#include "uevent.h"
 
 /* The rules give a serial port or input device at most two names, a
  * disk at most seven (by-id, by-path, by-uuid, by-label, by-partuuid,
@@ -43,6 +44,6 @@
  * and no component longer than NAME_MAX; a name that would not fit is
  * left out, never cut. */
 int bylinks(int sys_fd, const char *sysdir, const char *subsystem, const char *devname,
-	    struct devprops *p, char out[][BYLINKS_NAME]);
+	    const struct uevent *ev, struct devprops *p, char out[][BYLINKS_NAME]);
 
 #endif

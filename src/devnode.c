@@ -864,6 +864,12 @@ int devnode_link_replace(struct devroot *d, const char *linkname, const char *ta
 			strerror(errno));
 		return -1;
 	}
+	/* nothing there (most often): made in one step, as atomic as the
+	 * rename below */
+	if (symlinkat(target, pd->fd, base) == 0) {
+		d->writes++;
+		return 0;
+	}
 	if (fstatat(pd->fd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (!S_ISLNK(st.st_mode)) {
 			log_warn("%s/%s is there and no symlink: left alone", d->path, linkname);

@@ -47,7 +47,7 @@ int execute_idnames(int sys_fd, const struct device *dev, struct devprops *props
 			devprops_set(props, key, eq + 1);
 		}
 	}
-	return bylinks(sys_fd, sysdir, sub, dev->devname, props, names);
+	return bylinks(sys_fd, sysdir, sub, dev->devname, dev->ev, props, names);
 }
 
 /* What libblkid finds on a block device with media (an unbound loop
@@ -86,9 +86,66 @@ static void card_ready(struct executor *x, const struct device *dev, const char 
 		close(fd);
 }
 
-/* udev's serial/by-id, input/by-path... names, made next to NODE (their
- * ID_* go with the event too). */
-static void idlinks(struct executor *x, const struct device *dev, const char *node,
+/* A persistent name's target: NODE, relative to NAME's directory, so
+ * that it holds wherever /dev is mounted. */
+static void id_target(const char *name, const char *node, char *target, size_t size)
+{
+	size_t len = 0;
+
+	for (const char *c = name; (c = strchr(c, '/')) != NULL && len < size; c++)
+		len += (size_t)snprintf(target + len, size - len, "../");
+	if (len < size)
+		snprintf(target + len, size - len, "%s", node);
+}
+
+static const struct nodedb_entry *record_entry(struct executor *x, mode_t type, dev_t rdev)
+{
+	return x->record ? nodedb_lookup(&x->record->db, type, rdev) : NULL;
+}
+
+/* The persistent names that lead to NODE, but those in KEEP: those the
+ * record's entry E lists (a few unlinks), else whatever a search of the
+ * directories they live in finds. */
+static void unlink_idlinks(struct executor *x, const struct nodedb_entry *e, mode_t type,
+			   const char *node, const char (*keep)[BYLINKS_NAME], int nkeep)
+{
+	char target[PATH_MAX];
+
+	if (e && e->idnames && strcmp(e->node, node) == 0) {
+		for (const char *name = e->idnames; *name; name += strlen(name) + 1) {
+			bool kept = false;
+			for (int i = 0; i < nkeep && !kept; i++)
+				kept = strcmp(keep[i], name) == 0;
+			if (kept)
+				continue;
+			id_target(name, node, target, sizeof(target));
+			if (devnode_remove_symlink(x->dev, name, target) == 0)
+				devnode_prune(x->dev, name);
+		}
+		return;
+	}
+	for (const char *const *d = S_ISBLK(type) ? disk_dirs : char_dirs; *d; d++)
+		devnode_unlink_links_to(x->dev, *d, node, keep, nkeep);
+}
+
+/* The names made, "a\0b\0\0", kept with the record's entry. */
+static char *pack(const struct devprops *p)
+{
+	size_t len = 1;
+
+	for (unsigned i = 0; i < p->nlink; i++)
+		len += strlen(p->link[i]) + 1;
+	char *v = xmalloc(len), *at = v;
+	for (unsigned i = 0; i < p->nlink; i++)
+		at = stpcpy(at, p->link[i]) + 1;
+	*at = '\0';
+	return v;
+}
+
+/* udev's serial/by-id, input/by-path, disk/by-label... names, made next
+ * to NODE (their ID_* go with the event too); on a CHANGE, a disk's
+ * names it no longer has go. */
+static void idlinks(struct executor *x, const struct device *dev, const char *node, bool change,
 		    struct outcome *o)
 {
 	char names[BYLINKS_MAX][BYLINKS_NAME], target[PATH_MAX];
@@ -102,21 +159,20 @@ static void idlinks(struct executor *x, const struct device *dev, const char *no
 	probe_disk(x, dev, node, &found);
 	int n = execute_idnames(x->sys_fd, dev, o->props, &found, names);
 	for (int i = 0; i < n; i++) {
-		/* relative, so that it holds wherever /dev is mounted */
-		size_t len = 0;
-		for (const char *c = names[i]; (c = strchr(c, '/')) != NULL; c++)
-			len += (size_t)snprintf(target + len, sizeof(target) - len, "../");
-		snprintf(target + len, sizeof(target) - len, "%s", node);
+		id_target(names[i], node, target, sizeof(target));
 		if (devnode_link_replace(x->dev, names[i], target) == 0)
 			devprops_link(o->props, names[i]);
 	}
-	/* a label or filesystem changed: the names it had before go */
-	for (const char *const *d = S_ISBLK(dev->type) ? disk_dirs : NULL; d && *d; d++)
-		devnode_unlink_links_to(x->dev, *d, node, (const char (*)[BYLINKS_NAME])names, n);
-	struct nodedb_entry *e = x->record && n > 0 ?
+	struct nodedb_entry *e = x->record ?
 		nodedb_get(&x->record->db, dev->type, device_rdev(dev)) : NULL;
-	if (e)
+	/* a label or filesystem changed: the names it had before go */
+	if (change && S_ISBLK(dev->type))
+		unlink_idlinks(x, e, dev->type, node, names, n);
+	if (e && strcmp(e->node, node) == 0) {
 		e->no_idlinks = false;
+		free(e->idnames);
+		e->idnames = pack(o->props);
+	}
 }
 
 /* The node, recorded before it is made. When the engine's was kept, or
@@ -147,12 +203,6 @@ static int make_node(struct executor *x, const struct plan_step *s, const struct
 	free(was_node);
 	free(was_link);
 	return made;
-}
-
-static void unlink_idlinks(struct executor *x, mode_t type, const char *node)
-{
-	for (const char *const *d = S_ISBLK(type) ? disk_dirs : char_dirs; *d; d++)
-		devnode_unlink_links_to(x->dev, *d, node, NULL, 0);
 }
 
 /* A change event's names are made only for the node that is there. */
@@ -188,7 +238,7 @@ static int remove_node(struct executor *x, const struct plan *p, const struct pl
 	if (s->link && devnode_remove_symlink(x->dev, s->link, s->node) < 0)
 		rc = -1;
 	if (s->idlinks)
-		unlink_idlinks(x, dev->type, s->node);
+		unlink_idlinks(x, record_entry(x, dev->type, rdev), dev->type, s->node, NULL, 0);
 	int done = remove_one(x, p, s->node, dev->type, dev->major >= 0, rdev);
 	if (done < 0)
 		rc = -1;
@@ -211,7 +261,7 @@ static int forget(struct executor *x, const struct plan *p, const struct plan_st
 	if (s->link && devnode_remove_symlink(x->dev, s->link, s->node) == 0)
 		devnode_prune(x->dev, s->link);
 	if (s->idlinks)
-		unlink_idlinks(x, type, s->node);
+		unlink_idlinks(x, record_entry(x, type, rdev), type, s->node, NULL, 0);
 	int rc = remove_one(x, p, s->node, type, true, rdev);
 	if (rc == 0)
 		devnode_prune(x->dev, s->node);
@@ -243,7 +293,7 @@ static int step(struct executor *x, const struct plan *p, struct plan_step *s,
 	case PLAN_IDLINKS:
 		if (s->node_step < 0 && !node_is(x, s->node, dev))
 			return 1;
-		idlinks(x, dev, s->node, o);
+		idlinks(x, dev, s->node, s->node_step < 0, o);
 		return 0;
 	case PLAN_REMOVE:
 		return remove_node(x, p, s, dev);

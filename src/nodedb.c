@@ -19,6 +19,7 @@ static void clear(struct nodedb_entry *e)
 {
 	free(e->node);
 	free(e->link);
+	free(e->idnames);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -85,6 +86,8 @@ bool nodedb_put(struct nodedb *db, mode_t type, dev_t rdev, const char *node, co
 	} else {
 		free(e->node);
 		free(e->link);
+		free(e->idnames);
+		e->idnames = NULL;
 	}
 	e->type = type;
 	e->rdev = rdev;

@@ -19,6 +19,10 @@ struct nodedb_entry {
 	/* Known to have no persistent names (by-id, by-path) to remove with
 	 * it: none were made for it (unknown for an earlier daemon's). */
 	bool no_idlinks;
+	/* The persistent names made for it, "a\0b\0\0", so that they go
+	 * without a search of every directory; NULL: not known (an earlier
+	 * daemon's, or none made yet): searched for. */
+	char *idnames;
 	char *node;
 	char *link;			/* NULL when none */
 };

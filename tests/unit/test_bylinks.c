@@ -246,7 +246,7 @@ static int run(struct devprops *p, const char *sysdir, const char *subsystem, co
 
 	devprops_init(p);
 	devid_add(fd, sysdir, subsystem, NULL, p);
-	n = bylinks(fd, sysdir, subsystem, devname, p, out);
+	n = bylinks(fd, sysdir, subsystem, devname, NULL, p, out);
 	close(fd);
 	return n;
 }
@@ -389,23 +389,23 @@ static void test_garbage(void)
 	devid_add(fd, TTY_FTDI, "tty", NULL, &p);
 	devprops_set(&p, "ID_SERIAL", "../../../etc/passwd");
 	devprops_set(&p, "ID_USB_INTERFACE_NUM", "..");
-	check("ID_SERIAL ../../../etc/passwd", bylinks(fd, TTY_FTDI, "tty", "ttyUSB0", &p, out),
+	check("ID_SERIAL ../../../etc/passwd", bylinks(fd, TTY_FTDI, "tty", "ttyUSB0", NULL, &p, out),
 	      LINKS("serial/by-path/pci-0000:00:14.0-usb-0:2:1.0-port0",
 		    "serial/by-id/usb-.._.._.._etc_passwd-if..-port0"));
 	/* a file name longer than NAME_MAX: left out, not cut */
 	memset(serial, 'x', 300);
 	serial[300] = '\0';
 	devprops_set(&p, "ID_SERIAL", serial);
-	check("ID_SERIAL of 300 bytes", bylinks(fd, TTY_FTDI, "tty", "ttyUSB0", &p, out),
+	check("ID_SERIAL of 300 bytes", bylinks(fd, TTY_FTDI, "tty", "ttyUSB0", NULL, &p, out),
 	      LINKS("serial/by-path/pci-0000:00:14.0-usb-0:2:1.0-port0"));
 	/* sysdirs that lead out of the root, or nowhere */
 	devprops_init(&p);
-	is_int(bylinks(fd, "dev/char/9:10", "tty", "ttyUSB9", &p, out), 0, "link above the root");
-	is_int(bylinks(fd, "dev/char/9:11", "tty", "ttyUSB9", &p, out), 0, "absolute link");
-	is_int(bylinks(fd, "/etc", "tty", "ttyUSB9", &p, out), 0, "absolute sysdir");
-	is_int(bylinks(fd, "devices/../../etc", "tty", "ttyUSB9", &p, out), 0, "../ above the root");
-	is_int(bylinks(fd, "dev/char/1:99", "tty", "ttyUSB9", &p, out), 0, "missing");
-	is_int(bylinks(fd, "devices/nothing/ttyUSB9", "tty", "ttyUSB9", &p, out), 0,
+	is_int(bylinks(fd, "dev/char/9:10", "tty", "ttyUSB9", NULL, &p, out), 0, "link above the root");
+	is_int(bylinks(fd, "dev/char/9:11", "tty", "ttyUSB9", NULL, &p, out), 0, "absolute link");
+	is_int(bylinks(fd, "/etc", "tty", "ttyUSB9", NULL, &p, out), 0, "absolute sysdir");
+	is_int(bylinks(fd, "devices/../../etc", "tty", "ttyUSB9", NULL, &p, out), 0, "../ above the root");
+	is_int(bylinks(fd, "dev/char/1:99", "tty", "ttyUSB9", NULL, &p, out), 0, "missing");
+	is_int(bylinks(fd, "devices/nothing/ttyUSB9", "tty", "ttyUSB9", NULL, &p, out), 0,
 	       "not there, no parent");
 	is_int(p.nprop, 0, "garbage: no properties");
 	close(fd);

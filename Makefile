@@ -76,6 +76,13 @@ $(BUILD)/tools/udevclient: tests/tools/udevclient.c
 	@mkdir -p $(BUILD)/tools
 	$(CC) -O2 -std=c11 -Wall -Wextra -Werror -D_DEFAULT_SOURCE -o $@ $< $$($(PKG_CONFIG) --libs libudev)
 
+# stallfs, a FUSE file system whose reads can be held (a hung disk),
+# links libfuse3.
+$(BUILD)/tools/stallfs: tests/tools/stallfs.c
+	@mkdir -p $(BUILD)/tools
+	$(CC) -O2 -std=c11 -Wall -Wextra -Werror -D_DEFAULT_SOURCE $$($(PKG_CONFIG) --cflags fuse3) \
+		-o $@ $< $$($(PKG_CONFIG) --libs fuse3)
+
 tools: $(TOOL_BINS)
 
 # Integration tests need root (namespaces, mknod); they skip themselves

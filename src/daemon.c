@@ -604,8 +604,10 @@ static int on_signal(struct daemon *d)
 				 d->c->pub.published, d->c->pub.send_failures, d->c->pub.unheard);
 			return 1;
 		case SIGCHLD:
-			/* only commands are our children: each job reaps its own */
+			/* commands (each job reaps its own), and disk probes
+			 * that ended after their time was up */
 			jobs_service(&d->jobs);
+			fsprobe_reap(&d->c->disks);
 			break;
 		}
 	}

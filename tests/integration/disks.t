@@ -64,7 +64,7 @@ attach() {	# attach N FILE: loop N (made first) holds FILE
 	losetup "/dev/loop$1" "$2"
 }
 
-echo "1..44"
+echo "1..42"
 
 # ---- the images
 truncate -s 32M "$work/ext.img"

@@ -436,6 +436,7 @@ struct dev {
 	const char *kernel;	/* its name, KERNEL in the rules */
 	bool node;		/* has a node, so the links apply */
 	const char *diskseq;	/* the event's DISKSEQ, or NULL: read it */
+	const char *devtype;	/* the event's DEVTYPE, or NULL */
 	struct devprops *p;
 	char (*out)[BYLINKS_NAME];
 	int n;
@@ -627,8 +628,9 @@ static void disk_rules(struct dev *d)
 {
 	char num[16] = "", seq[32], idpath[ID_PATH_SIZE];
 	const char *v, *usage = prop(d, "ID_FS_USAGE"), *scheme, *bus;
-	/* DEVTYPE=partition, told by one look instead of the uevent read */
-	bool part = exists(d->sys_fd, d->path, "partition");
+	/* DEVTYPE=partition: the event says it, else one look */
+	bool part = d->devtype ? strcmp(d->devtype, "partition") == 0 :
+				 exists(d->sys_fd, d->path, "partition");
 
 	if (part && attr(d->sys_fd, d->path, "partition", num, sizeof(num)) < 0)
 		return;
@@ -636,8 +638,10 @@ static void disk_rules(struct dev *d)
 	if (match(d->kernel, "sd*|sr*|cciss*") && (bus = prop(d, "ID_BUS")) &&
 	    (v = prop(d, "ID_SERIAL")))
 		add_name(d, "disk/by-id", bus, "-", v, suffix, num, NULL);
-	/* loop, zram, ram...: no place, no path (and no walk up for them) */
+	/* loop, zram, ram...: no place, no path; SCSI, NVMe and cciss
+	 * disks: a path path_id does not follow (no walk up for either) */
 	if (strncmp(d->path, "devices/virtual/", 16) != 0 &&
+	    !match(d->kernel, "sd*|sr*|st*|nvme*|cciss*") &&
 	    path_id(d->sys_fd, d->path, d->p, idpath))
 		add_name(d, "disk/by-path", idpath, suffix, num, NULL);
 	if (usage && match(usage, "filesystem|other|crypto") && (v = prop(d, "ID_FS_UUID_ENC")))
@@ -665,7 +669,8 @@ int bylinks(int sys_fd, const char *sysdir, const char *subsystem, const char *d
 	    const struct uevent *ev, struct devprops *p, char out[][BYLINKS_NAME])
 {
 	struct dev d = { .sys_fd = sys_fd, .p = p, .out = out, .n = 0,
-			 .diskseq = ev ? uevent_get(ev, "DISKSEQ") : NULL };
+			 .diskseq = ev ? uevent_get(ev, "DISKSEQ") : NULL,
+			 .devtype = ev ? uevent_get(ev, "DEVTYPE") : NULL };
 	char subsys[64];
 
 	if (sysdir == NULL || resolve(sys_fd, sysdir, d.path) < 0)

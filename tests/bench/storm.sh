@@ -9,6 +9,9 @@
 #   many-tmpfs     ~90 distinct devices (mem, misc, tty, loop0-6), tmpfs /run
 #   many-overlay   the same, /run an overlay whose upper layer is on the
 #                  disk under /tmp: a Docker container's /run
+#   disks          8 loop devices holding ext4 filesystems, PAIRS/100
+#                  pairs: every add is a libblkid probe for devmgr (a
+#                  child process), none for busybox; not run by default
 # For each manager, in private mount, network and pid namespaces with a
 # tmpfs /dev and Alpine's rules (commands stripped): start it, note /dev,
 # remove the sentinel's node, then tests/tools/ueventfire writes
@@ -39,7 +42,32 @@ for d in /sys/class/misc/* /sys/class/tty/* /sys/class/block/loop[0-6]; do
 	[ -w "$d/uevent" ] && many="$many $d"
 done
 work=$(mktemp -d /tmp/devmgr-storm.XXXXXX)
-trap 'umount -l "$work"/*/ov 2>/dev/null || true; rm -rf "$work"' EXIT
+disk_loops=
+# The disks scenario's loop devices: detached and removed again
+undisk() {
+	local n
+	for n in $disk_loops; do
+		losetup -d "/dev/loop$n" 2>/dev/null || true
+		"$top/build/tools/loopctl" remove "$n" >/dev/null 2>&1 || true
+	done
+}
+trap 'undisk; umount -l "$work"/*/ov 2>/dev/null || true; rm -rf "$work"' EXIT
+# disks_setup: 8 loop devices (numbers from 600 on) holding ext4
+disks_setup() {
+	local n=600 i
+	for i in 1 2 3 4 5 6 7 8; do
+		while [ -e "/sys/block/loop$n" ] || [ -e "/dev/loop$n" ]; do n=$((n + 1)); done
+		truncate -s 16M "$work/disk$i.img"
+		mkfs.ext4 -q -L "storm$i" "$work/disk$i.img"
+		"$top/build/tools/loopctl" add "$n" >/dev/null
+		disk_loops="$disk_loops $n"
+		losetup "/dev/loop$n" "$work/disk$i.img"
+		disks="$disks /sys/class/block/loop$n"
+		n=$((n + 1))
+	done
+}
+disks=""
+
 sed -E 's/[[:space:]]+[@$*][^[:space:]].*$//' "$alpine" >"$work/rules"
 ns_mketc "$work/etc" "$work/rules"
 # DEVMGR_CONF=FILE: devmgr's settings for the run (e.g. publishing off)
@@ -106,11 +134,16 @@ for sc in $scenarios; do
 	few-tmpfs) devices=$few runfs=tmpfs ;;
 	many-tmpfs) devices=$many runfs=tmpfs ;;
 	many-overlay) devices=$many runfs=overlay ;;
+	disks) [ -n "$disks" ] || disks_setup
+	       devices=$disks runfs=tmpfs ;;
 	*) echo "storm.sh: unknown scenario $sc" >&2; exit 2 ;;
 	esac
+	all=$pairs
+	[ "$sc" != disks ] || pairs=$((all / 100))
 	run busybox "$runfs" "$devices" "$busybox" mdev -d >"$work/res"
 	run devmgr "$runfs" "$devices" "$devmgr" -d >>"$work/res"
 	printf '\nstorm %s: %d remove+add pairs over %d devices, /run on %s, Alpine rules, %d CPUs\n' \
 		"$sc" "$pairs" "$(echo $devices | wc -w)" "$([ $runfs = overlay ] && echo "an overlay on the disk" || echo a tmpfs)" "$(nproc)"
 	table "$work/res"
+	pairs=$all
 done

@@ -104,12 +104,14 @@ is "libudev client (block/disk): add of loop$N, node already there with the rule
     "$(grep "^add block disk /dev/loop$N " "$work/disk.out")" \
     "add block disk /dev/loop$N init=1 node=b7:$N:0660:0:6"
 entry=$RUN/udev/data/b7:$N
+seqN=$(cat "/sys/block/loop$N/diskseq")
 check "database entry b7:$N written" test -f "$entry"
-is "entry: I:, G:seat, Q:seat, V:1" "$(sed 's/^I:[0-9]*$/I:usec/' "$entry" 2>&1 | tr '\n' ' ')" \
-    "I:usec G:seat Q:seat V:1 "
-is "udev_enumerate sees loop$N initialised, tagged" \
+is "entry: S: (its by-diskseq name), I:, G:seat, Q:seat, V:1" \
+    "$(sed 's/^I:[0-9]*$/I:usec/' "$entry" 2>&1 | tr '\n' ' ')" \
+    "S:disk/by-diskseq/$seqN I:usec G:seat Q:seat V:1 "
+is "udev_enumerate sees loop$N initialised, tagged, with its link" \
     "$(ns_exec "$tools/udevclient" enumerate block | grep "^loop$N ")" \
-    "loop$N /dev/loop$N init=1 tags=:seat links= usec=1"
+    "loop$N /dev/loop$N init=1 tags=:seat links=/dev/disk/by-diskseq/$seqN, usec=1"
 usec=$(sed -n 's/^I://p' "$entry")
 is "the event's USEC_INITIALIZED is the entry's I:" \
     "$(awk -v d="add block disk /dev/loop$N " 'index($0, d) == 1 { f = 1; next } /^[a-z]/ { f = 0 } f && /USEC_INITIALIZED=/' "$work/disk.out" | tr -d ' ')" \
@@ -120,13 +122,15 @@ wait_for 5 has disk "^add block disk /dev/disk/lp$M " || show disk
 is "renamed by a rule: DEVNAME is the rule's path" \
     "$(grep "^add block disk /dev/disk/lp$M " "$work/disk.out")" \
     "add block disk /dev/disk/lp$M init=1 node=b7:$M:0640:0:6"
-is "renamed: its > link is in DEVLINKS" \
-    "$(awk -v d="add block disk /dev/disk/lp$M " 'index($0, d) == 1 { f = 1; next } /^[a-z]/ { f = 0 } f && /DEVLINKS=/' "$work/disk.out" | tr -d ' ')" \
-    "DEVLINKS=/dev/loop$M"
-is "renamed: the entry has S:loop$M" "$(grep '^S:' "$RUN/udev/data/b7:$M" 2>&1)" "S:loop$M"
+seqM=$(cat "/sys/block/loop$M/diskseq")
+is "renamed: its > link is in DEVLINKS (with its by-diskseq name)" \
+    "$(awk -v d="add block disk /dev/disk/lp$M " 'index($0, d) == 1 { f = 1; next } /^[a-z]/ { f = 0 } f && /DEVLINKS=/' "$work/disk.out")" \
+    "  DEVLINKS=/dev/disk/by-diskseq/$seqM /dev/loop$M"
+is "renamed: the entry has S:loop$M" "$(grep '^S:' "$RUN/udev/data/b7:$M" 2>&1 | tr '\n' ' ')" \
+    "S:disk/by-diskseq/$seqM S:loop$M "
 is "udev_enumerate: devlinks of loop$M" \
     "$(ns_exec "$tools/udevclient" enumerate block | grep "^loop$M " | sed 's/.* links=//')" \
-    "/dev/loop$M, usec=1"
+    "/dev/disk/by-diskseq/$seqM,/dev/loop$M, usec=1"
 
 loop_del "$N"
 wait_for 5 has disk "^remove block disk /dev/loop$N " || show disk

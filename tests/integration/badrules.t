@@ -41,12 +41,7 @@
 set -u
 export LC_ALL=C
 
-top=$(pwd)
-lib=$top/tests/lib
-devmgr=${DEVMGR:-$top/devmgr}
-case $devmgr in /*) ;; *) devmgr=$top/$devmgr ;; esac
-
-. "$lib/tap.sh" 2>/dev/null || { echo "1..0 # SKIP run from the repository root"; exit 0; }
+. tests/lib/tap.sh 2>/dev/null || { echo "1..0 # SKIP run from the repository root"; exit 0; }
 tap_skip_unless_root "mount namespaces, mknod, chown"
 tap_skip_unless_built "$devmgr"
 . "$lib/ns.sh"

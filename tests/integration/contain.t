@@ -7,11 +7,7 @@
 set -u
 export LC_ALL=C
 
-top=$(pwd)
-lib=$top/tests/lib
-tools=$top/build/tools
-
-. "$lib/tap.sh" 2>/dev/null || { echo "1..0 # SKIP run from the repository root"; exit 0; }
+. tests/lib/tap.sh 2>/dev/null || { echo "1..0 # SKIP run from the repository root"; exit 0; }
 tap_skip_unless_root "cgroups, loop devices"
 [ -x "$tools/loopctl" ] || { echo "Bail out! $tools/loopctl not built (make tools)"; exit 1; }
 tap_workdir contain

@@ -13,12 +13,7 @@
 set -u
 export LC_ALL=C
 
-top=$(pwd)
-lib=$top/tests/lib
-devmgr=${DEVMGR:-$top/devmgr}
-case $devmgr in /*) ;; *) devmgr=$top/$devmgr ;; esac
-
-. "$lib/tap.sh" 2>/dev/null || { echo "1..0 # SKIP run from the repository root"; exit 0; }
+. tests/lib/tap.sh 2>/dev/null || { echo "1..0 # SKIP run from the repository root"; exit 0; }
 tap_skip_unless_built "$devmgr"
 if ! python3 -c 'import yaml' 2>/dev/null; then
 	echo "1..1"; echo "not ok 1 - cannot run: python3 yaml missing (Debian: python3-yaml)"

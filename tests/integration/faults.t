@@ -31,15 +31,7 @@
 set -u
 export LC_ALL=C
 
-top=$(pwd)
-lib=$top/tests/lib
-tools=$top/build/tools
-devmgr=${DEVMGR:-$top/devmgr}
-case $devmgr in /*) ;; *) devmgr=$top/$devmgr ;; esac
-exe=$(readlink -f "$devmgr")
-kpath=/sbin:/bin:/usr/sbin:/usr/bin
-
-. "$lib/tap.sh" 2>/dev/null || { echo "1..0 # SKIP run from the repository root"; exit 0; }
+. tests/lib/tap.sh 2>/dev/null || { echo "1..0 # SKIP run from the repository root"; exit 0; }
 tap_skip_unless_root "namespaces, mknod, uevents, mount"
 tap_skip_unless_built "$devmgr"
 if [ ! -x "$tools/loopctl" ] || [ ! -x "$tools/udevclient" ]; then

@@ -16,12 +16,7 @@
 set -u
 export LC_ALL=C
 
-top=$(pwd)
-lib=$top/tests/lib
-devmgr=${DEVMGR:-$top/devmgr}
-case $devmgr in /*) ;; *) devmgr=$top/$devmgr ;; esac
-
-. "$lib/tap.sh" 2>/dev/null || { echo "1..0 # SKIP run from the repository root"; exit 0; }
+. tests/lib/tap.sh 2>/dev/null || { echo "1..0 # SKIP run from the repository root"; exit 0; }
 tap_skip_unless_root "podman, mount namespaces"
 tap_skip_unless_built "$devmgr"
 tap_workdir grants

@@ -28,17 +28,9 @@
 set -u
 export LC_ALL=C
 
-top=$(pwd)
-lib=$top/tests/lib
-tools=$top/build/tools
-devmgr=${DEVMGR:-$top/devmgr}
-case $devmgr in /*) ;; *) devmgr=$top/$devmgr ;; esac
-exe=$(readlink -f "$devmgr")
-kpath=/sbin:/bin:/usr/sbin:/usr/bin
+. tests/lib/tap.sh 2>/dev/null || { echo "1..0 # SKIP run from the repository root"; exit 0; }
 udevadm=$top/.deps/udev/bin/udevadm
 [ -x "$udevadm" ] || udevadm=$(command -v udevadm || echo /nonexistent)
-
-. "$lib/tap.sh" 2>/dev/null || { echo "1..0 # SKIP run from the repository root"; exit 0; }
 tap_skip_unless_root "namespaces, mknod, uevents"
 tap_skip_unless_built "$devmgr"
 for t in udevclient nlrecv loopctl; do

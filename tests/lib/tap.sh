@@ -18,6 +18,19 @@
 # Sourced as `. tests/lib/tap.sh` from the repository root, which is where
 # the tests must run; a failed source is the skip for running elsewhere.
 
+# Where things are, for every test: $top the repository, $lib these
+# helpers, $tools the built test programs, $devmgr the binary under test
+# (DEVMGR, else ./devmgr) and $exe its resolved path (what
+# /proc/PID/exe says), $kpath the PATH commands get. A test that sets
+# one before sourcing keeps its own.
+top=${top:-$(pwd)}
+lib=${lib:-$top/tests/lib}
+tools=${tools:-$top/build/tools}
+devmgr=${devmgr:-${DEVMGR:-$top/devmgr}}
+case $devmgr in /*) ;; *) devmgr=$top/$devmgr ;; esac
+exe=${exe:-$(readlink -f "$devmgr")}
+kpath=${kpath:-/sbin:/bin:/usr/sbin:/usr/bin}
+
 n=0
 diag() { sed 's/^/# /'; }
 pass() { n=$((n + 1)); echo "ok $n - $*"; }

@@ -1,7 +1,7 @@
 # stall.sh: sourced by bash tests that need a real block device whose
 # reads hang: a loop device on the file "disk" of a stallfs mount
-# (tests/tools/stallfs.c). Needs root, /dev/fuse, $tools (build/tools,
-# with stallfs and loopctl built).
+# (tests/tools/stallfs.c). Needs root, /dev/fuse, tap.sh sourced before
+# (wait_for, $tools: build/tools, with stallfs and loopctl built).
 #
 #   stall_start DIR SIZE_MB  DIR/backing (SIZE_MB MiB of zeros; mkfs it
 #                        now if a filesystem is wanted), served as
@@ -24,17 +24,6 @@
 
 stall_fs=${STALLFS:-$tools/stallfs}
 stall_loopctl=${STALL_LOOPCTL:-$tools/loopctl}
-
-# _stall_wait SECONDS CMD...: CMD until it succeeds, every 20 ms
-_stall_wait() {
-	local tries=$(($1 * 50))
-	shift
-	until "$@"; do
-		tries=$((tries - 1))
-		[ "$tries" -gt 0 ] || return 1
-		sleep 0.02
-	done
-}
 
 # The mount table, not mountpoint(1): a mount whose server died answers
 # stat with ENOTCONN, and mountpoint calls that "not a mountpoint".
@@ -67,7 +56,7 @@ stall_start() {
 	"$stall_fs" "$dir/backing" "$dir/hold" "$dir/mnt" </dev/null >"$dir/stallfs.log" 2>&1 &
 	echo "$!" >"$dir/stallfs.pid"
 	disown	# bash reaps it without a "Killed" line when stall_stop kills it
-	if ! _stall_wait 5 _stall_mounted "$dir/mnt"; then
+	if ! wait_for 5 _stall_mounted "$dir/mnt"; then
 		echo "stall_start: stallfs did not mount $dir/mnt:" >&2
 		cat "$dir/stallfs.log" >&2
 		stall_stop "$dir"
@@ -108,7 +97,7 @@ stall_abort() {
 	dir=$(_stall_dir "$1")
 	pid=$(_stall_pid "$dir") || return 0
 	kill -KILL "$pid"
-	_stall_wait 5 _stall_dead "$dir"
+	wait_for 5 _stall_dead "$dir"
 }
 
 # _stall_ours DIR: DIR's loop device while it is still attached to
@@ -132,14 +121,14 @@ stall_stop() {
 	stall_abort "$dir" || left="$left process"
 	if dev=$(_stall_ours "$dir"); then
 		losetup -d "$dev"
-		_stall_wait 5 _stall_detached "$dir" || left="$left $dev"
+		wait_for 5 _stall_detached "$dir" || left="$left $dev"
 	fi
 	dev=$(cat "$dir/loop" 2>/dev/null)
 	if [ -n "$dev" ] && [ -e "$dir/loop-made" ]; then
-		_stall_wait 5 _stall_removed "${dev#/dev/loop}" || left="$left $dev(node)"
+		wait_for 5 _stall_removed "${dev#/dev/loop}" || left="$left $dev(node)"
 	fi
 	if _stall_mounted "$dir/mnt"; then
-		_stall_wait 5 umount "$dir/mnt" 2>/dev/null || left="$left $dir/mnt"
+		wait_for 5 umount "$dir/mnt" 2>/dev/null || left="$left $dir/mnt"
 	fi
 	if [ -n "$left" ]; then
 		echo "stall_stop: left behind:$left" >&2

@@ -116,8 +116,9 @@ is "renamed by a rule: DEVNAME is the rule's path" \
     "add block disk /dev/disk/lp$M init=1 node=b7:$M:0640:0:6"
 seqM=$(cat "/sys/block/loop$M/diskseq")
 is "renamed: its > link is in DEVLINKS (with its by-diskseq name)" \
-    "$(awk -v d="add block disk /dev/disk/lp$M " 'index($0, d) == 1 { f = 1; next } /^[a-z]/ { f = 0 } f && /DEVLINKS=/' "$work/disk.out")" \
-    "  DEVLINKS=/dev/disk/by-diskseq/$seqM /dev/loop$M"
+    "$(awk -v d="add block disk /dev/disk/lp$M " 'index($0, d) == 1 { f = 1; next } /^[a-z]/ { f = 0 } f && /DEVLINKS=/' "$work/disk.out" |
+       sed 's/^ *DEVLINKS=//' | tr ' ' '\n' | sort | tr '\n' ' ')" \
+    "/dev/disk/by-diskseq/$seqM /dev/loop$M "
 is "renamed: the entry has S:loop$M" "$(grep '^S:' "$RUN/udev/data/b7:$M" 2>&1 | tr '\n' ' ')" \
     "S:disk/by-diskseq/$seqM S:loop$M "
 is "udev_enumerate: devlinks of loop$M" \

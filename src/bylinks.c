@@ -10,11 +10,17 @@
  * attribute values lose their trailing whitespace.
  *
  * Deviations, on purpose:
- * - path_id knows the parents tty and input devices sit below: usb, pci,
- *   serio, platform, acpi, xen, scm, ccw, ccwgroup, iucv (others, virtio,
- *   i2c, hid..., add nothing, as in udev). Below scsi, cciss, bcma, ap or
- *   nvme devices (disks, not serial ports or input devices) it gives no
- *   ID_PATH rather than udev's.
+ * - path_id knows usb, pci, serio, platform, acpi, xen, scm, ccw,
+ *   ccwgroup, iucv (others, virtio, i2c, hid..., add nothing, as in
+ *   udev) and SCSI devices on a plain host ("scsi-H:C:T:L": USB storage,
+ *   virtio-scsi, SCSI cards) or on FireWire ("ieee1394-0x..."), and has
+ *   udev's rule that a disk needs a bus it can be told by (usb, scsi,
+ *   virtio, platform...). SCSI devices on Fibre Channel, SAS, iSCSI,
+ *   ATA or Hyper-V hosts (udev names them from their transport class
+ *   devices: port names, SAS addresses, ATA port numbers), SCSI tapes,
+ *   and devices below cciss, bcma, ap or nvme devices get no ID_PATH
+ *   rather than udev's: a SATA disk, an NVMe or cciss disk have no
+ *   by-path name.
  * - A value put into a name has '/', blanks and control characters made
  *   '_' each (udev collapses a run of blanks into one '_', trims them at
  *   the ends and keeps '/', which would make a directory): usb_id's
@@ -31,11 +37,15 @@
 #include "bylinks.h"
 #include "fileio.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -293,6 +303,7 @@ static bool subsystems(int sys_fd, const char *path, const char *list, char *fou
 struct idpath {
 	char s[ID_PATH_SIZE];
 	bool parent_ok;		/* a parent that names a place (pci, platform...) */
+	bool transport;		/* a bus a disk's path can be told by (usb, scsi...) */
 	bool bad;		/* too long, or a parent not handled here */
 };
 
@@ -353,33 +364,173 @@ static void serio_step(int sys_fd, char *path, struct idpath *id)
 	skip_run(sys_fd, path, "serio");
 }
 
+/* The lowest N of the "hostN" entries in DIR, -1 for none, -2 when DIR
+ * cannot be read. udev numbers
+ * a SCSI host from the first host of its controller (the kernel's
+ * numbering is global), so a disk on the second host of a card is
+ * scsi-1:... whatever hosts came before the card. */
+static long lowest_host(int sys_fd, const char *dir)
+{
+	int fd = openat(sys_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dp = fd >= 0 ? fdopendir(fd) : NULL;
+	long low = -1;
+	struct dirent *e;
+
+	if (dp == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return -2;
+	}
+	while ((e = readdir(dp)) != NULL) {
+		const char *num = e->d_name + 4;
+		char *end;
+		/* sysfs gives the type; udev skips files (only dirs and links) */
+		if (strncmp(e->d_name, "host", 4) != 0 || !digit(*num) ||
+		    (e->d_type != DT_DIR && e->d_type != DT_LNK))
+			continue;
+		errno = 0;
+		long n = strtol(num, &end, 10);
+		if (*end == '\0' && errno == 0 && n <= INT_MAX && (low < 0 || n < low))
+			low = n;
+	}
+	closedir(dp);
+	return low;
+}
+
+/* The nearest parent above PATH of subsystem SUBSYS and devtype TYPE,
+ * into FOUND (PATH_MAX bytes). */
+static bool parent_of_type(int sys_fd, const char *path, const char *subsys, const char *type,
+			   char *found)
+{
+	char name[64];
+
+	strcpy(found, path);
+	for (int i = 0; i < WALK_MAX && parent(sys_fd, found); i++)
+		if (link_name(sys_fd, found, "subsystem", name, sizeof(name)) == 0 &&
+		    strcmp(name, subsys) == 0 && devtype(sys_fd, found, name, sizeof(name)) == 0 &&
+		    strcmp(name, type) == 0)
+			return true;
+	return false;
+}
+
+/* "H:C:T:L", a SCSI device's name, into V; what follows L is let be
+ * (udev's scan stops there too). False for a number out of range. */
+static bool scsi_address(const char *name, long v[4])
+{
+	for (int i = 0; i < 4; i++) {
+		char *end;
+		if (i > 0 && *name++ != ':')
+			return false;
+		if (!digit(*name))
+			return false;
+		errno = 0;
+		v[i] = strtol(name, &end, 10);
+		if (errno != 0 || v[i] > INT_MAX)
+			return false;
+		name = end;
+	}
+	return true;
+}
+
+/* A SCSI device on a plain host (USB storage, virtio-scsi, a SCSI card):
+ * "scsi-H:C:T:L", H counted from the controller's first host. PATH
+ * moves up to the host: the walk goes on above it, the target and the
+ * host adding nothing. */
+static void scsi_default(int sys_fd, char *path, struct idpath *id)
+{
+	char host[PATH_MAX], elem[64];
+	long a[4], low;
+
+	if (!parent_of_type(sys_fd, path, "scsi", "scsi_host", host) || !scsi_address(base(path), a)) {
+		id->bad = true;
+		return;
+	}
+	strcpy(path, host);
+	*strrchr(host, '/') = '\0';
+	low = lowest_host(sys_fd, host);
+	/* a host not named hostN: udev adds nothing and goes on */
+	if (low == -1)
+		return;
+	if (low < 0) {
+		id->bad = true;
+		return;
+	}
+	/* udev prints them unsigned, a host below the lowest wrapping */
+	snprintf(elem, sizeof(elem), "%u:%ld:%ld:%ld", (unsigned)a[0] - (unsigned)low, a[1], a[2],
+		 a[3]);
+	prepend(id, "scsi-", elem);
+}
+
+/* A SCSI device (hosts and targets add nothing). udev tells the
+ * transports apart by the path: FireWire is a place of its own; Fibre
+ * Channel, SAS, iSCSI, ATA and Hyper-V need their transport class
+ * devices (port names, SAS addresses, ATA port numbers...), not read
+ * here: no ID_PATH for those rather than a wrong one. */
+static void scsi_step(int sys_fd, char *path, struct idpath *id)
+{
+	static const char *const other[] = {
+		"/rport-", "/end_device-", "/session", "/ata", "/vmbus_", "/VMBUS",
+	};
+	char type[32], fw[64];
+
+	id->transport = true;
+	if (devtype(sys_fd, path, type, sizeof(type)) < 0 || strcmp(type, "scsi_device") != 0)
+		return;
+	if (attr(sys_fd, path, "ieee1394_id", fw, sizeof(fw)) == 0) {
+		prepend(id, "ieee1394-0x", fw);
+		skip_run(sys_fd, path, "scsi");
+		id->parent_ok = true;
+		return;
+	}
+	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++)
+		if (strstr(path, other[i])) {
+			id->bad = true;
+			return;
+		}
+	scsi_default(sys_fd, path, id);
+}
+
 /* What path_id adds for the device at PATH; PATH may move up over the
  * others of its subsystem. */
 static void path_step(int sys_fd, char *path, struct idpath *id)
 {
-	/* named by their own name, and a place: udev's supported_parent */
-	static const char *const named[] = {
-		"pci", "platform", "acpi", "xen", "scm", "ccw", "ccwgroup", "iucv",
+	/* named by their own name, and a place: udev's supported_parent;
+	 * transport: udev's supported_transport, which a disk needs */
+	static const struct {
+		const char *subsys;
+		bool transport;
+	} named[] = {
+		{ "pci", false }, { "platform", true }, { "acpi", false }, { "xen", false },
+		{ "scm", true },  { "ccw", true },	{ "ccwgroup", true }, { "iucv", true },
 	};
-	static const char *const unknown[] = { "scsi", "scsi_tape", "cciss", "bcma", "ap", "nvme" };
+	static const char *const unknown[] = { "scsi_tape", "cciss", "bcma", "ap", "nvme" };
 	char subsys[64], prefix[80];
 
 	if (link_name(sys_fd, path, "subsystem", subsys, sizeof(subsys)) < 0)
 		return;
 	if (strcmp(subsys, "usb") == 0) {
+		id->transport = true;
 		usb_step(sys_fd, path, id);
+		return;
+	}
+	if (strcmp(subsys, "scsi") == 0) {
+		scsi_step(sys_fd, path, id);
 		return;
 	}
 	if (strcmp(subsys, "serio") == 0) {
 		serio_step(sys_fd, path, id);
 		return;
 	}
+	/* no name of its own, but what a virtio disk sits on */
+	if (strcmp(subsys, "virtio") == 0)
+		id->transport = true;
 	for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
-		if (strcmp(subsys, named[i]) == 0) {
+		if (strcmp(subsys, named[i].subsys) == 0) {
 			snprintf(prefix, sizeof(prefix), "%s-", subsys);
 			prepend(id, prefix, base(path));
 			skip_run(sys_fd, path, subsys);
 			id->parent_ok = true;
+			id->transport |= named[i].transport;
 			return;
 		}
 	for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++)
@@ -410,8 +561,8 @@ static void path_tag(const char *path, char *tag)
  * need not be unique). */
 static bool path_id(int sys_fd, const char *devpath, struct devprops *p, char *out)
 {
-	struct idpath id = { .s = "", .parent_ok = false, .bad = false };
-	char path[PATH_MAX], tag[ID_PATH_SIZE];
+	struct idpath id = { .s = "", .parent_ok = false, .transport = false, .bad = false };
+	char path[PATH_MAX], tag[ID_PATH_SIZE], subsys[16];
 
 	strcpy(path, devpath);
 	for (int i = 0; i < WALK_MAX && !id.bad; i++) {
@@ -420,6 +571,11 @@ static bool path_id(int sys_fd, const char *devpath, struct devprops *p, char *o
 			break;
 	}
 	if (id.bad || !id.parent_ok || id.s[0] == '\0')
+		return false;
+	/* udev's rule for disks: a bus that names nothing (mmc, a bare
+	 * PCI controller) does not tell two of them apart */
+	if (!id.transport && link_name(sys_fd, devpath, "subsystem", subsys, sizeof(subsys)) == 0 &&
+	    strcmp(subsys, "block") == 0)
 		return false;
 	strcpy(out, id.s);
 	path_tag(id.s, tag);
@@ -620,8 +776,9 @@ static void input_rules(struct dev *d)
 /* The names of a disk or partition: by what is on it (the blkid
  * probe's ID_FS_* and ID_PART_ENTRY_*, already in P), where it sits
  * and which disk it is. A partition's by-id and by-path names are its
- * disk's with "-partN". by-id only as the rules make it for sd*, sr*
- * and cciss* disks from ID_BUS and ID_SERIAL (nvme, virtio, mmc and
+ * disk's with "-partN" (path_id walks up from a partition through its
+ * disk, neither adding anything). by-id only as the rules make it for
+ * sd*, sr* and cciss* disks from ID_BUS and ID_SERIAL (nvme, virtio, mmc and
  * WWN names need ata_id/scsi_id/nvme data devmgr does not read); a
  * label of "." or ".." gets no name (udev fails to make one too). */
 static void disk_rules(struct dev *d)
@@ -638,10 +795,9 @@ static void disk_rules(struct dev *d)
 	if (match(d->kernel, "sd*|sr*|cciss*") && (bus = prop(d, "ID_BUS")) &&
 	    (v = prop(d, "ID_SERIAL")))
 		add_name(d, "disk/by-id", bus, "-", v, suffix, num, NULL);
-	/* loop, zram, ram...: no place, no path; SCSI, NVMe and cciss
-	 * disks: a path path_id does not follow (no walk up for either) */
-	if (strncmp(d->path, "devices/virtual/", 16) != 0 &&
-	    !match(d->kernel, "sd*|sr*|st*|nvme*|cciss*") &&
+	/* loop, zram, ram...: no place, no path; NVMe and cciss disks: a
+	 * path path_id does not follow (no walk up for either) */
+	if (strncmp(d->path, "devices/virtual/", 16) != 0 && !match(d->kernel, "nvme*|cciss*") &&
 	    path_id(d->sys_fd, d->path, d->p, idpath))
 		add_name(d, "disk/by-path", idpath, suffix, num, NULL);
 	if (usage && match(usage, "filesystem|other|crypto") && (v = prop(d, "ID_FS_UUID_ENC")))

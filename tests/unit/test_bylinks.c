@@ -4,7 +4,9 @@
  * four-port adapter, one on an ARM SoC's USB), a USB keyboard receiver
  * with a keyboard, a mouse and a media-key interface, an AT keyboard,
  * the PC speaker, a Bluetooth keyboard, a virtual joystick, a PCI
- * serial port, a virtual console, garbage.
+ * serial port, a virtual console, garbage; disks on SCSI hosts (a USB
+ * stick with a partition, a SCSI card with two hosts, virtio-scsi,
+ * FireWire) and on ATA, Fibre Channel and SAS hosts, an SD card.
  *
  * devid_add() fills in the ID_* properties first, as devmgr does. Each
  * expectation names the rule line it comes from (Debian 12's udev 252,
@@ -16,7 +18,9 @@
  * rules and a hwdb.bin that knows PCI vendor 8086, "udevadm test
  * /sys/devices/..." gives the same links, ID_PATH, ID_PATH_TAG, ID_BUS,
  * ID_SERIAL, ID_VENDOR_ID, ID_MODEL_ID for every device here, except
- * where the comments say. */
+ * where the comments say. For the disks "udevadm test-builtin path_id"
+ * (and usb_id for the stick) was run the same way: the same ID_PATH and
+ * ID_PATH_TAG, or none. */
 #define _GNU_SOURCE
 #include "tap.h"
 #include "bylinks.h"
@@ -233,6 +237,115 @@ static void build_input(void)
 	device("devices/LNXSYSTM:00", "bus/acpi", NULL, "MODALIAS=acpi:LNXSYSTM:\n");
 	device("devices/LNXSYSTM:00/LNXPWRBN:00", "bus/acpi", "button", "DRIVER=button\n");
 	input(POWER, "Power Button", "0019", "3", "10000000000000 0", "0", "0", NODES("event2"));
+}
+
+/* ---- Disks --------------------------------------------------------- */
+
+/* A USB stick: its interface, the SCSI host usb-storage makes (with the
+ * class device the kernel puts beside its target), the disk sdb and its
+ * partition. */
+#define STICK_IF HUB "/1-3/1-3:1.0"
+#define STICK_SDEV STICK_IF "/host6/target6:0:0/6:0:0:0"
+#define STICK STICK_SDEV "/block/sdb"
+/* usb_id: the USB strings (udev's too: the interface is not SCSI
+ * transparent, subclass 06) */
+#define STICK_BYID "disk/by-id/usb-SanDisk_Cruzer_Blade_4C530001234567890123"
+/* a SCSI card with two hosts, a disk on each: hosts numbered from the
+ * card's first */
+#define CARD "devices/pci0000:00/0000:00:1c.0/0000:04:00.0"
+#define CARD_DISK2 CARD "/host2/target2:0:0/2:0:0:0/block/sdc"
+#define CARD_DISK3 CARD "/host3/target3:0:1/3:0:1:0/block/sdd"
+#define VSCSI "devices/pci0000:00/0000:00:05.0/virtio2"
+#define VSCSI_DISK VSCSI "/host7/target7:0:0/7:0:0:2/block/sde"
+#define ATA "devices/pci0000:00/0000:00:17.0/ata1"
+#define ATA_DISK ATA "/host0/target0:0:0/0:0:0:0/block/sda"
+#define FC CARD "/host4/rport-4:0-0"
+#define FC_DISK FC "/target4:0:0/4:0:0:0/block/sdf"
+#define SAS CARD "/host5/port-5:0/end_device-5:0"
+#define SAS_DISK SAS "/target5:0:0/5:0:0:0/block/sdg"
+#define FW "devices/pci0000:00/0000:00:1c.0/0000:05:00.0/fw1/fw1.0"
+#define FW_SDEV FW "/host8/target8:0:0/8:0:0:0"
+#define FW_DISK FW_SDEV "/block/sdh"
+#define MMC "devices/pci0000:00/0000:00:1e.6/mmc_host/mmc0/mmc0:0001"
+#define MMC_DISK MMC "/block/mmcblk0"
+
+static void scsi_host(const char *dir)
+{
+	char cls[512];
+
+	device(dir, "bus/scsi", NULL, "DEVTYPE=scsi_host\n");
+	snprintf(cls, sizeof(cls), "%s/scsi_host/%s", dir, strrchr(dir, '/') + 1);
+	device(cls, "class/scsi_host", NULL, "\n");
+}
+
+/* The target and SCSI device above DISK (".../target/H:C:T:L/block/x")
+ * and the disk, with PARTS partitions. */
+static void scsi_disk(const char *disk, int major, int minor, int parts)
+{
+	char dir[512], uevent[128];
+	const char *name = strrchr(disk, '/') + 1;
+
+	snprintf(dir, sizeof(dir), "%.*s", (int)(strstr(disk, "/block/") - disk), disk);
+	device(dir, "bus/scsi", "sd", "DEVTYPE=scsi_device\nDRIVER=sd\n");
+	put(dir, "type", "0\n");
+	put(dir, "vendor", "Generic \n");
+	put(dir, "model", "Disk            \n");
+	*strrchr(dir, '/') = '\0';
+	device(dir, "bus/scsi", NULL, "DEVTYPE=scsi_target\n");
+	snprintf(uevent, sizeof(uevent), "MAJOR=%d\nMINOR=%d\nDEVNAME=%s\nDEVTYPE=disk\n", major,
+		 minor, name);
+	device(disk, "class/block", NULL, uevent);
+	for (int i = 1; i <= parts; i++) {
+		snprintf(dir, sizeof(dir), "%s/%s%d", disk, name, i);
+		snprintf(uevent, sizeof(uevent),
+			 "MAJOR=%d\nMINOR=%d\nDEVNAME=%s%d\nDEVTYPE=partition\nPARTN=%d\n", major,
+			 minor + i, name, i, i);
+		device(dir, "class/block", NULL, uevent);
+		put(dir, "partition", "%d\n", i);
+	}
+}
+
+static void build_disks(void)
+{
+	usb_device(HUB "/1-3", "0781", "5567", "SanDisk", "Cruzer Blade", "4C530001234567890123");
+	usb_interface(STICK_IF, "00", "08", "usb-storage");
+	scsi_host(STICK_IF "/host6");
+	scsi_disk(STICK, 8, 16, 1);
+	pci(CARD, "0x9005", "0x8017");
+	scsi_host(CARD "/host2");
+	scsi_host(CARD "/host3");
+	scsi_disk(CARD_DISK2, 8, 32, 0);
+	scsi_disk(CARD_DISK3, 8, 48, 0);
+	pci("devices/pci0000:00/0000:00:05.0", "0x1af4", "0x1004");
+	device(VSCSI, "bus/virtio", "virtio_scsi", "DRIVER=virtio_scsi\n");
+	scsi_host(VSCSI "/host7");
+	scsi_disk(VSCSI_DISK, 8, 64, 0);
+	/* ATA, Fibre Channel, SAS: udev reads their transport class devices
+	 * (ata_port, fc_transport, sas_device), which are left out here: it
+	 * too gives no ID_PATH on this tree */
+	pci("devices/pci0000:00/0000:00:17.0", "0x8086", "0xa352");
+	device(ATA, NULL, NULL, "\n");
+	scsi_host(ATA "/host0");
+	scsi_disk(ATA_DISK, 8, 0, 0);
+	scsi_host(CARD "/host4");
+	device(FC, NULL, NULL, "\n");
+	scsi_disk(FC_DISK, 8, 80, 0);
+	scsi_host(CARD "/host5");
+	device(CARD "/host5/port-5:0", NULL, NULL, "\n");
+	device(SAS, NULL, NULL, "\n");
+	scsi_disk(SAS_DISK, 8, 96, 0);
+	/* FireWire (SBP-2): the unit's GUID in ieee1394_id */
+	pci("devices/pci0000:00/0000:00:1c.0/0000:05:00.0", "0x104c", "0x8023");
+	device(FW, "bus/firewire", NULL, "\n");
+	device(FW "/fw1.0", "bus/firewire", "firewire_sbp2", "DRIVER=firewire_sbp2\n");
+	scsi_host(FW "/host8");
+	scsi_disk(FW_DISK, 8, 112, 0);
+	put(FW_SDEV, "ieee1394_id", "0030e0f4e0001234:0:0\n");
+	/* an SD card on a PCI reader: mmc is no bus udev names disks by */
+	pci("devices/pci0000:00/0000:00:1e.6", "0x8086", "0x9d2b");
+	device("devices/pci0000:00/0000:00:1e.6/mmc_host/mmc0", "class/mmc_host", NULL, "\n");
+	device(MMC, "bus/mmc", "mmcblk", "DRIVER=mmcblk\n");
+	device(MMC_DISK, "class/block", NULL, "MAJOR=179\nMINOR=0\nDEVNAME=mmcblk0\nDEVTYPE=disk\n");
 }
 
 /* ---- Checking ------------------------------------------------------ */
@@ -493,6 +606,63 @@ static void test_other_input(void)
 	ok(devprops_get(&p, "ID_SERIAL") == NULL, "power button: no class, no ID_SERIAL");
 }
 
+/* ---- Disks --------------------------------------------------------- */
+
+/* path_id's SCSI device: "scsi-H:C:T:L" with H from the controller's
+ * first host, the host and target adding nothing; by-path from it, a
+ * partition's with -partN. */
+static void test_usb_stick(void)
+{
+	struct devprops p;
+
+	run(&p, STICK, "block", "sdb");
+	prop_is(&p, "USB stick", "ID_PATH", "pci-0000:00:14.0-usb-0:3:1.0-scsi-0:0:0:0");
+	prop_is(&p, "USB stick", "ID_PATH_TAG", "pci-0000_00_14_0-usb-0_3_1_0-scsi-0_0_0_0");
+	check("USB stick sdb", run(&p, STICK, "block", "sdb"),
+	      LINKS(STICK_BYID, "disk/by-path/pci-0000:00:14.0-usb-0:3:1.0-scsi-0:0:0:0"));
+	check("USB stick sdb1", run(&p, STICK "/sdb1", "block", "sdb1"),
+	      LINKS(STICK_BYID "-part1",
+		    "disk/by-path/pci-0000:00:14.0-usb-0:3:1.0-scsi-0:0:0:0-part1"));
+	prop_is(&p, "USB stick sdb1", "ID_PATH", "pci-0000:00:14.0-usb-0:3:1.0-scsi-0:0:0:0");
+	prop_is(&p, "USB stick sdb1", "ID_PATH_TAG", "pci-0000_00_14_0-usb-0_3_1_0-scsi-0_0_0_0");
+}
+
+static void test_scsi_hosts(void)
+{
+	struct devprops p;
+
+	check("card host2 sdc", run(&p, CARD_DISK2, "block", "sdc"),
+	      LINKS("disk/by-path/pci-0000:04:00.0-scsi-0:0:0:0"));
+	prop_is(&p, "card host2 sdc", "ID_PATH_TAG", "pci-0000_04_00_0-scsi-0_0_0_0");
+	check("card host3 sdd", run(&p, CARD_DISK3, "block", "sdd"),
+	      LINKS("disk/by-path/pci-0000:04:00.0-scsi-1:0:1:0"));
+	prop_is(&p, "card host3 sdd", "ID_PATH", "pci-0000:04:00.0-scsi-1:0:1:0");
+	prop_is(&p, "card host3 sdd", "ID_PATH_TAG", "pci-0000_04_00_0-scsi-1_0_1_0");
+	/* virtio names nothing, but is a bus a disk may be told by */
+	check("virtio-scsi sde", run(&p, VSCSI_DISK, "block", "sde"),
+	      LINKS("disk/by-path/pci-0000:00:05.0-scsi-0:0:0:2"));
+	/* the unit's GUID, then on up (host and target skipped, firewire
+	 * adding nothing) to the card */
+	check("FireWire sdh", run(&p, FW_DISK, "block", "sdh"),
+	      LINKS("disk/by-path/pci-0000:05:00.0-ieee1394-0x0030e0f4e0001234:0:0"));
+	prop_is(&p, "FireWire sdh", "ID_PATH_TAG", "pci-0000_05_00_0-ieee1394-0x0030e0f4e0001234_0_0");
+}
+
+/* Transports whose names need their class devices: none, as before. */
+static void test_other_disks(void)
+{
+	struct devprops p;
+
+	check("ATA sda", run(&p, ATA_DISK, "block", "sda"), NONE);
+	ok(devprops_get(&p, "ID_PATH") == NULL, "ATA sda: no ID_PATH");
+	check("FC sdf", run(&p, FC_DISK, "block", "sdf"), NONE);
+	ok(devprops_get(&p, "ID_PATH") == NULL, "FC sdf: no ID_PATH");
+	check("SAS sdg", run(&p, SAS_DISK, "block", "sdg"), NONE);
+	ok(devprops_get(&p, "ID_PATH") == NULL, "SAS sdg: no ID_PATH");
+	check("SD card mmcblk0", run(&p, MMC_DISK, "block", "mmcblk0"), NONE);
+	ok(devprops_get(&p, "ID_PATH") == NULL, "SD card mmcblk0: no ID_PATH");
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -504,11 +674,15 @@ int main(void)
 	}
 	build_serial();
 	build_input();
+	build_disks();
 	test_ftdi();
 	test_acm();
 	test_multiport();
 	test_other_tty();
 	test_garbage();
+	test_usb_stick();
+	test_scsi_hosts();
+	test_other_disks();
 	if (sizeof(unsigned long) == 8) {
 		test_usb_input();
 		test_other_input();

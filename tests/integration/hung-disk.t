@@ -8,7 +8,8 @@
 #   b  reads held, a change event: the daemon's probe is given up after
 #      the time limit, with a warning; an add of another device fired
 #      right after it is handled (its node comes) while the probe's child
-#      still waits in the kernel (state D)
+#      still waits in the kernel (state D), holding none of the daemon's
+#      sockets
 #   c  another change while that child waits: not probed again (one
 #      warning), handled at once
 #   d  reads answered again: the child ends and is reaped; the next
@@ -37,7 +38,7 @@ tap_small_etc
 st=$work/stall
 trap 'stall_stop "$st"; cleanup' EXIT
 
-echo "1..15"
+echo "1..16"
 
 rules=$work/rules
 printf 'loop[0-9]*\t0:6\t0660\n' >"$rules"
@@ -71,6 +72,9 @@ wait_for 5 test "$(warned)" = 1
 is "b: one warning, naming the device and the time limit" "$(warned)" 1
 log_has "b: ... and what it means" "no ID_FS_* or disk/by-* names for it"
 is "b: the probe's child waits in the kernel (D), killed but not dead" "$(kids)" "D "
+kid=$(ps -o pid= --ppid "$DPID" | tr -d ' ')
+is "b: ... holding none of the daemon's sockets (the uevent socket's buffer)" \
+    "$(ls -l "/proc/$kid/fd" 2>/dev/null | grep -c 'socket:')" 0
 is "b: meanwhile the disk has no by-label name" "$(readlink "$DEV/disk/by-label/SLOW" || echo absent)" absent
 
 # ---- c: another change while it waits

@@ -128,20 +128,6 @@ static void unlink_idlinks(struct executor *x, const struct nodedb_entry *e, mod
 		devnode_unlink_links_to(x->dev, *d, node, keep, nkeep);
 }
 
-/* The names made, "a\0b\0\0", kept with the record's entry. */
-static char *pack(const struct devprops *p)
-{
-	size_t len = 1;
-
-	for (unsigned i = 0; i < p->nlink; i++)
-		len += strlen(p->link[i]) + 1;
-	char *v = xmalloc(len), *at = v;
-	for (unsigned i = 0; i < p->nlink; i++)
-		at = stpcpy(at, p->link[i]) + 1;
-	*at = '\0';
-	return v;
-}
-
 /* udev's serial/by-id, input/by-path, disk/by-label... names, made next
  * to NODE (their ID_* go with the event too); on a CHANGE, a disk's
  * names it no longer has go. */
@@ -171,7 +157,7 @@ static void idlinks(struct executor *x, const struct device *dev, const char *no
 	if (e && strcmp(e->node, node) == 0) {
 		e->no_idlinks = false;
 		free(e->idnames);
-		e->idnames = pack(o->props);
+		e->idnames = strv_pack(o->props->link, o->props->nlink, NULL);
 	}
 }
 

@@ -97,3 +97,18 @@ ssize_t read_small_at(int dirfd, const char *name, char *buf, size_t size)
 	buf[r] = '\0';
 	return r;
 }
+
+char *strv_pack(const char *const *v, unsigned n, size_t *len)
+{
+	size_t size = 1;
+
+	for (unsigned i = 0; i < n; i++)
+		size += strlen(v[i]) + 1;
+	char *buf = xmalloc(size), *at = buf;
+	for (unsigned i = 0; i < n; i++)
+		at = stpcpy(at, v[i]) + 1;
+	*at = '\0';
+	if (len)
+		*len = size;
+	return buf;
+}

@@ -14,5 +14,8 @@ ssize_t read_small_at(int dirfd, const char *name, char *buf, size_t size);
 char *str_concat(const char *a, const char *b);
 void *xmalloc(size_t n);
 char *xstrdup(const char *s);
+/* The N strings of V one after another, each with its NUL, and a NUL
+ * after the last ("a\0b\0\0"); its size into LEN unless NULL. */
+char *strv_pack(const char *const *v, unsigned n, size_t *len);
 
 #endif

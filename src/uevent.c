@@ -18,16 +18,7 @@ void uevent_copy(struct uevent *dst, const struct uevent *src)
 
 char *uevent_pack(const struct uevent *ev, size_t *len)
 {
-	size_t n = 1;
-
-	for (unsigned i = 0; i < ev->nkeys; i++)
-		n += strlen(ev->keys[i]) + 1;
-	char *buf = xmalloc(n), *at = buf;
-	for (unsigned i = 0; i < ev->nkeys; i++)
-		at = stpcpy(at, ev->keys[i]) + 1;
-	*at = '\0';
-	*len = n;
-	return buf;
+	return strv_pack(ev->keys, ev->nkeys, len);
 }
 
 int uevent_unpack(struct uevent *ev, const char *data, size_t len)

@@ -77,8 +77,12 @@ int context_open(struct context *c)
 		return 1;
 	if (devroot_open(&c->dev, c->cfg.dev) < 0)
 		return 1;
-	if (sysfs_open(&c->sys, c->cfg.sys) < 0)
+	if (c->sys_fd_given > 0) {
+		c->sys.fd = c->sys_fd_given;
+		c->sys.path = xstrdup(c->cfg.sys);
+	} else if (sysfs_open(&c->sys, c->cfg.sys) < 0) {
 		return 1;
+	}
 	memset(&c->h, 0, sizeof(c->h));
 	policy_init(&c->policy, c->cfg.allow, c->cfg.nallow, c->cfg.outside_node, "/proc",
 		    c->cfg.cgroup, c->cfg.probe ? c->dev.root.fd : -1);

@@ -25,6 +25,9 @@ struct context {
 	const char *overrides[CONTEXT_MAX_OVERRIDES][3];	/* section, key, value */
 	int noverrides;
 	int verbose;
+	/* host mode: the host's sysfs, opened before entering the container
+	 * (whose /sys it may have mounted over); else 0 and [paths] sys */
+	int sys_fd_given;
 
 	struct config cfg;
 	struct idmaps ids;

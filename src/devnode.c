@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/mount.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -583,6 +585,118 @@ static int fix_existing(struct devroot *d, const struct dirinfo *pd, const char 
 	return fix_found(d, pd, name, base, &st, type, perm, rdev, uid, gid, flags);
 }
 
+/* Bind mode (see struct devroot): the node made on the host's tmpfs,
+ * owned as mapped, cloned as a mount and moved onto an empty file at
+ * BASE. The tmpfs keeps no name once it is bound: the mount holds the
+ * inode. */
+static int bind_mount(struct devroot *d, int dfd, const char *name, const char *base,
+		      mode_t type, mode_t perm, dev_t rdev, long uid, long gid)
+{
+	char hname[32];
+	int tree = -1, e = 0;
+
+	snprintf(hname, sizeof(hname), "%c%u:%u", type == S_IFBLK ? 'b' : 'c', major(rdev),
+		 minor(rdev));
+	target_fs_ids(d->target, true);
+	unlinkat(d->bind_fs, hname, 0);
+	if (mknodat(d->bind_fs, hname, type | perm, rdev) < 0 ||
+	    fchownat(d->bind_fs, hname, (uid_t)uid, (gid_t)gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    (tree = (int)syscall(SYS_open_tree, d->bind_fs, hname,
+				 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)) < 0)
+		e = errno;
+	target_fs_ids(d->target, false);
+	if (tree < 0) {
+		unlinkat(d->bind_fs, hname, 0);
+		change_failed(d, e, "cannot make %s node %s/%s (%u:%u) on the host's tmpfs",
+			      kind(type), d->path, name, major(rdev), minor(rdev));
+		return -1;
+	}
+	int f = openat(dfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0);
+	if (f < 0 || syscall(SYS_move_mount, tree, "", dfd, base, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+		e = errno;
+		if (f >= 0)
+			unlinkat(dfd, base, 0);
+		change_failed(d, e, "cannot bind %s node %u:%u onto %s/%s", kind(type),
+			      major(rdev), minor(rdev), d->path, name);
+	}
+	if (f >= 0)
+		close(f);
+	close(tree);
+	/* (not before: a mount whose root has no name cannot be moved) */
+	unlinkat(d->bind_fs, hname, 0);
+	if (e)
+		return -1;
+	d->writes++;
+	return 0;
+}
+
+/* The bound node at BASE gets PERM and the host ids UID, GID. */
+static int bind_fix(struct devroot *d, int dfd, const char *name, const char *base,
+		    const struct stat *st, mode_t perm, long uid, long gid)
+{
+	int fd, rc = 0;
+
+	if ((st->st_mode & 07777) == perm && st->st_uid == (uid_t)uid && st->st_gid == (gid_t)gid)
+		return 0;
+	fd = openat(dfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	target_fs_ids(d->target, true);
+	if (fd < 0 || chmod_pinned(fd, perm) < 0 ||
+	    fchownat(fd, "", (uid_t)uid, (gid_t)gid, AT_EMPTY_PATH) < 0) {
+		change_failed(d, errno, "cannot fix the owner or mode of %s/%s", d->path, name);
+		rc = -1;
+	}
+	target_fs_ids(d->target, false);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+static int bind_make(struct devroot *d, const struct dirinfo *pd, const char *name,
+		     const char *base, mode_t type, mode_t perm, dev_t rdev, uid_t uid, gid_t gid,
+		     unsigned flags)
+{
+	long huid = idmap_to_host(&d->target->uids, uid);
+	long hgid = idmap_to_host(&d->target->gids, gid);
+	struct stat st;
+
+	if (huid < 0 || hgid < 0) {
+		log_err("cannot give %s/%s to %u:%u: not mapped in the container's user "
+			"namespace (its uid_map/gid_map)", d->path, name, (unsigned)uid,
+			(unsigned)gid);
+		return -1;
+	}
+	if (fstatat(pd->fd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (st.st_dev != pd->fs && (st.st_mode & S_IFMT) == type && st.st_rdev == rdev)
+			return bind_fix(d, pd->fd, name, base, &st, perm, huid, hgid);
+		if (S_ISDIR(st.st_mode)) {
+			log_err("cannot create %s node %s/%s: a directory is in the way",
+				kind(type), d->path, name);
+			return -1;
+		}
+		if (keep_engines(d, pd, name, base, &st, flags))
+			return 1;
+		/* a stale name or something planted: removed, never followed */
+		if (unlinkat(pd->fd, base, 0) < 0) {
+			change_failed(d, errno, "cannot remove %s/%s", d->path, name);
+			return -1;
+		}
+	}
+	return bind_mount(d, pd->fd, name, base, type, perm, rdev, huid, hgid);
+}
+
+/* A bound node goes: unmounted, then its empty file. */
+static int bind_unmount(struct devroot *d, int dfd, const char *name, const char *base)
+{
+	int rc = fchdir(dfd) == 0 ? umount2(base, MNT_DETACH | UMOUNT_NOFOLLOW) : -1;
+	int e = errno;
+
+	if (chdir("/") < 0 || rc < 0) {
+		change_failed(d, e, "cannot unmount %s/%s", d->path, name);
+		return -1;
+	}
+	return 0;
+}
+
 int devnode_make(struct devroot *d, const char *name, mode_t type, mode_t perm,
 		 dev_t rdev, uid_t uid, gid_t gid, unsigned flags)
 {
@@ -595,6 +709,11 @@ int devnode_make(struct devroot *d, const char *name, mode_t type, mode_t perm,
 	if (why) {
 		log_err("refusing node name '%s': %s", name, why);
 		return -1;
+	}
+	if (d->bind) {
+		settle_name(d, name);
+		pd = parent(d, name, true, &base, &slot);
+		return pd ? bind_make(d, pd, name, base, type, perm, rdev, uid, gid, flags) : -1;
 	}
 	for (unsigned i = 0; i < d->npending; i++) {
 		struct pending_removal *p = &d->pending[i];
@@ -674,12 +793,14 @@ static int remove_now(struct devroot *d, const char *name, mode_t type, bool hav
 	const char *base;
 	struct stat st;
 	int slot, dfd;
+	dev_t fs;
 
 	for (int tries = 0; ; tries++) {
 		const struct dirinfo *pd = parent(d, name, false, &base, &slot);
 		if (pd == NULL)
 			return errno == ENOENT ? 0 : -1;
 		dfd = pd->fd;
+		fs = pd->fs;
 		if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0)
 			break;
 		/* ENOENT in a cached directory may mean the directory was
@@ -692,6 +813,8 @@ static int remove_now(struct devroot *d, const char *name, mode_t type, bool hav
 		log_info("left %s/%s alone: not the removed %s device", d->path, name, kind(type));
 		return 0;
 	}
+	if (d->bind && st.st_dev != fs && bind_unmount(d, dfd, name, base) < 0)
+		return -1;
 	if (unlinkat(dfd, base, 0) < 0 && errno != ENOENT) {
 		change_failed(d, errno, "cannot remove %s/%s", d->path, name);
 		return -1;

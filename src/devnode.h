@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "bylinks.h"
+#include "enter.h"
 
 #define DEVROOT_DIRCACHE 16
 #define DEVROOT_PENDING 64
@@ -61,6 +62,14 @@ struct devroot {
 		dev_t rdev;
 	} pending[DEVROOT_PENDING];
 	unsigned npending;
+	/* Host mode, a container in a user namespace: its /dev takes no
+	 * device node (a file system mounted in a user namespace is nodev),
+	 * so each is made on BIND_FS, a tmpfs of the host's mounted nowhere,
+	 * and bind-mounted onto an empty file at its name. Owners go through
+	 * TARGET's id maps. */
+	bool bind;
+	int bind_fs;
+	const struct target *target;
 };
 
 int devroot_open(struct devroot *d, const char *path);

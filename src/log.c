@@ -16,6 +16,8 @@
 /* The one piece of process-wide state outside the daemon context: the
  * logger is needed before any context exists (option parsing, OOM). */
 static int verbosity = LOG_LVL_WARN;
+/* host mode: which container a worker's messages are about */
+static char tag[80];
 static struct {
 	bool on;		/* messages go to /dev/log */
 	int fd;			/* -1 until connected */
@@ -60,8 +62,8 @@ static void sys_send(int level, const char *msg)
 	if (localtime_r(&now, &tm) == NULL || strftime(stamp, sizeof(stamp), "%b %e %T", &tm) == 0)
 		stamp[0] = '\0';
 	/* LOG_DAEMON is facility 3; the NUL ends a record on a stream socket */
-	int n = snprintf(line, sizeof(line), "<%d>%s devmgr[%d]: %s", 3 * 8 + severity[level], stamp,
-			 (int)getpid(), msg);
+	int n = snprintf(line, sizeof(line), "<%d>%s devmgr[%d]: %s%s%s", 3 * 8 + severity[level],
+			 stamp, (int)getpid(), tag, tag[0] ? ": " : "", msg);
 	if (n < 0)
 		return;
 	size_t len = (size_t)n < sizeof(line) ? (size_t)n + 1 : sizeof(line);
@@ -89,6 +91,11 @@ void log_to_syslog(void)
 	sys.fd = sys_connect();
 }
 
+void log_set_tag(const char *t)
+{
+	snprintf(tag, sizeof(tag), "%s", t);
+}
+
 void log_set_verbosity(int level)
 {
 	verbosity = level;
@@ -110,7 +117,7 @@ static void vlog(int level, const char *fmt, va_list ap)
 	}
 	/* One write per line keeps lines whole when several processes share
 	 * stderr (hotplug helpers run concurrently). */
-	fprintf(stderr, "devmgr: %s\n", line);
+	fprintf(stderr, "devmgr%s%s%s: %s\n", tag[0] ? "[" : "", tag, tag[0] ? "]" : "", line);
 }
 
 void log_msg(int level, const char *fmt, ...)

@@ -6,6 +6,8 @@
 enum { LOG_LVL_ERR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
 void log_set_verbosity(int level);
+/* Names what this process's messages are about: "devmgr[TAG]: ...". */
+void log_set_tag(const char *tag);
 /* From now on, messages go to /dev/log (LOG_DAEMON) instead of stderr,
  * never waiting for it: what it does not take is counted and dropped. */
 void log_to_syslog(void);

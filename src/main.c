@@ -6,6 +6,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "grants.h"
+#include "hostctl.h"
 #include "monitor.h"
 #include "hotplug.h"
 #include "log.h"
@@ -41,6 +42,9 @@ static void usage(FILE *out)
 "                               devices the rules give nodes on this host\n"
 "       devmgr monitor [--kernel] [--udev] [--zero] [--property]\n"
 "                               print uevents and published events\n"
+"       devmgr host [attach|detach|list|hook] ...\n"
+"                               on the host: serve containers that cannot hear\n"
+"                               the kernel (devmgr host --help)\n"
 "\n"
 "A device manager for containers, compatible with busybox mdev and its\n"
 "mdev.conf rule file.\n"
@@ -279,6 +283,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "monitor") == 0)
 		return monitor_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "host") == 0)
+		return host_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "settle") == 0)
 		return settle_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "test") == 0)

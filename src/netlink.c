@@ -143,6 +143,7 @@ int nl_sender_open(struct nl_sender *s)
 	int err;
 
 	s->fd = -1;
+	s->creds = false;
 	s->nl = nl_socket_alloc();
 	if (s->nl == NULL) {
 		log_err("cannot allocate a netlink socket: out of memory");
@@ -167,9 +168,27 @@ void nl_sender_close(struct nl_sender *s)
 	s->fd = -1;
 }
 
+void nl_sender_creds(struct nl_sender *s, uid_t uid, gid_t gid)
+{
+	struct ucred cred = { .pid = getpid(), .uid = uid, .gid = gid };
+	struct msghdr m = { .msg_control = s->control, .msg_controllen = sizeof(s->control) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_CREDENTIALS;
+	c->cmsg_len = CMSG_LEN(sizeof(cred));
+	memcpy(CMSG_DATA(c), &cred, sizeof(cred));
+	s->creds = true;
+}
+
 int nl_sender_send(struct nl_sender *s, struct mmsghdr *msgs, unsigned n)
 {
 	unsigned done = 0;
+
+	for (unsigned i = 0; s->creds && i < n; i++) {
+		msgs[i].msg_hdr.msg_control = s->control;
+		msgs[i].msg_hdr.msg_controllen = sizeof(s->control);
+	}
 
 	while (done < n) {
 		int r = sendmmsg(s->fd, msgs + done, n - done, 0);

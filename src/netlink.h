@@ -3,6 +3,7 @@
 #ifndef DEVMGR_NETLINK_H
 #define DEVMGR_NETLINK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/netlink.h>
 #include <sys/socket.h>
@@ -52,7 +53,14 @@ enum recv_result uevent_sock_recv(struct uevent_sock *s, struct uevent *ev);
 struct nl_sender {
 	struct nl_sock *nl;
 	int fd;
+	/* Host mode: the credentials each message carries (libudev drops
+	 * what its own root did not send; uid 0 must be the container's);
+	 * unset: the kernel fills in ours. */
+	bool creds;
+	_Alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(struct ucred))];
 };
+/* Sends as UID and GID (host ids) from now on. */
+void nl_sender_creds(struct nl_sender *s, uid_t uid, gid_t gid);
 
 int nl_sender_open(struct nl_sender *s);
 void nl_sender_close(struct nl_sender *s);

@@ -1,0 +1,259 @@
+#define _GNU_SOURCE
+#include "hostconf.h"
+#include "fileio.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void hostconf_defaults(struct hostconf *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->socket = xstrdup("/run/devmgr-host.sock");
+	h->sys = xstrdup("/sys");
+}
+
+void hostconf_free(struct hostconf *h)
+{
+	free(h->socket);
+	free(h->sys);
+	h->socket = h->sys = NULL;
+	h->n = 0;
+}
+
+/* "b 7:*", "c 188:3": type, major, and a minor or any. */
+static const char *parse_numbers(struct grant *g, const char *v)
+{
+	char type, minor[16];
+	int major, used = 0;
+
+	if (sscanf(v, " %c %d:%15[0-9*]%n", &type, &major, minor, &used) != 3 ||
+	    v[used] != '\0' || (type != 'b' && type != 'c') || major < 0)
+		return "expected b|c MAJOR:MINOR (MINOR may be *)";
+	g->kind = GRANT_NUMBERS;
+	g->type = type;
+	g->major = major;
+	g->minor = strcmp(minor, "*") == 0 ? -1 : atoi(minor);
+	if (strchr(minor, '*') && strcmp(minor, "*") != 0)
+		return "a minor is a number or *";
+	return NULL;
+}
+
+static const char *parse_usb(struct grant *g, const char *v)
+{
+	int used = 0;
+
+	if (sscanf(v, "%4x:%4x%n", &g->vendor, &g->product, &used) != 2 || v[used] != '\0' ||
+	    used != 9)
+		return "expected VVVV:PPPP, four hex digits each (as lsusb shows them)";
+	g->kind = GRANT_USB;
+	return NULL;
+}
+
+static const char *parse_grant(struct grant *g, const char *key, const char *v)
+{
+	if (strcmp(key, "device") == 0)
+		return parse_numbers(g, v);
+	if (strcmp(key, "usb") == 0)
+		return parse_usb(g, v);
+	if (strlen(v) >= sizeof(g->text))
+		return "too long";
+	if (strcmp(key, "subsystem") == 0) {
+		if (v[0] == '\0' || strchr(v, '/'))
+			return "expected a subsystem name (block, tty, input...)";
+		g->kind = GRANT_SUBSYSTEM;
+	} else if (strcmp(key, "path") == 0) {
+		if (strncmp(v, "/devices/", 9) != 0 || strstr(v, "/../") || strstr(v, "/./"))
+			return "expected a sysfs device path under /devices/";
+		g->kind = GRANT_PATH;
+	} else {
+		return "unknown setting (subsystem, device, usb or path)";
+	}
+	strcpy(g->text, v);
+	return NULL;
+}
+
+static const char *container_line(struct hostconf *h, const char *section, const char *key,
+				  const char *value, unsigned line)
+{
+	const char *name = section + strlen("container ");
+	struct hostconf_container *c = h->n ? &h->c[h->n - 1] : NULL;
+
+	if (c == NULL || c->line == 0 || strcmp(c->pattern, name) != 0) {
+		if (h->n == HOSTCONF_MAX_CONTAINERS)
+			return "too many [container] sections";
+		if (strlen(name) == 0 || strlen(name) >= sizeof(c->pattern))
+			return "a container section needs a name pattern of under 128 bytes";
+		c = &h->c[h->n++];
+		memset(c, 0, sizeof(*c));
+		strcpy(c->pattern, name);
+		c->line = line;
+	}
+	if (c->ngrants == HOSTCONF_MAX_GRANTS)
+		return "too many lines in this section";
+	struct grant *g = &c->grants[c->ngrants];
+	memset(g, 0, sizeof(*g));
+	const char *why = parse_grant(g, key, value);
+	if (why)
+		return why;
+	g->line = line;
+	c->ngrants++;
+	return NULL;
+}
+
+static const char *host_line(struct hostconf *h, const char *key, const char *value)
+{
+	char **slot = strcmp(key, "socket") == 0 ? &h->socket :
+		      strcmp(key, "sys") == 0 ? &h->sys : NULL;
+
+	if (slot == NULL)
+		return "unknown setting (socket, sys)";
+	if (value[0] != '/')
+		return "must be an absolute path";
+	free(*slot);
+	*slot = xstrdup(value);
+	return NULL;
+}
+
+struct reader {
+	FILE *f;
+	const char *path;
+	unsigned line;
+	int errors;
+	struct hostconf *h;
+};
+
+static char *read_line(char *str, int num, void *stream)
+{
+	struct reader *r = stream;
+	char *s = fgets(str, num, r->f);
+
+	if (s)
+		r->line++;
+	return s;
+}
+
+static int on_setting(void *user, const char *section, const char *key, const char *value)
+{
+	struct reader *r = user;
+	const char *why;
+
+	if (strcmp(section, "host") == 0)
+		why = host_line(r->h, key, value);
+	else if (strncmp(section, "container ", 10) == 0)
+		why = container_line(r->h, section, key, value, r->line);
+	else
+		why = "unknown section ([host] or [container NAME-PATTERN])";
+	if (why) {
+		log_err("%s:%u: [%s] %s = %s: %s", r->path, r->line, section, key, value, why);
+		r->errors++;
+	}
+	return 1;
+}
+
+int hostconf_load(struct hostconf *h, const char *path, bool required)
+{
+	struct reader r = { .path = path, .h = h };
+	int rc;
+
+	r.f = fopen(path, "re");
+	if (r.f == NULL) {
+		if (errno == ENOENT && !required)
+			return 0;
+		log_err("cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	rc = ini_parse_stream(read_line, &r, on_setting, &r);
+	fclose(r.f);
+	if (rc > 0) {
+		log_err("%s:%d: syntax error: expected [section] or key = value", path, rc);
+		r.errors++;
+	} else if (rc < 0) {
+		log_err("cannot parse %s: out of memory", path);
+		r.errors++;
+	}
+	return r.errors ? -1 : 0;
+}
+
+const struct hostconf_container *hostconf_find(const struct hostconf *h, const char *name)
+{
+	for (unsigned i = 0; i < h->n; i++)
+		if (fnmatch(h->c[i].pattern, name, 0) == 0)
+			return &h->c[i];
+	return NULL;
+}
+
+static unsigned read_hex_at(int dirfd, const char *dir, const char *attr)
+{
+	char path[4096 + 32], buf[16];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, attr);
+	if (read_small_at(dirfd, path, buf, sizeof(buf)) <= 0)
+		return 0x10000;		/* none: matches no grant */
+	return (unsigned)strtoul(buf, NULL, 16);
+}
+
+/* The USB device at DEVPATH or above it, vendor and product. */
+static bool usb_ancestor(int sys_fd, const char *devpath, const struct grant *g)
+{
+	char dir[4096];
+
+	if (sys_fd < 0 || strlen(devpath) >= sizeof(dir) || strstr(devpath, ".."))
+		return false;
+	strcpy(dir, devpath[0] == '/' ? devpath + 1 : devpath);
+	while (strchr(dir, '/')) {
+		if (read_hex_at(sys_fd, dir, "idVendor") == g->vendor &&
+		    read_hex_at(sys_fd, dir, "idProduct") == g->product)
+			return true;
+		*strrchr(dir, '/') = '\0';
+	}
+	return false;
+}
+
+static bool numbers_match(const struct grant *g, const struct uevent *ev)
+{
+	const char *maj = uevent_get(ev, "MAJOR"), *min = uevent_get(ev, "MINOR");
+	const char *sub = uevent_get(ev, "SUBSYSTEM");
+	char type = sub && strcmp(sub, "block") == 0 ? 'b' : 'c';
+
+	if (maj == NULL || min == NULL || type != g->type || atoi(maj) != g->major)
+		return false;
+	return g->minor < 0 || atoi(min) == g->minor;
+}
+
+static bool grant_matches(const struct grant *g, int sys_fd, const struct uevent *ev)
+{
+	const char *sub = uevent_get(ev, "SUBSYSTEM"), *path = uevent_get(ev, "DEVPATH");
+	size_t n;
+
+	switch (g->kind) {
+	case GRANT_SUBSYSTEM:
+		return sub && strcmp(sub, g->text) == 0;
+	case GRANT_NUMBERS:
+		return numbers_match(g, ev);
+	case GRANT_USB:
+		return path && usb_ancestor(sys_fd, path, g);
+	case GRANT_PATH:
+		n = strlen(g->text);
+		return path && strncmp(path, g->text, n) == 0 &&
+		       (path[n] == '\0' || path[n] == '/' || g->text[n - 1] == '/');
+	}
+	return false;
+}
+
+bool hostconf_grants(const struct hostconf_container *c, int sys_fd, const struct uevent *ev,
+		     unsigned *line)
+{
+	for (unsigned i = 0; i < c->ngrants; i++)
+		if (grant_matches(&c->grants[i], sys_fd, ev)) {
+			if (line)
+				*line = c->grants[i].line;
+			return true;
+		}
+	return false;
+}

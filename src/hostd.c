@@ -1,0 +1,667 @@
+#define _GNU_SOURCE
+/* The host daemon's loop and its containers. Nothing here waits on a
+ * container: events go to its worker without blocking (a full socket
+ * queues them here), and its answers are counted as they come. */
+#include "hostd.h"
+#include "enter.h"
+#include "fileio.h"
+#include "hostconf.h"
+#include "hostworker.h"
+#include "log.h"
+#include "netlink.h"
+#include "sysfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HOST_MAX 64
+#define QUEUE_MAX 65536		/* events a stuck worker may owe before some are lost */
+#define DRAIN_MS 10000		/* a detached worker's time to finish */
+
+struct held { char *devpath, *ev; size_t len; };
+
+struct attached {
+	bool used, closing;
+	char name[65];
+	struct target t;
+	struct worker w;
+	struct held *dv;		/* the devices it has been given */
+	size_t ndv, dvcap;
+	struct held *q;			/* events its socket would not take yet */
+	size_t qhead, qlen, qcap;
+	unsigned long queued, acked, lost;
+	int reply_fd;			/* told when acked reaches reply_at */
+	unsigned long reply_at;
+	struct timespec deadline;	/* closing: killed after it */
+};
+
+struct hostd {
+	const struct hostd_opts *o;
+	struct hostconf conf;
+	int sys_fd, ctl_fd, sig_fd;
+	struct uevent_sock sock;
+	struct attached a[HOST_MAX];
+	bool stop;
+};
+
+static void reply(int *fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void reply(int *fd, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	if (*fd < 0)
+		return;
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	if (send(*fd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		log_debug("a client left before its answer: %s", strerror(errno));
+	close(*fd);
+	*fd = -1;
+}
+
+/* ---- what a container has, and what it is owed ------------------------- */
+
+static ssize_t held_find(const struct attached *a, const char *devpath)
+{
+	for (size_t i = 0; i < a->ndv; i++)
+		if (strcmp(a->dv[i].devpath, devpath) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+static void held_set(struct attached *a, ssize_t i, const char *devpath, const char *ev,
+		     size_t len)
+{
+	if (i < 0) {
+		if (a->ndv == a->dvcap) {
+			a->dvcap = a->dvcap ? 2 * a->dvcap : 16;
+			struct held *n = realloc(a->dv, a->dvcap * sizeof(*n));
+			if (n == NULL)
+				abort();
+			a->dv = n;
+		}
+		i = (ssize_t)a->ndv++;
+		a->dv[i].devpath = xstrdup(devpath);
+	} else {
+		free(a->dv[i].ev);
+	}
+	a->dv[i].ev = xmalloc(len);
+	memcpy(a->dv[i].ev, ev, len);
+	a->dv[i].len = len;
+}
+
+static void held_drop(struct attached *a, size_t i)
+{
+	free(a->dv[i].devpath);
+	free(a->dv[i].ev);
+	a->dv[i] = a->dv[--a->ndv];
+}
+
+static void flush(struct attached *a)
+{
+	while (a->qlen > 0) {
+		struct held *e = &a->q[a->qhead];
+		if (worker_send(&a->w, e->ev, e->len) == 1)
+			return;
+		free(e->ev);
+		a->qhead++;
+		a->qlen--;
+	}
+	a->qhead = 0;
+}
+
+/* EV to the worker, after what it is still owed. */
+static void give(struct attached *a, const char *ev, size_t len)
+{
+	a->queued++;
+	if (a->qlen == 0 && worker_send(&a->w, ev, len) != 1)
+		return;
+	if (a->qlen >= QUEUE_MAX) {
+		if (a->lost++ == 0)
+			log_err("%s: its worker is %d events behind: events are lost (see "
+				"'devmgr host list')", a->name, QUEUE_MAX);
+		a->acked++;	/* never coming */
+		return;
+	}
+	if (a->qhead + a->qlen == a->qcap) {
+		if (a->qhead > 0) {
+			memmove(a->q, a->q + a->qhead, a->qlen * sizeof(*a->q));
+			a->qhead = 0;
+		} else {
+			a->qcap = a->qcap ? 2 * a->qcap : 64;
+			struct held *n = realloc(a->q, a->qcap * sizeof(*n));
+			if (n == NULL)
+				abort();
+			a->q = n;
+		}
+	}
+	struct held *e = &a->q[a->qhead + a->qlen++];
+	e->devpath = NULL;
+	e->ev = xmalloc(len);
+	memcpy(e->ev, ev, len);
+	e->len = len;
+}
+
+/* The kernel's event EV for container A: given when its device is A's
+ * (granted on add, remembered until remove). */
+static void offer(struct hostd *h, struct attached *a, const struct uevent *ev,
+		  const char *packed, size_t len)
+{
+	const char *path = uevent_get(ev, "DEVPATH"), *action = uevent_get(ev, "ACTION");
+	ssize_t i = held_find(a, path);
+	bool remove = strcmp(action, "remove") == 0;
+
+	if (i < 0) {
+		const struct hostconf_container *c = hostconf_find(&h->conf, a->name);
+		unsigned line;
+		if (remove || c == NULL || !hostconf_grants(c, h->sys_fd, ev, &line))
+			return;
+		log_info("%s: %s %s: granted by line %u", a->name, action, path, line);
+	}
+	if (remove)
+		held_drop(a, (size_t)i);
+	else
+		held_set(a, i, path, packed, len);
+	give(a, packed, len);
+}
+
+static void dispatch(struct hostd *h, const struct uevent *ev)
+{
+	size_t len;
+
+	if (uevent_get(ev, "DEVPATH") == NULL || uevent_get(ev, "ACTION") == NULL)
+		return;
+	char *packed = uevent_pack(ev, &len);
+	for (int i = 0; i < HOST_MAX; i++)
+		if (h->a[i].used && !h->a[i].closing)
+			offer(h, &h->a[i], ev, packed, len);
+	free(packed);
+}
+
+/* ---- attach: the devices already there ---------------------------------- */
+
+struct cold { struct hostd *h; struct attached *a; };
+
+static void cold_one(void *arg, struct device *dev, unsigned long index)
+{
+	struct cold *c = arg;
+	char link[PATH_MAX];
+	struct uevent ev;
+	(void)index;
+
+	ssize_t n = readlinkat(c->h->sys_fd, dev->sysdir, link, sizeof(link) - 1);
+	if (n <= 0)
+		return;
+	link[n] = '\0';
+	const char *devpath = strstr(link, "/devices/");
+	const char *sub = device_get(dev, "SUBSYSTEM");
+	if (devpath == NULL || sub == NULL)
+		return;
+	uevent_copy(&ev, dev->ev);
+	uevent_set(&ev, "DEVPATH", devpath);
+	uevent_set(&ev, "SUBSYSTEM", sub);
+	size_t len;
+	char *packed = uevent_pack(&ev, &len);
+	offer(c->h, c->a, &ev, packed, len);
+	free(packed);
+}
+
+static void coldplug(struct hostd *h, struct attached *a)
+{
+	struct sysfs s = { .fd = h->sys_fd, .path = h->conf.sys };
+	struct sysfs_scan sc = { 0 };
+	struct cold c = { h, a };
+
+	if (sysfs_scan(&s, &sc, cold_one, &c) < 0)
+		log_err("%s: cannot scan %s for the devices it has", a->name, h->conf.sys);
+}
+
+/* ---- attach and detach --------------------------------------------------- */
+
+static struct attached *by_name(struct hostd *h, const char *name)
+{
+	for (int i = 0; i < HOST_MAX; i++)
+		if (h->a[i].used && strcmp(h->a[i].name, name) == 0)
+			return &h->a[i];
+	return NULL;
+}
+
+static bool good_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > 64 || name[0] == '.' || name[0] == '-')
+		return false;
+	return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "0123456789_.-") == n;
+}
+
+/* Why T must not be entered, or NULL. */
+static const char *unfit(const struct target *t)
+{
+	struct stat root, ours;
+
+	if (fstat(t->root_fd, &root) < 0 || stat("/", &ours) < 0)
+		return "its root cannot be looked at";
+	if (root.st_dev == ours.st_dev && root.st_ino == ours.st_ino)
+		return "its root is the host's: not a container, or not yet pivoted into "
+		       "its root (attach from the OCI poststart hook, not createRuntime)";
+	return NULL;
+}
+
+static void attach(struct hostd *h, int *client, const char *name, int pidfd)
+{
+	struct attached *a = NULL;
+	const char *why;
+
+	if (!good_name(name)) {
+		reply(client, "error: '%s' is no container name (letters, digits, _ . -; "
+		      "at most 64)", name);
+		goto out;
+	}
+	if (by_name(h, name)) {
+		reply(client, "error: %s is attached already", name);
+		goto out;
+	}
+	if (hostconf_find(&h->conf, name) == NULL) {
+		reply(client, "ok %s: no [container] section of %s matches it: nothing to serve",
+		      name, h->o->config);
+		goto out;
+	}
+	for (int i = 0; i < HOST_MAX && a == NULL; i++)
+		if (!h->a[i].used)
+			a = &h->a[i];
+	if (a == NULL) {
+		reply(client, "error: %d containers are attached already", HOST_MAX);
+		goto out;
+	}
+	memset(a, 0, sizeof(*a));
+	a->reply_fd = -1;
+	snprintf(a->name, sizeof(a->name), "%s", name);
+	if (target_open(&a->t, pidfd) < 0 || (why = unfit(&a->t)) != NULL) {
+		why = a->t.pid > 0 && a->t.root_fd >= 0 ? unfit(&a->t) : NULL;
+		reply(client, "error: cannot attach %s: %s", name,
+		      why ? why : "its process cannot be looked at (see the daemon's log)");
+		target_close(&a->t);
+		goto out;
+	}
+	if (worker_start(&a->w, &a->t, name, h->sys_fd, h->o->verbose) < 0) {
+		reply(client, "error: cannot attach %s: no worker (see the daemon's log)", name);
+		target_close(&a->t);
+		goto out;
+	}
+	a->used = true;
+	coldplug(h, a);
+	log_info("%s attached: pid %d, %s user namespace, %zu devices", name, (int)a->t.pid,
+		 a->t.userns ? "its own" : "the host's", a->ndv);
+	a->reply_fd = *client;
+	a->reply_at = a->queued;
+	*client = -1;
+	return;
+out:
+	close(pidfd);
+}
+
+static void finish(struct attached *a)
+{
+	struct timespec now;
+
+	a->closing = true;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	a->deadline = now;
+	a->deadline.tv_sec += DRAIN_MS / 1000;
+	if (a->qlen == 0)
+		shutdown(a->w.sock, SHUT_WR);
+}
+
+/* By request: its devices go from its /dev first. */
+static void detach(struct hostd *h, int *client, const char *name)
+{
+	struct attached *a = by_name(h, name);
+	struct uevent ev;
+
+	if (a == NULL || a->closing) {
+		reply(client, "error: no container %s is attached", name);
+		return;
+	}
+	while (a->ndv > 0) {
+		struct held *d = &a->dv[a->ndv - 1];
+		size_t len;
+		if (uevent_unpack(&ev, d->ev, d->len) == 0 && uevent_set(&ev, "ACTION", "remove") == 0) {
+			char *packed = uevent_pack(&ev, &len);
+			give(a, packed, len);
+			free(packed);
+		}
+		held_drop(a, a->ndv - 1);
+	}
+	reply(&a->reply_fd, "ok %s: detached before its devices were all there", name);
+	a->reply_fd = *client;
+	a->reply_at = (unsigned long)-1;	/* answered when the worker is gone */
+	*client = -1;
+	finish(a);
+}
+
+static void release(struct attached *a)
+{
+	worker_stop(&a->w, 0);
+	close(a->t.pidfd);
+	target_close(&a->t);
+	while (a->ndv > 0)
+		held_drop(a, a->ndv - 1);
+	free(a->dv);
+	for (size_t i = 0; i < a->qlen; i++)
+		free(a->q[a->qhead + i].ev);
+	free(a->q);
+	a->used = false;
+}
+
+static void list(struct hostd *h, int *client)
+{
+	char out[16384];
+	size_t n = 0;
+
+	for (int i = 0; i < HOST_MAX; i++) {
+		struct attached *a = &h->a[i];
+		if (!a->used || n >= sizeof(out) - 256)
+			continue;
+		n += (size_t)snprintf(out + n, sizeof(out) - n,
+				      "%s pid=%d userns=%s devices=%zu events=%lu handled=%lu "
+				      "lost=%lu%s\n", a->name, (int)a->t.pid,
+				      a->t.userns ? "own" : "host", a->ndv, a->queued,
+				      a->acked, a->lost, a->closing ? " detaching" : "");
+	}
+	if (n > 0)
+		out[--n] = '\0';
+	reply(client, "%s", n ? out : "(none attached)");
+}
+
+/* ---- the control socket ------------------------------------------------- */
+
+static int ctl_open(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		log_err("control socket path %s is too long", path);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	/* a socket left by a daemon that was killed; never anything else */
+	struct stat st;
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(path);
+	mode_t old = umask(077);
+	int rc = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (rc < 0 || listen(fd, 16) < 0) {
+		log_err("cannot listen on %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* One request a connection: "attach NAME" with the container's pidfd
+ * passed along, "detach NAME", "list". Only root may ask. */
+static void ctl_request(struct hostd *h, int client)
+{
+	char buf[256] = "", name[80] = "";
+	_Alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { buf, sizeof(buf) - 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+			    .msg_controllen = sizeof(control) };
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	struct timeval tv = { 1, 0 };
+	int pidfd = -1;
+
+	setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	ssize_t n = recvmsg(client, &m, MSG_CMSG_CLOEXEC);
+	for (struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&m) : NULL; c; c = CMSG_NXTHDR(&m, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(&pidfd, CMSG_DATA(c), sizeof(int));
+	if (getsockopt(client, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 ||
+	    (cred.uid != 0 && cred.uid != geteuid())) {
+		reply(&client, "error: only root may attach and detach containers");
+	} else if (n > 0 && sscanf(buf, "attach %79s", name) == 1 && pidfd >= 0) {
+		attach(h, &client, name, pidfd);
+		pidfd = -1;
+	} else if (n > 0 && sscanf(buf, "detach %79s", name) == 1) {
+		detach(h, &client, name);
+	} else if (n > 0 && strncmp(buf, "list", 4) == 0) {
+		list(h, &client);
+	} else {
+		reply(&client, "error: expected attach NAME (with a pidfd), detach NAME or list");
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	if (client >= 0)
+		close(client);
+}
+
+/* ---- the loop ------------------------------------------------------------ */
+
+static void worker_input(struct attached *a)
+{
+	char acks[256];
+	ssize_t n;
+
+	/* each message is one byte: one event done */
+	while ((n = recv(a->w.sock, acks, sizeof(acks), MSG_DONTWAIT)) > 0)
+		a->acked++;
+	if (a->reply_fd >= 0 && a->acked >= a->reply_at)
+		reply(&a->reply_fd, "ok %s: pid %d, %zu devices", a->name, (int)a->t.pid, a->ndv);
+}
+
+static void worker_gone(struct attached *a)
+{
+	if (!a->closing)
+		log_err("%s: its worker stopped: detached (see the messages before)", a->name);
+	reply(&a->reply_fd, a->closing ? "ok %s: detached" : "error: %s: its worker stopped",
+	      a->name);
+	release(a);
+}
+
+static void overdue(struct attached *a)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec > a->deadline.tv_sec && a->w.pid > 0) {
+		log_err("%s: its worker did not finish within %d s: killed", a->name,
+			DRAIN_MS / 1000);
+		kill(a->w.pid, SIGKILL);
+	}
+}
+
+static void on_signal(struct hostd *h)
+{
+	struct signalfd_siginfo si;
+
+	while (read(h->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			struct hostconf n;
+			hostconf_defaults(&n);
+			if (hostconf_load(&n, h->o->config, true) < 0) {
+				log_err("reload: %s has errors; keeping what is in force",
+					h->o->config);
+				hostconf_free(&n);
+				continue;
+			}
+			hostconf_free(&h->conf);
+			h->conf = n;
+			log_info("reloaded %s: %u container sections", h->o->config, h->conf.n);
+		} else {
+			h->stop = true;
+		}
+	}
+}
+
+static void receive(struct hostd *h)
+{
+	static struct uevent ev;
+	enum recv_result r;
+
+	while ((r = uevent_sock_recv(&h->sock, &ev)) != RECV_AGAIN && r != RECV_ERROR) {
+		if (r == RECV_EVENT)
+			dispatch(h, &ev);
+		else if (r == RECV_OVERRUN)
+			log_err("the kernel dropped uevents (socket buffer full): containers may "
+				"miss devices until their next event");
+	}
+}
+
+enum { P_INIT, P_SOCK, P_WORKER };
+
+static void poll_once(struct hostd *h)
+{
+	struct pollfd p[3 + 3 * HOST_MAX];
+	struct { struct attached *a; int what; } who[3 + 3 * HOST_MAX];
+	nfds_t n = 3;
+
+	p[0] = (struct pollfd){ .fd = h->sig_fd, .events = POLLIN };
+	p[1] = (struct pollfd){ .fd = h->ctl_fd, .events = POLLIN };
+	p[2] = (struct pollfd){ .fd = h->sock.fd, .events = POLLIN };
+	for (int i = 0; i < HOST_MAX; i++) {
+		struct attached *a = &h->a[i];
+		if (!a->used)
+			continue;
+		if (!a->closing) {
+			who[n].a = a, who[n].what = P_INIT;
+			p[n++] = (struct pollfd){ .fd = a->t.pidfd, .events = POLLIN };
+		}
+		who[n].a = a, who[n].what = P_SOCK;
+		p[n++] = (struct pollfd){ .fd = a->w.sock,
+					  .events = POLLIN | (a->qlen ? POLLOUT : 0) };
+		who[n].a = a, who[n].what = P_WORKER;
+		p[n++] = (struct pollfd){ .fd = a->w.pidfd, .events = POLLIN };
+	}
+	if (poll(p, n, 500) < 0 && errno != EINTR) {
+		log_err("poll: %s", strerror(errno));
+		h->stop = true;
+		return;
+	}
+	if (p[0].revents)
+		on_signal(h);
+	if (p[2].revents)
+		receive(h);
+	if (p[1].revents) {
+		int c = accept4(h->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (c >= 0)
+			ctl_request(h, c);
+	}
+	for (nfds_t i = 3; i < n; i++) {
+		struct attached *a = who[i].a;
+		if (!a->used || !p[i].revents)
+			continue;
+		if (who[i].what == P_INIT) {
+			log_info("%s: its init (pid %d) exited: detached", a->name, (int)a->t.pid);
+			finish(a);
+		} else if (who[i].what == P_SOCK) {
+			worker_input(a);
+			if (p[i].revents & POLLOUT) {
+				flush(a);
+				if (a->closing && a->qlen == 0)
+					shutdown(a->w.sock, SHUT_WR);
+			}
+		} else {
+			worker_gone(a);
+		}
+	}
+	for (int i = 0; i < HOST_MAX; i++)
+		if (h->a[i].used && h->a[i].closing)
+			overdue(&h->a[i]);
+}
+
+static int signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	signal(SIGPIPE, SIG_IGN);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -1;
+	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+static int start(struct hostd *h)
+{
+	hostconf_defaults(&h->conf);
+	if (hostconf_load(&h->conf, h->o->config, h->o->config_required) < 0)
+		return 2;
+	if (h->conf.n == 0)
+		log_warn("%s gives no container a device: every attach is answered 'nothing to "
+			 "serve'", h->o->config);
+	h->sys_fd = open(h->conf.sys, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (h->sys_fd < 0) {
+		log_err("cannot open sysfs %s: %s", h->conf.sys, strerror(errno));
+		return 1;
+	}
+	if (netns_gets_uevents() == 0)
+		log_warn("this network namespace gets no uevents from the kernel: run devmgr "
+			 "host in the host's (a sidecar: --network host --pid host)");
+	if (uevent_sock_open(&h->sock, 16 << 20) < 0)
+		return 1;
+	h->sig_fd = signals();
+	h->ctl_fd = ctl_open(h->conf.socket);
+	if (h->sig_fd < 0 || h->ctl_fd < 0)
+		return 1;
+	return 0;
+}
+
+int hostd_run(const struct hostd_opts *o)
+{
+	static struct hostd h;
+	int rc;
+
+	h.o = o;
+	h.sys_fd = h.ctl_fd = h.sig_fd = -1;
+	rc = start(&h);
+	if (rc == 0) {
+		log_info("serving containers on %s", h.conf.socket);
+		if (o->ready_fd >= 0 && (write(o->ready_fd, "\n", 1) < 0 || close(o->ready_fd) < 0))
+			log_warn("cannot tell readiness on fd %d: %s", o->ready_fd, strerror(errno));
+		while (!h.stop)
+			poll_once(&h);
+	}
+	for (int i = 0; i < HOST_MAX; i++)
+		if (h.a[i].used) {
+			worker_stop(&h.a[i].w, 2000);
+			release(&h.a[i]);
+		}
+	if (h.ctl_fd >= 0) {
+		close(h.ctl_fd);
+		unlink(h.conf.socket);
+	}
+	uevent_sock_close(&h.sock);
+	hostconf_free(&h.conf);
+	return rc;
+}

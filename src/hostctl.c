@@ -105,8 +105,9 @@ static int detach(const char *sock, const char *name)
 	return ask(sock, req, -1, 30);
 }
 
-/* The OCI hook: poststart ("running") attaches, poststop ("stopped")
- * detaches; the other hooks are told what to use instead. */
+/* The OCI hook: poststart ("running", or "created" as runc says) attaches,
+ * poststop ("stopped") detaches; an earlier hook, whose container has no
+ * root of its own yet, is refused by the daemon. */
 static int hook(const char *sock)
 {
 	char text[65536];
@@ -121,7 +122,9 @@ static int hook(const char *sock)
 		return 1;
 	}
 	const char *name = st.name[0] ? st.name : st.id;
-	if (strcmp(st.status, "running") == 0 && st.pid > 0)
+	/* runc hands poststart hooks a state that still says "created" */
+	if ((strcmp(st.status, "running") == 0 || strcmp(st.status, "created") == 0) &&
+	    st.pid > 0)
 		return attach(sock, name, st.pid);
 	if (strcmp(st.status, "stopped") == 0) {
 		/* detached already when its init exited: that is no error */

@@ -42,7 +42,7 @@ tap_skip_unless_built "$tools/loopctl"
 tap_skip_unless_built "$tools/nlrecv"
 tap_workdir host
 . "$lib/daemon.sh"
-echo "1..46"
+echo "1..52"
 
 # the mapped root must reach the bundles
 chmod 755 "$work"
@@ -73,7 +73,7 @@ bundle() {
 	mkdir -p "$root"/{bin,etc,dev,proc,sys,run,tmp}
 	chmod 1777 "$root/tmp"
 	cp "$busybox" "$root/bin/busybox"
-	for a in sh ls cat sleep stat dd readlink; do ln -s busybox "$root/bin/$a"; done
+	for a in sh ls cat sleep stat dd readlink mkfifo ln; do ln -s busybox "$root/bin/$a"; done
 	printf 'root:x:0:0:root:/:/bin/sh\n' >"$root/etc/passwd"
 	printf 'root:x:0:\nloopers:x:4321:\n' >"$root/etc/group"
 	printf 'loop[0-9]+ root:loopers 0640\n' >"$root/etc/mdev.conf"
@@ -120,10 +120,18 @@ run() {
 	[ -n "$CPID" ]
 }
 
-for b in u1 u2 h1; do
+for b in u1 u2 h1 x1; do
 	bundle "$work/$b" "$([ "$b" = h1 ] && echo no || echo yes)" ||
 		{ echo "Bail out! cannot build bundle $b"; exit 1; }
 done
+# x1: its files lead to the host's (were they followed from outside its root)
+xr=$work/x1/rootfs
+printf 'loop[0-9]+ root:root 0606\n' >"$work/evil.conf"
+printf 'root:x:0:0:root:/:/bin/sh\nhostuser:x:0:4321::/:/bin/sh\n' >"$work/evil.passwd"
+ln -sf "$work/evil.conf" "$xr/etc/mdev.conf"
+ln -sf "$work/evil.passwd" "$xr/etc/passwd"
+head -c 8000000 /dev/zero | tr '\0' 'x' >"$xr/etc/group"
+printf 'victim\n' >"$xr/etc/victim"
 bundle "$work/k1" yes hooks || { echo "Bail out! cannot build bundle k1"; exit 1; }
 
 cat >"$work/host.conf" <<EOF2
@@ -134,7 +142,10 @@ socket = $sock
 device = b 7:*
 
 [container h1]
-subsystem = block
+path = /devices/virtual/block/
+
+[container x1]
+device = b 7:*
 
 [container k*]
 device = b 7:*
@@ -213,3 +224,113 @@ is "libudev client in u1: the remove" "$(grep '^remove ' "$work/client.out")" \
 wait "$c2"
 check "u2: no node" absent "/proc/$U2/root/dev/loop$N"
 is "u2's libudev client heard nothing" "$(grep -c '^add\|^remove' "$work/client2.out")" 0
+
+# ---- c: what is there at attach --------------------------------------------
+
+N2=$(loop_free $((N + 1)))
+loop_add "$N2"
+run u3 "$work/u1" || { fail "container u3 started"; exit 1; }
+U3=$CPID
+printf '\n[container u3]\ndevice = b 7:*\n' >>"$work/host.conf"
+kill -HUP "$HPID"
+wait_for 5 grep -q "reloaded" "$work/host.log"
+t0=${EPOCHREALTIME/[.,]/}
+"$devmgr" host attach --socket "$sock" u3 "$U3" >"$work/attach3.out" 2>&1
+rc=$?
+t=${EPOCHREALTIME/[.,]/}
+is "SIGHUP took the new host.conf; attach u3 (a second container of the same bundle)" "$rc" 0
+check "attach returns once its devices are there: loop$N2 (a node when it answered, $(((t - t0) / 1000)) ms)" \
+    test -b "/proc/$U3/root/dev/loop$N2"
+check "... and u1 got loop$N2 as it came" test -b "/proc/$U1/root/dev/loop$N2"
+is "... both a node of their own (one device, a mount each)" \
+    "$(grep -c " /dev/loop$N2 " "/proc/$U1/mountinfo" "/proc/$U3/mountinfo" | sed 's/.*://' | paste -sd,)" "1,1"
+"$devmgr" host list --socket "$sock" >"$work/list.out" 2>&1
+check "list names u1 and u3 with their user namespaces" \
+    grep -q "^u3 pid=$U3 userns=own devices=" "$work/list.out"
+
+# ---- d: detach ---------------------------------------------------------------
+
+"$devmgr" host detach --socket "$sock" u3 >"$work/detach.out" 2>&1
+is "detach u3 by hand" "$?:$(cat "$work/detach.out")" "0:ok u3: detached"
+check "... its loop$N2 node is gone" absent "/proc/$U3/root/dev/loop$N2"
+check "... u1's stays" test -b "/proc/$U1/root/dev/loop$N2"
+check "... its worker too (no process of devmgr's in its mount namespace)" \
+    eval "! for p in \$(pgrep -x devmgr); do [ \"\$(readlink /proc/\$p/ns/mnt)\" = \"\$(readlink /proc/$U3/ns/mnt)\" ] && echo \$p; done | grep -q ."
+"$devmgr" host detach --socket "$sock" u3 >"$work/detach.out" 2>&1
+is "... a second detach says it is not attached" "$?:$(cat "$work/detach.out")" \
+    "1:error: no container u3 is attached"
+rt kill u1 KILL
+wait_for 5 eval "! '$devmgr' host list --socket '$sock' | grep -q '^u1 '"
+check "u1's init killed: detached by itself" \
+    eval "! '$devmgr' host list --socket '$sock' | grep -q '^u1 '"
+check "... its worker gone" \
+    wait_for 5 eval "[ -z \"\$(pgrep -P $HPID)\" ]"
+check "... no mount of devmgr's tmpfs anywhere on the host" \
+    eval "! grep -q 'devmgr' /proc/self/mountinfo"
+rt delete -f u1 >/dev/null 2>&1
+rt kill u3 KILL
+
+# ---- e: a container in the host's user namespace ---------------------------
+
+run h1 "$work/h1" || { fail "container h1 started"; exit 1; }
+H1=$CPID
+"$devmgr" host attach --socket "$sock" h1 "$H1" >"$work/attach4.out" 2>&1
+is "attach h1 (no user namespace)" "$?" 0
+is "loop$N2: a node made by mknod in h1's /dev, not a mount; root:loopers 0640" \
+    "$(stat -c '%F %u %g %a' "/proc/$H1/root/dev/loop$N2"):$(grep -c " /dev/loop$N2 " "/proc/$H1/mountinfo")" \
+    "block special file 0 4321 640:0"
+rt exec h1 dd if="/dev/loop$N2" of=/dev/null bs=512 count=1 >/dev/null 2>&1
+is "... h1 can open it" $? 0
+rt kill h1 KILL
+
+# ---- f: the OCI hook ----------------------------------------------------------
+
+(cd "$work/k1" && rt run -d k1 </dev/null >"$work/k1.out" 2>&1)
+is "runc runs k1 with devmgr host hook as its poststart and poststop hooks" "$?" 0
+ids+=(k1)
+K1=$(rt state k1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+check "poststart attached it (named by its devmgr.name annotation)" \
+    grep -q "^k1 pid=$K1 userns=own" <("$devmgr" host list --socket "$sock")
+check "... loop$N2 was there when runc returned" test -b "/proc/$K1/root/dev/loop$N2"
+rt kill k1 KILL
+wait_for 5 eval "! rt state k1 2>/dev/null | grep -q running"
+rt delete k1 >"$work/k1.delete" 2>&1
+is "poststop: runc delete ran the hook without complaint" "$?:$(cat "$work/k1.delete")" "0:"
+check "... k1 is detached" eval "! '$devmgr' host list --socket '$sock' | grep -q '^k1 '"
+
+# ---- g: a hostile container ----------------------------------------------------
+
+run x1 "$work/x1" || { fail "container x1 started"; exit 1; }
+X1=$CPID
+rt exec x1 mkfifo /run/udev
+N3=$(loop_free $((N2 + 1)))
+rt exec x1 ln -s /etc/victim "/dev/loop$N3"
+"$devmgr" host attach --socket "$sock" x1 "$X1" >"$work/attach5.out" 2>&1
+is "attach x1: its mdev.conf and passwd link to host files, its group file is 8 MB of junk" \
+    "$?" 0
+loop_add "$N3"
+wait_for 5 grep -q "loop$N3 is a symlink to /etc/victim" "$work/host.log"
+is "loop$N3 added: the symlink planted at its name is left alone, as in a container" \
+    "$(readlink "/proc/$X1/root/dev/loop$N3")" /etc/victim
+is "... the file the symlink led to is untouched" \
+    "$(stat -c '%F %a %u' "$xr/etc/victim"):$(cat "$xr/etc/victim")" "regular file 644 0:victim"
+is "loop$N2 (there at attach): 0660 root:root (no rule file inside its root: the host's was not read)" \
+    "$(stat -c '%a %u %g' "/proc/$X1/root/dev/loop$N2")" "660 100000 100000"
+check "... /run/udev is still its FIFO" test -p "/proc/$X1/root/run/udev"
+t0=${EPOCHREALTIME/[.,]/}
+"$devmgr" host list --socket "$sock" >"$work/list2.out" 2>&1
+t=${EPOCHREALTIME/[.,]/}
+check "the daemon answers at once ($(((t - t0) / 1000)) ms), x1's events handled" \
+    grep -q "^x1 pid=$X1 .* lost=0" "$work/list2.out"
+check "x1's worker said why it keeps no database" grep -q "x1\].*run/udev" "$work/host.log"
+check "the host files are as they were" \
+    [ "$(cat "$work/evil.conf")" = "loop[0-9]+ root:root 0606" ]
+rt kill x1 KILL
+loop_del "$N3"
+loop_del "$N2"
+
+kill "$HPID"
+wait "$HPID"
+is "devmgr host stops on SIGTERM" "$?" 0
+HPID=
+check "... its control socket is gone" absent "$sock"

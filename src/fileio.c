@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 void *xmalloc(size_t n)
@@ -111,4 +112,38 @@ char *strv_pack(const char *const *v, unsigned n, size_t *len)
 	if (len)
 		*len = size;
 	return buf;
+}
+
+/* Descriptors LO..HI closed: close_range where the kernel has it (5.9),
+ * else one by one up to a sane bound. */
+static void close_span(unsigned lo, unsigned hi)
+{
+	if (lo > hi)
+		return;
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, lo, hi, 0) == 0)
+		return;
+#endif
+	long max = sysconf(_SC_OPEN_MAX);
+	for (unsigned fd = lo; fd <= hi && fd < (max > 0 && max < 65536 ? (unsigned)max : 65536u); fd++)
+		close((int)fd);
+}
+
+void close_all_but(const int *keep, int n)
+{
+	unsigned from = 3;
+
+	for (;;) {
+		/* the lowest kept descriptor at or above FROM */
+		unsigned next = ~0U;
+		for (int i = 0; i < n; i++)
+			if (keep[i] >= 0 && (unsigned)keep[i] >= from && (unsigned)keep[i] < next)
+				next = (unsigned)keep[i];
+		if (next == ~0U)
+			break;
+		if (next > from)
+			close_span(from, next - 1);
+		from = next + 1;
+	}
+	close_span(from, ~0U);
 }

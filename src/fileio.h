@@ -18,4 +18,8 @@ char *xstrdup(const char *s);
  * after the last ("a\0b\0\0"); its size into LEN unless NULL. */
 char *strv_pack(const char *const *v, unsigned n, size_t *len);
 
+/* Closes every descriptor above 2 but the N in KEEP (-1s are skipped):
+ * what a forked child must not hold of its parent's. */
+void close_all_but(const int *keep, int n);
+
 #endif

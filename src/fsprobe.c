@@ -2,6 +2,7 @@
  * the properties udev's blkid builtin (systemd 252) gives. */
 #define _GNU_SOURCE
 #include "fsprobe.h"
+#include "fileio.h"
 #include "log.h"
 
 #include <errno.h>
@@ -157,38 +158,6 @@ static void put(char *buf, size_t *len, const char *name, const char *data, size
 	*len += n + v + 2;
 }
 
-/* Descriptors LO..HI closed: close_range where the kernel has it (5.9),
- * else one by one up to a sane bound. */
-static void close_span(unsigned lo, unsigned hi)
-{
-	if (lo > hi)
-		return;
-#ifdef SYS_close_range
-	if (syscall(SYS_close_range, lo, hi, 0) == 0)
-		return;
-#endif
-	long max = sysconf(_SC_OPEN_MAX);
-	for (unsigned fd = lo; fd <= hi && fd < (max > 0 && max < 65536 ? (unsigned)max : 65536u); fd++)
-		close((int)fd);
-}
-
-/* All but A and B (and 0-2): a child stuck in a read for hours must not
- * keep the daemon's sockets, with their buffers, alive after it. */
-static void close_others(int a, int b)
-{
-	unsigned lo = (unsigned)(a < b ? a : b), hi = (unsigned)(a < b ? b : a);
-	unsigned from = 3;
-
-	if (lo >= from) {
-		close_span(from, lo - 1);
-		from = lo + 1;
-	}
-	if (hi >= from) {
-		close_span(from, hi - 1);
-		from = hi + 1;
-	}
-	close_span(from, ~0U);
-}
 
 /* Exits 0 with the pairs written to OUT, 1 when nothing was found, 2
  * when the device could not be opened or probed. */
@@ -198,7 +167,7 @@ static void child(int out, int dev_fd, const char *node, dev_t rdev)
 	char buf[ANSWER_MAX];
 	size_t len = 0;
 
-	close_others(out, dev_fd);
+	close_all_but((int[]){ out, dev_fd }, 2);
 	int fd = openat(dev_fd, node, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISBLK(st.st_mode) || st.st_rdev != rdev)

@@ -2,6 +2,7 @@
 #include "hostworker.h"
 #include "context.h"
 #include "device.h"
+#include "fileio.h"
 #include "log.h"
 
 #include <errno.h>
@@ -110,7 +111,9 @@ int worker_start(struct worker *w, const struct target *t, const char *name, int
 		return -1;
 	}
 	if (w->pid == 0) {
-		close(sv[0]);
+		/* not the daemon's sockets, clients, other containers' workers:
+		 * a detached one must see its socket close */
+		close_all_but((int[]){ t->pidfd, t->root_fd, sys_fd, sv[1] }, 4);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGHUP, SIG_IGN);

@@ -37,6 +37,8 @@ static int string(struct json *j, char *out, size_t size)
 			return fail(j, "unterminated string");
 		if (c == '\\') {
 			c = *++j->p;
+			if (c == '\0')
+				return fail(j, "unterminated string");
 			if (c == 'u') {
 				char hex[5] = { 0 };
 				for (int i = 0; i < 4; i++)
@@ -45,10 +47,10 @@ static int string(struct json *j, char *out, size_t size)
 				long v = strtol(hex, NULL, 16);
 				c = v > 0 && v < 0x80 ? (char)v : '?';
 			} else if (strchr("\"\\/", c) == NULL) {
-				const char *map = strchr("b\bf\fn\nr\rt\t", c);
-				if (c == '\0' || map == NULL)
+				const char *map = strchr("bfnrt", c);
+				if (map == NULL)
 					return fail(j, "bad escape");
-				c = map[1];
+				c = "\b\f\n\r\t"[map - "bfnrt"];
 			}
 		}
 		if (out && n + 1 >= size)

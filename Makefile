@@ -177,12 +177,14 @@ install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/devmgr
 	install -D -m 0644 etc/mdev.conf $(DESTDIR)$(SYSCONFDIR)/devmgr/mdev.conf.example
 	install -D -m 0644 etc/devmgr.conf $(DESTDIR)$(SYSCONFDIR)/devmgr/devmgr.conf.example
+	install -D -m 0644 etc/host.conf $(DESTDIR)$(SYSCONFDIR)/devmgr/host.conf.example
 	for m in $(wildcard $(MAN8)); do install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/$${m##*/}; done
 	for m in $(wildcard $(MAN5)); do install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man5/$${m##*/}; done
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/devmgr
-	rm -f $(DESTDIR)$(SYSCONFDIR)/devmgr/mdev.conf.example $(DESTDIR)$(SYSCONFDIR)/devmgr/devmgr.conf.example
+	rm -f $(DESTDIR)$(SYSCONFDIR)/devmgr/mdev.conf.example $(DESTDIR)$(SYSCONFDIR)/devmgr/devmgr.conf.example \
+		$(DESTDIR)$(SYSCONFDIR)/devmgr/host.conf.example
 	rm -f $(DESTDIR)$(MANDIR)/man8/devmgr.8 $(DESTDIR)$(MANDIR)/man5/mdev.conf.5 \
 		$(DESTDIR)$(MANDIR)/man5/devmgr.conf.5
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/devmgr 2>/dev/null

@@ -37,7 +37,7 @@ struct held { char *devpath, *ev; size_t len; };
 
 struct attached {
 	bool used, closing;
-	char name[65];
+	char name[80];			/* at most 64 used (good_name) */
 	struct target t;
 	struct worker w;
 	struct held *dv;		/* the devices it has been given */

@@ -73,6 +73,15 @@ static int worker_main(const struct target *t, int sys_fd, int sock, int verbose
 		return 1;
 	if (target_enter(t) < 0)
 		return 1;
+	/* The dev root is opened as named; inside a container that name is
+	 * the container's to point elsewhere (its /sys, its /proc), where
+	 * we act with the host's privileges. */
+	struct stat st;
+	errno = 0;
+	if (lstat("/dev", &st) < 0 || !S_ISDIR(st.st_mode)) {
+		log_err("not served: its /dev is %s", errno ? strerror(errno) : "not a directory");
+		return 1;
+	}
 	umask(0);
 	target_fs_ids(t, false);
 	worker_settings(&ctx);

@@ -8,9 +8,10 @@
 #      the container's /dev within 100 ms (a bind mount of a node on the
 #      host's tmpfs: its own /dev takes no device node), owner and mode
 #      from the container's mdev.conf and /etc/group, mapped; the
-#      container opens it; a libudev client in it hears the add with the
-#      node there (systemd's libudev: the sender must be its root); the
-#      database is in its /run/udev; remove: node, entry gone, heard
+#      container opens it; a libudev client and udevadm monitor in it hear
+#      the add with the node there (systemd's libudev: the sender must be
+#      its root); the database is in its /run/udev, udevadm info reads it;
+#      remove: node, entry gone, heard
 #   b  a second container, whose host.conf section grants it nothing:
 #      neither node nor event
 #   c  the devices there at attach are given at attach
@@ -41,9 +42,12 @@ fi
 tap_skip_unless_built "$tools/udevclient"
 tap_skip_unless_built "$tools/loopctl"
 tap_skip_unless_built "$tools/nlrecv"
+# Debian's udevadm, unpacked by make deps (installing udev would start udevd)
+udevadm=$top/.deps/udev/bin/udevadm
+tap_skip_unless_built "$udevadm"
 tap_workdir host
 . "$lib/daemon.sh"
-echo "1..52"
+echo "1..55"
 
 # the mapped root must reach the bundles
 chmod 755 "$work"
@@ -85,7 +89,8 @@ bundle() {
 	printf 'loop[0-9]+ root:loopers 0640\n' >"$root/etc/mdev.conf"
 	cp "$tools/udevclient" "$root/udevclient"
 	cp "$tools/nlrecv" "$root/nlrecv"
-	for l in $(ldd "$tools/udevclient" | grep -o '/[^ ]*'); do
+	cp "$udevadm" "$root/udevadm"
+	for l in $(ldd "$tools/udevclient" "$udevadm" | grep -o '/[^ :]*' | sort -u); do
 		mkdir -p "$root$(dirname "$l")"
 		cp -L "$l" "$root$l"
 	done
@@ -184,6 +189,10 @@ rt exec u2 /udevclient monitor -s block/disk -n 1 -w 3000 -r /tmp/client.ready \
 c2=$!
 rt exec u1 /nlrecv 0x6 -n 4 -w 5000 -r /tmp/nl.ready >"$work/nl.out" 2>&1 &
 nl=$!
+rt exec u1 /udevadm monitor --udev --property >"$work/udevadm.out" 2>&1 &
+ua=$!
+wait_for 5 grep -qs "UDEV - the event" "$work/udevadm.out"
+sleep 0.3	# it prints its banner before it binds
 wait_for 5 test -e "$work/u1/rootfs/tmp/nl.ready"
 wait_for 5 test -e "$work/u1/rootfs/tmp/client.ready"
 wait_for 5 test -e "$work/u2/rootfs/tmp/client.ready"
@@ -209,6 +218,12 @@ wait_for 5 grep -q "^add " "$work/client.out"
 is "libudev client in u1: the add, node in place" "$(grep '^add ' "$work/client.out")" \
     "add block disk /dev/loop$N init=1 node=b7:$N:0640:0:4321"
 check "u1's /run/udev/data/b7:$N" test -f "/proc/$U1/root/run/udev/data/b7:$N"
+rt exec u1 /udevadm info --query=property --name="/dev/loop$N" >"$work/info.out" 2>&1
+check "udevadm info in u1 reads the database: initialised, its by-diskseq name" \
+    eval "grep -q '^USEC_INITIALIZED=[1-9]' '$work/info.out' && grep -q '^DEVLINKS=.*/dev/disk/by-diskseq/' '$work/info.out'"
+wait_for 5 grep -q "^DEVNAME=/dev/loop$N" "$work/udevadm.out"
+check "udevadm monitor in u1 heard the add" \
+    grep -q "^UDEV  *\[[0-9.]*\] add  *.*/loop$N (block)" "$work/udevadm.out"
 check "... owned by u1's root" [ "$(stat -c %u "/proc/$U1/root/run/udev/data/b7:$N")" = 100000 ]
 check "host's own /dev/loop$N untouched by devmgr (the kernel's devtmpfs)" \
     [ "$(stat -c %u:%g "/dev/loop$N" 2>/dev/null || echo absent)" != 100000:104321 ]
@@ -219,6 +234,9 @@ check "loop$N removed: the node is gone from u1" absent "$cdev/loop$N"
 check "... no mount left there" eval "! grep -q ' /dev/loop$N ' /proc/$U1/mountinfo"
 check "... its database entry too" absent "/proc/$U1/root/run/udev/data/b7:$N"
 wait "$c1" "$nl"
+wait_for 5 grep -q "remove .*/loop$N (block)" "$work/udevadm.out"
+check "... and the remove" grep -q "^UDEV  *\[[0-9.]*\] remove  *.*/loop$N (block)" "$work/udevadm.out"
+kill_tree "$ua"
 is "on the wire in u1: both formats, add and remove, from uid 0 (u1's root)" \
     "$(sed -n 's/^pid=[0-9]* groups=\([0-9]*\) uid=\([0-9]*\) .*/\1 \2/p' "$work/nl.out" | sort | uniq -c | awk '{ print $1, $2, $3 }' | paste -sd,)" \
     "2 2 0,2 4 0"

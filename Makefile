@@ -133,7 +133,7 @@ DEB_PKGS := build-essential pkg-config libnl-3-dev libinih-dev libkmod-dev musl-
             linux-libc-dev busybox-static strace bc perl util-linux procps python3 \
             libudev-dev runc python3-yaml clang libclang-rt-14-dev valgrind \
             docker.io podman lxc crun python3-pyudev iptables bpftool libbpf-dev \
-            libblkid-dev fdisk dosfstools e2fsprogs btrfs-progs libfuse3-dev fuse3
+            libblkid-dev fdisk dosfstools e2fsprogs btrfs-progs libfuse3-dev fuse3 uidmap
 deps:
 	@if dpkg -s $(DEB_PKGS) >/dev/null 2>&1; then echo "deps: all installed"; else \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PKGS); fi

@@ -276,7 +276,8 @@ struct reader {
 	const char *path;
 	unsigned line;
 	int errors;
-	struct config *c;
+	ini_setting_fn *fn;
+	void *arg;
 };
 
 /* inih reads through this so the handler knows the current line number
@@ -294,7 +295,7 @@ static char *read_line(char *str, int num, void *stream)
 static int on_setting(void *user, const char *section, const char *key, const char *value)
 {
 	struct reader *r = user;
-	const char *why = config_set(r->c, section, key, value);
+	const char *why = r->fn(r->arg, section, key, value, r->line);
 
 	if (why) {
 		log_err("%s:%u: [%s] %s = %s: %s", r->path, r->line, section, key, value, why);
@@ -303,9 +304,9 @@ static int on_setting(void *user, const char *section, const char *key, const ch
 	return 1;	/* keep going: report every bad line at once */
 }
 
-int config_load(struct config *c, const char *path, int required)
+int ini_file_load(const char *path, bool required, ini_setting_fn *fn, void *arg)
 {
-	struct reader r = { .path = path, .c = c };
+	struct reader r = { .path = path, .fn = fn, .arg = arg };
 	int rc;
 
 	r.f = fopen(path, "re");
@@ -327,4 +328,16 @@ int config_load(struct config *c, const char *path, int required)
 		r.errors++;
 	}
 	return r.errors ? -1 : 0;
+}
+
+static const char *config_setting(void *arg, const char *section, const char *key,
+				  const char *value, unsigned line)
+{
+	(void)line;
+	return config_set(arg, section, key, value);
+}
+
+int config_load(struct config *c, const char *path, int required)
+{
+	return ini_file_load(path, required, config_setting, c);
 }

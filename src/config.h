@@ -3,6 +3,8 @@
 #ifndef DEVMGR_CONFIG_H
 #define DEVMGR_CONFIG_H
 
+#include <stdbool.h>
+
 #include "policy.h"
 
 #define CONFIG_MAX_TAGS 16
@@ -51,6 +53,14 @@ void config_defaults(struct config *c);
 /* Reads PATH into c. A missing file is fine when !required. Every bad line
  * is reported as "PATH:LINE: reason"; returns -1 if there was any. */
 int config_load(struct config *c, const char *path, int required);
+
+/* One setting of an INI file and its line: NULL when taken, else why not. */
+typedef const char *ini_setting_fn(void *arg, const char *section, const char *key,
+				   const char *value, unsigned line);
+/* PATH through inih, each setting to FN, every refused or malformed line
+ * logged as FILE:LINE (all of them, not only the first). 0, or -1; a
+ * missing file is 0 unless REQUIRED. devmgr.conf and host.conf. */
+int ini_file_load(const char *path, bool required, ini_setting_fn *fn, void *arg);
 /* Parses one "section/key = value" setting (shared by the file and by
  * command-line overrides). NULL, or why the setting is refused. */
 const char *config_set(struct config *c, const char *section, const char *key, const char *value);

@@ -1,12 +1,12 @@
 #define _GNU_SOURCE
 #include "hostconf.h"
+#include "config.h"
 #include "fileio.h"
 #include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,64 +120,21 @@ static const char *host_line(struct hostconf *h, const char *key, const char *va
 	return NULL;
 }
 
-struct reader {
-	FILE *f;
-	const char *path;
-	unsigned line;
-	int errors;
-	struct hostconf *h;
-};
-
-static char *read_line(char *str, int num, void *stream)
+static const char *hostconf_setting(void *arg, const char *section, const char *key,
+				    const char *value, unsigned line)
 {
-	struct reader *r = stream;
-	char *s = fgets(str, num, r->f);
-
-	if (s)
-		r->line++;
-	return s;
-}
-
-static int on_setting(void *user, const char *section, const char *key, const char *value)
-{
-	struct reader *r = user;
-	const char *why;
+	struct hostconf *h = arg;
 
 	if (strcmp(section, "host") == 0)
-		why = host_line(r->h, key, value);
-	else if (strncmp(section, "container ", 10) == 0)
-		why = container_line(r->h, section, key, value, r->line);
-	else
-		why = "unknown section ([host] or [container NAME-PATTERN])";
-	if (why) {
-		log_err("%s:%u: [%s] %s = %s: %s", r->path, r->line, section, key, value, why);
-		r->errors++;
-	}
-	return 1;
+		return host_line(h, key, value);
+	if (strncmp(section, "container ", 10) == 0)
+		return container_line(h, section, key, value, line);
+	return "unknown section ([host] or [container NAME-PATTERN])";
 }
 
 int hostconf_load(struct hostconf *h, const char *path, bool required)
 {
-	struct reader r = { .path = path, .h = h };
-	int rc;
-
-	r.f = fopen(path, "re");
-	if (r.f == NULL) {
-		if (errno == ENOENT && !required)
-			return 0;
-		log_err("cannot read %s: %s", path, strerror(errno));
-		return -1;
-	}
-	rc = ini_parse_stream(read_line, &r, on_setting, &r);
-	fclose(r.f);
-	if (rc > 0) {
-		log_err("%s:%d: syntax error: expected [section] or key = value", path, rc);
-		r.errors++;
-	} else if (rc < 0) {
-		log_err("cannot parse %s: out of memory", path);
-		r.errors++;
-	}
-	return r.errors ? -1 : 0;
+	return ini_file_load(path, required, hostconf_setting, h);
 }
 
 const struct hostconf_container *hostconf_find(const struct hostconf *h, const char *name)

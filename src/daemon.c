@@ -42,6 +42,7 @@
 
 #define RETRY_MAX 512		/* refused events kept to try again */
 #define BACKOFF_MAX 60		/* seconds between tries at most */
+#define EPOCH_MS 1000
 
 struct daemon {
 	struct context *c;
@@ -72,6 +73,10 @@ struct daemon {
 	unsigned long retry_lost;	/* refused beyond RETRY_MAX: the rescan makes their nodes */
 	unsigned backoff;		/* seconds */
 	long retry_at, last_try;	/* monotonic ms */
+	/* the kernel's answers on devices hold until the socket is read
+	 * empty, or for EPOCH_MS in a storm that does not let up */
+	bool caught_up;
+	long epoch_at;
 	unsigned long faults_seen, writes_seen;	/* the dev root's counts, last looked at */
 	struct control ctl;		/* "devmgr settle" asks here */
 };
@@ -620,7 +625,15 @@ static int on_signal(struct daemon *d)
 static void batch(struct daemon *d, bool start)
 {
 	if (start) {
-		policy_new_epoch(&d->c->policy);
+		/* In a storm each batch follows the last at once: asking the
+		 * kernel about every device again each batch of 1,024 cost a
+		 * tenth of the daemon's time (an engine's change, docker
+		 * update, lands in a quiet moment or within EPOCH_MS). */
+		long now = exec_clock_ms();
+		if (d->caught_up || now - d->epoch_at >= EPOCH_MS) {
+			policy_new_epoch(&d->c->policy);
+			d->epoch_at = now;
+		}
 		/* While /dev refuses changes, removals are done at once, so
 		 * that the event that failed is known and kept. */
 		devnode_defer(&d->c->dev, !d->faulty);
@@ -659,6 +672,7 @@ static int drain(struct daemon *d)
 		}
 	}
 	batch(d, false);
+	d->caught_up = rc != 0;
 	return rc;
 }
 

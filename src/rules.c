@@ -45,10 +45,12 @@ static void free_rule(struct rule *r)
 {
 	for (unsigned i = 0; i < r->nenv; i++) {
 		free(r->env[i].name);
+		free(r->env[i].inherited);
 		regfree(&r->env[i].re);
 	}
 	free(r->env);
 	free(r->envvar);
+	free(r->envvar_inherited);
 	if (r->kind == RULE_NAME || r->kind == RULE_ENVVAR) {
 		regfree(&r->match.re);
 		free(r->match.prefix);
@@ -169,6 +171,16 @@ static size_t name_len(const char *s)
 	return n;
 }
 
+/* NAME's value in devmgr's environment, kept with the rule: busybox
+ * matches with getenv(), which walks the whole environment for each
+ * condition of each rule and event (devmgr never changes its own). */
+static char *inherited(const char *name)
+{
+	const char *v = name ? getenv(name) : NULL;
+
+	return v ? xstrdup(v) : NULL;
+}
+
 /* "VAR=regex;VAR2=regex;..." conditions in front of the match field. */
 static int parse_env_prefixes(struct parser *p, struct rule *r, char **field)
 {
@@ -192,6 +204,7 @@ static int parse_env_prefixes(struct parser *p, struct rule *r, char **field)
 		if (compile(p, &e->re, eq + 1) < 0)
 			return -1;
 		e->name = strndup(val, (size_t)(eq - val));
+		e->inherited = inherited(e->name);
 		r->nenv++;
 		val = semi + 1;
 	}
@@ -252,6 +265,7 @@ static int parse_match(struct parser *p, struct rule *r, char *val)
 		}
 		r->kind = RULE_ENVVAR;
 		r->envvar = strndup(val + 1, (size_t)(eq - val - 1));
+		r->envvar_inherited = inherited(r->envvar);
 		val = eq + 1;
 	} else {
 		r->kind = RULE_NAME;
@@ -482,7 +496,8 @@ int rules_load(struct ruleset *rs, const char *path, struct idmaps *ids)
 	return 0;
 }
 
-static const char *lookup(const struct match_input *in, const char *name)
+/* INHERITED: NAME in devmgr's environment (inherited()) */
+static const char *lookup(const struct match_input *in, const char *name, const char *inherited)
 {
 	const char *v = in->ev ? uevent_get(in->ev, name) : NULL;
 
@@ -490,13 +505,13 @@ static const char *lookup(const struct match_input *in, const char *name)
 		v = in->lazy_get(in->lazy_arg, name);
 	/* busybox reads these with getenv(): the helper's inherited
 	 * environment counts too. */
-	return v ? v : getenv(name);
+	return v ? v : inherited;
 }
 
 static bool env_ok(const struct rule *r, const struct match_input *in)
 {
 	for (unsigned i = 0; i < r->nenv; i++) {
-		const char *v = lookup(in, r->env[i].name);
+		const char *v = lookup(in, r->env[i].name, r->env[i].inherited);
 		if (v == NULL || regexec(&r->env[i].re, v, 0, NULL, 0) != 0)
 			return false;
 	}
@@ -505,7 +520,8 @@ static bool env_ok(const struct rule *r, const struct match_input *in)
 
 static bool whole_match(const struct rule_regex *m, const char *s, regmatch_t sub[RULE_NSUB])
 {
-	if (m->prefix_len && strncmp(s, m->prefix, m->prefix_len) != 0)
+	/* the first letter first: most rules are ruled out by it */
+	if (m->prefix_len && (s[0] != m->prefix[0] || strncmp(s, m->prefix, m->prefix_len) != 0))
 		return false;
 	if (m->literal && s[m->prefix_len] != '\0')
 		return false;
@@ -543,7 +559,7 @@ bool rules_next_match(const struct ruleset *rs, size_t *pos, const struct match_
 			memset(out->sub, 0, sizeof(out->sub));
 			break;
 		case RULE_ENVVAR:
-			out->subject = lookup(in, r->envvar);
+			out->subject = lookup(in, r->envvar, r->envvar_inherited);
 			if (out->subject == NULL)
 				continue;
 			/* fall through */

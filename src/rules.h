@@ -19,6 +19,7 @@
 struct envmatch {
 	char *name;
 	regex_t re;
+	char *inherited;		/* getenv(name) at load */
 };
 
 /* A literal prefix every match must start with: lets most rules be
@@ -40,6 +41,7 @@ struct rule {
 	struct envmatch *env;
 	unsigned nenv;
 	char *envvar;			/* RULE_ENVVAR */
+	char *envvar_inherited;		/* getenv(envvar) at load */
 	struct rule_regex match;	/* RULE_NAME, RULE_ENVVAR */
 	unsigned maj, min0, min1;	/* RULE_MAJMIN */
 	uid_t uid;

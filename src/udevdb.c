@@ -298,6 +298,8 @@ int udevdb_open(struct udevdb *db, const char *run)
 	db->run_fd = db->data_fd = -1;
 	db->errors = 0;
 	db->udevd = false;
+	db->caching = false;
+	db->cache = (struct entrycache){ 0 };
 	db->pid = (long)getpid();
 	db->path = xstrdup(run);
 	/* The last component is ours to make: a symlink planted there would
@@ -346,6 +348,7 @@ void udevdb_close(struct udevdb *db)
 	db->run_fd = db->data_fd = -1;
 	free(db->path);
 	db->path = NULL;
+	entrycache_free(&db->cache);
 }
 
 static int file_name_ok(const char *s)
@@ -517,6 +520,8 @@ int udevdb_write(struct udevdb *db, const char *id, const struct devprops *p,
 		goto fail;
 	ssize_t w = write(fd, text, len);
 	int e = errno;
+	struct stat st;
+	bool known = db->caching && w == (ssize_t)len && fstat(fd, &st) == 0;
 	if (close(fd) < 0 && w == (ssize_t)len)
 		w = -1, e = errno;
 	if (w != (ssize_t)len) {
@@ -530,11 +535,16 @@ int udevdb_write(struct udevdb *db, const char *id, const struct devprops *p,
 		errno = e;
 		goto fail;
 	}
+	if (known)
+		entrycache_put(&db->cache, id, text, len, &st);
+	else
+		entrycache_drop(&db->cache, id);
 	mark_tags(db, id, p, true, old);
 	return 0;
 too_long:
 	errno = E2BIG;
 fail:
+	entrycache_drop(&db->cache, id);
 	db->errors++;
 	log_warn("cannot write %s/data/%s: %s", db->path, id, strerror(errno));
 	return -1;
@@ -544,7 +554,7 @@ fail:
  * checked before the open (a device node or a FIFO is never opened) and
  * after it (something swapped in meanwhile). -1 when there is none, or
  * it is refused (said). */
-static int open_entry(struct udevdb *db, const char *id)
+static int open_entry(struct udevdb *db, const char *id, struct stat *held)
 {
 	struct stat st;
 	char why[64];
@@ -576,8 +586,10 @@ static int open_entry(struct udevdb *db, const char *id)
 		close(fd);
 		return -1;
 	}
-	if ((bad = not_ours(&st, why, sizeof(why))) == NULL)
+	if ((bad = not_ours(&st, why, sizeof(why))) == NULL) {
+		*held = st;
 		return fd;
+	}
 	close(fd);
 refused:
 	refuse(db, "data", id, bad);
@@ -620,7 +632,21 @@ static void parse_entry(char *text, size_t n, struct devprops *p)
 int udevdb_read(struct udevdb *db, const char *id, struct devprops *p)
 {
 	char text[8192];
-	int fd = open_entry(db, id);
+	size_t len;
+	struct stat st;
+	const char *known = NULL;
+
+	/* the file written or read last is still there: what it holds is known */
+	if (db->caching && fstatat(db->data_fd, id, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		known = entrycache_get(&db->cache, id, &st, &len);
+	if (known && len < sizeof(text)) {
+		memcpy(text, known, len);	/* parsing cuts it into lines */
+		text[len] = '\0';
+		parse_entry(text, len, p);
+		return 0;
+	}
+	entrycache_drop(&db->cache, id);
+	int fd = open_entry(db, id, &st);
 	ssize_t n;
 
 	if (fd < 0)
@@ -637,6 +663,8 @@ int udevdb_read(struct udevdb *db, const char *id, struct devprops *p)
 		return -1;
 	}
 	text[n] = '\0';
+	if (db->caching)
+		entrycache_put(&db->cache, id, text, (size_t)n, &st);
 	parse_entry(text, (size_t)n, p);
 	return 0;
 }
@@ -644,6 +672,7 @@ int udevdb_read(struct udevdb *db, const char *id, struct devprops *p)
 void udevdb_remove(struct udevdb *db, const char *id, const struct devprops *p,
 		   const struct oldtags *old)
 {
+	entrycache_drop(&db->cache, id);
 	if (unlinkat(db->data_fd, id, 0) < 0 && errno != ENOENT) {
 		db->errors++;
 		log_warn("cannot remove %s/data/%s: %s", db->path, id, strerror(errno));

@@ -20,6 +20,7 @@
 #include <sys/types.h>
 
 #include "devprops.h"
+#include "entrycache.h"
 
 struct udevdb {
 	int run_fd;		/* RUN (/run/udev) */
@@ -30,6 +31,9 @@ struct udevdb {
 	long pid;		/* in temporary file names, with the entry's: a
 				 * concurrent devmgr never shares one (coldplug
 				 * workers have the same but disjoint entries) */
+	/* the daemon's: entries read back from memory (entrycache.h) */
+	bool caching;
+	struct entrycache cache;
 };
 
 /* Creates RUN, RUN/data and RUN/control. Refuses (-1, logged) when a

@@ -319,9 +319,37 @@ static void test_missing_file(void)
 	rules_free(&rs);
 }
 
+/* busybox matches with getenv(): devmgr's inherited environment counts
+ * when the event lacks the key, as it was when the rules were loaded */
+static void test_inherited_env(void)
+{
+	struct ruleset rs;
+	struct uevent ev;
+	const struct rule *r;
+
+	setenv("DEVMGR_TEST_SEAT", "seat1", 1);
+	parse(&rs,
+	      "DEVMGR_TEST_SEAT=seat[0-9];tty root:root 0600\n"	/* 1 */
+	      "$DEVMGR_TEST_SEAT=seat([0-9]) root:root 0601 =s%1\n");	/* 2 */
+	unsetenv("DEVMGR_TEST_SEAT");
+	uevent_init(&ev);
+	r = first(&rs, "tty", 5, 0, &ev, NULL);
+	is_int(r ? (int)r->line : -1, 1, "ENV=regex: the inherited environment");
+	char *t = NULL;
+	r = first(&rs, "ttyS0", 4, 64, &ev, &t);
+	is_int(r ? (int)r->line : -1, 2, "$ENV=regex: the inherited environment");
+	is_str(t, "s1", "its groups");
+	free(t);
+	uevent_set(&ev, "DEVMGR_TEST_SEAT", "none");
+	r = first(&rs, "tty", 5, 0, &ev, NULL);
+	is_int(r ? (int)r->line : -1, 0, "the event's key comes first");
+	rules_free(&rs);
+}
+
 int main(void)
 {
 	setup_etc();
+	test_inherited_env();
 	test_fields();
 	test_owner();
 	test_errors();

@@ -276,6 +276,70 @@ static void open_dirs(void)
 	udevdb_close(&db);
 }
 
+static void put_file(const char *dir, const char *name, const char *text)
+{
+	char path[300];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	ok(f && fputs(text, f) >= 0 && fclose(f) == 0, "(%s written by hand)", name);
+}
+
+/* The daemon's database reads back what it wrote (or read) from memory
+ * while the file at the entry's name is still the one that held it:
+ * shown by changing its bytes in place and putting its modification
+ * time back, which only another writer could do. Any other file there,
+ * or the file changed, is read from disk again. A removal forgets. */
+static void same_size_in_place(const char *data, const char *name, const char *text)
+{
+	char path[300];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", data, name);
+	ok(stat(path, &st) == 0, "(%s: its times)", name);
+	put_file(data, name, text);
+	struct timespec ts[2] = { st.st_atim, st.st_mtim };
+	ok(utimensat(AT_FDCWD, path, ts, 0) == 0, "(its modification time put back)");
+}
+
+static void cached(struct udevdb *db, const char *data)
+{
+	struct devprops q;
+	char path[300];
+
+	db->caching = true;
+	devprops_init(&q);
+	q.usec = 99;
+	is_int(udevdb_write(db, "c10:1", &q, NULL), 0, "caching: write");
+	same_size_in_place(data, "c10:1", "I:55\nV:1\n");
+	devprops_init(&q);
+	ok(udevdb_read(db, "c10:1", &q) == 0 && q.usec == 99, "read back from memory");
+	put_file(data, "c10:1", "I:5\nV:1\n");
+	devprops_init(&q);
+	ok(udevdb_read(db, "c10:1", &q) == 0 && q.usec == 5, "changed on disk: read from disk");
+	udevdb_remove(db, "c10:1", &q, NULL);
+	devprops_init(&q);
+	ok(udevdb_read(db, "c10:1", &q) == -1 && errno == ENOENT, "removed: forgotten, gone");
+
+	put_file(data, "c10:2", "I:42\nE:A=b\nV:1\n");
+	devprops_init(&q);
+	ok(udevdb_read(db, "c10:2", &q) == 0 && q.usec == 42, "an entry not written first: from disk");
+	same_size_in_place(data, "c10:2", "I:43\nE:A=c\nV:1\n");
+	devprops_init(&q);
+	ok(udevdb_read(db, "c10:2", &q) == 0 && q.usec == 42 &&
+	   strcmp(devprops_get(&q, "A") ? devprops_get(&q, "A") : "", "b") == 0,
+	   "read again: what the first read found");
+	/* another file at the name (a rename over it): a FIFO is refused */
+	snprintf(path, sizeof(path), "%s/c10:2", data);
+	ok(unlink(path) == 0 && mkfifo(path, 0644) == 0, "(a FIFO planted at c10:2)");
+	devprops_init(&q);
+	ok(udevdb_read(db, "c10:2", &q) == -1 && errno != ENOENT && q.usec == 0,
+	   "a FIFO planted over a known entry: refused, nothing from memory");
+	unlink(path);
+	db->caching = false;
+	entrycache_free(&db->cache);
+}
+
 int main(void)
 {
 	char run[] = "/tmp/devmgr-udevdb.XXXXXX", data[200];
@@ -339,6 +403,7 @@ int main(void)
 	*strstr(sub, "/tags/") = '\0';
 	udevdb_remove(&db, "c188:0", &p, NULL);
 	is_int(db.errors, 0, "removing twice is no error");
+	cached(&db, data);
 
 	FILE *f = fopen(in("^secret"), "w");
 	ok(f && fputs("E:SECRET=hunter2\nS:secret\nG:secret\n", f) >= 0 && fclose(f) == 0 &&

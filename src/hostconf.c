@@ -16,13 +16,15 @@ void hostconf_defaults(struct hostconf *h)
 	memset(h, 0, sizeof(*h));
 	h->socket = xstrdup("/run/devmgr-host.sock");
 	h->sys = xstrdup("/sys");
+	h->cgroup = xstrdup("/sys/fs/cgroup");
 }
 
 void hostconf_free(struct hostconf *h)
 {
 	free(h->socket);
 	free(h->sys);
-	h->socket = h->sys = NULL;
+	free(h->cgroup);
+	h->socket = h->sys = h->cgroup = NULL;
 	h->n = 0;
 }
 
@@ -109,12 +111,14 @@ static const char *container_line(struct hostconf *h, const char *section, const
 static const char *host_line(struct hostconf *h, const char *key, const char *value)
 {
 	char **slot = strcmp(key, "socket") == 0 ? &h->socket :
-		      strcmp(key, "sys") == 0 ? &h->sys : NULL;
+		      strcmp(key, "sys") == 0 ? &h->sys :
+		      strcmp(key, "cgroup") == 0 ? &h->cgroup : NULL;
 
 	if (slot == NULL)
-		return "unknown setting (socket, sys)";
-	if (value[0] != '/')
-		return "must be an absolute path";
+		return "unknown setting (socket, sys, cgroup)";
+	if (value[0] != '/' && !(slot == &h->cgroup && strcmp(value, "no") == 0))
+		return slot == &h->cgroup ? "must be an absolute path, or no" :
+					    "must be an absolute path";
 	free(*slot);
 	*slot = xstrdup(value);
 	return NULL;

@@ -34,6 +34,8 @@ struct hostconf_container {
 struct hostconf {
 	char *socket;		/* the control socket */
 	char *sys;		/* sysfs, for USB ancestry */
+	char *cgroup;		/* the v1 hierarchies' parent; "no": leave
+				 * the containers' device cgroups alone */
 	struct hostconf_container c[HOSTCONF_MAX_CONTAINERS];
 	unsigned n;
 };

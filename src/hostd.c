@@ -3,6 +3,7 @@
  * container: events go to its worker without blocking (a full socket
  * queues them here), and its answers are counted as they come. */
 #include "hostd.h"
+#include "devcgroup.h"
 #include "enter.h"
 #include "fileio.h"
 #include "hostconf.h"
@@ -33,13 +34,22 @@
 #define QUEUE_MAX 65536		/* events a stuck worker may owe before some are lost */
 #define DRAIN_MS 10000		/* a detached worker's time to finish */
 
-struct held { char *devpath, *ev; size_t len; };
+struct held {
+	char *devpath, *ev;
+	size_t len;
+	/* a device given: its numbers, and the access bits its container's
+	 * device cgroup got for it (devcgroup.h); "" none */
+	char type;
+	int major, minor;
+	char granted[3];
+};
 
 struct attached {
 	bool used, closing;
 	char name[80];			/* at most 64 used (good_name) */
 	struct target t;
 	struct worker w;
+	struct devcg cg;		/* fd -1: its device cgroup is left alone */
 	struct held *dv;		/* the devices it has been given */
 	size_t ndv, dvcap;
 	struct held *q;			/* events its socket would not take yet */
@@ -104,6 +114,7 @@ static void held_set(struct attached *a, ssize_t i, const char *devpath, const c
 		}
 		i = (ssize_t)a->ndv++;
 		a->dv[i].devpath = xstrdup(devpath);
+		a->dv[i].granted[0] = '\0';
 	} else {
 		free(a->dv[i].ev);
 	}
@@ -112,8 +123,59 @@ static void held_set(struct attached *a, ssize_t i, const char *devpath, const c
 	a->dv[i].len = len;
 }
 
+/* ---- the device cgroup: exactly the devices given --------------------- */
+
+/* D, new to container A: what its device cgroup lacks for it, added. */
+static void cg_grant(struct attached *a, struct held *d, const struct uevent *ev)
+{
+	const char *maj = uevent_get(ev, "MAJOR"), *min = uevent_get(ev, "MINOR");
+	const char *sub = uevent_get(ev, "SUBSYSTEM");
+	char missing[3];
+
+	d->granted[0] = '\0';
+	if (a->cg.fd < 0 || maj == NULL || min == NULL || sub == NULL)
+		return;
+	d->type = strcmp(sub, "block") == 0 ? 'b' : 'c';
+	d->major = atoi(maj);
+	d->minor = atoi(min);
+	if (devcg_missing(&a->cg, d->type, d->major, d->minor, missing) < 0) {
+		log_warn("%s: cannot read %s/devices.list: %s; %s's access is not changed",
+			 a->name, a->cg.path, strerror(errno), d->devpath);
+		return;
+	}
+	if (missing[0] == '\0')
+		return;		/* the runtime allowed it: not ours to change */
+	if (devcg_write(&a->cg, true, d->type, d->major, d->minor, missing) < 0) {
+		log_warn("%s: cannot allow %c %d:%d %s in %s/devices.allow: %s", a->name, d->type,
+			 d->major, d->minor, missing, a->cg.path, strerror(errno));
+		return;
+	}
+	memcpy(d->granted, missing, sizeof(d->granted));
+	log_info("%s: %c %d:%d %s allowed in its device cgroup", a->name, d->type, d->major,
+		 d->minor, missing);
+}
+
+/* D goes from container A: the access it was given goes too. */
+static void cg_revoke(struct attached *a, struct held *d)
+{
+	if (a->cg.fd < 0 || d->granted[0] == '\0')
+		return;
+	if (devcg_write(&a->cg, false, d->type, d->major, d->minor, d->granted) < 0) {
+		/* a container that is gone took its cgroup with it */
+		if (errno != ENOENT && errno != ENODEV)
+			log_warn("%s: cannot deny %c %d:%d %s in %s/devices.deny: %s", a->name,
+				 d->type, d->major, d->minor, d->granted, a->cg.path,
+				 strerror(errno));
+	} else {
+		log_info("%s: %c %d:%d %s taken back from its device cgroup", a->name, d->type,
+			 d->major, d->minor, d->granted);
+	}
+	d->granted[0] = '\0';
+}
+
 static void held_drop(struct attached *a, size_t i)
 {
+	cg_revoke(a, &a->dv[i]);
 	free(a->dv[i].devpath);
 	free(a->dv[i].ev);
 	a->dv[i] = a->dv[--a->ndv];
@@ -180,10 +242,15 @@ static void offer(struct hostd *h, struct attached *a, const struct uevent *ev,
 			return;
 		log_info("%s: %s %s: granted by line %u", a->name, action, path, line);
 	}
-	if (remove)
+	if (remove) {
 		held_drop(a, (size_t)i);
-	else
+	} else {
+		bool fresh = i < 0;
 		held_set(a, i, path, packed, len);
+		/* allowed before its node is there */
+		if (fresh)
+			cg_grant(a, &a->dv[a->ndv - 1], ev);
+	}
 	give(a, packed, len);
 }
 
@@ -307,7 +374,13 @@ static void attach(struct hostd *h, int *client, const char *name, int pidfd)
 		target_close(&a->t);
 		goto out;
 	}
+	char cgwhy[640];
+	a->cg.fd = -1;
+	if (strcmp(h->conf.cgroup, "no") != 0 &&
+	    devcg_open(&a->cg, a->t.pid, h->conf.cgroup, cgwhy, sizeof(cgwhy)) < 0)
+		log_info("%s: %s: its device cgroup is left as it is", name, cgwhy);
 	if (worker_start(&a->w, &a->t, name, h->sys_fd, h->o->verbose) < 0) {
+		devcg_close(&a->cg);
 		reply(client, "error: cannot attach %s: no worker (see the daemon's log)", name);
 		target_close(&a->t);
 		goto out;
@@ -370,6 +443,7 @@ static void release(struct attached *a)
 	target_close(&a->t);
 	while (a->ndv > 0)
 		held_drop(a, a->ndv - 1);
+	devcg_close(&a->cg);
 	free(a->dv);
 	for (size_t i = 0; i < a->qlen; i++)
 		free(a->q[a->qhead + i].ev);

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "policy.h"
+#include "devcgroup.h"
 #include "fileio.h"
 #include "log.h"
 #include "netlink.h"
@@ -93,26 +94,16 @@ static int read_cgroup(struct policy *p, const char *proc, const char *cgroup)
 	snprintf(path, sizeof(path), "%s/self/cgroup", proc);
 	if (read_file(path, &text, &len) < 0)
 		return -1;
-	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
-		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-		if (c2 == NULL)
-			continue;
-		*c2 = '\0';
-		bool devices = false;
-		for (char *ctl = strtok_r(c1 + 1, ",", &c1); ctl; ctl = strtok_r(NULL, ",", &c1))
-			devices |= strcmp(ctl, "devices") == 0;
-		if (!devices)
-			continue;
-		const char *own = c2 + 1;
+	const char *own = devcg_v1_path(text);
+	if (own) {
 		snprintf(path, sizeof(path), "%s/devices%s/devices.list", cgroup,
 			 strcmp(own, "/") ? own : "");
-		if (read_file(path, &list, &len) < 0) {
+		if (read_file(path, &list, &len) == 0)
+			rc = 0;
+		else {
 			snprintf(path, sizeof(path), "%s/devices/devices.list", cgroup);
-			if (read_file(path, &list, &len) < 0)
-				break;
+			rc = read_file(path, &list, &len);
 		}
-		rc = 0;
-		break;
 	}
 	free(text);
 	if (rc < 0)

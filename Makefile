@@ -3,6 +3,7 @@
 #   make STATIC=1     ./devmgr, fully static (libkmod off)
 #   make KMOD=0       without libkmod
 #   make BLKID=0      without libblkid (no ID_FS_*, no disk/by-uuid...)
+#   make BPF=0        without libbpf (host mode leaves cgroup v2 alone)
 #   make check        every test (unit + integration; integration needs root)
 #   make sanitize     the same again, built with ASan and UBSan
 #   make fuzz         libFuzzer targets, FUZZ_SECONDS (20) each
@@ -26,13 +27,17 @@ STATIC    ?= 0
 KMOD      ?= $(if $(filter 1,$(STATIC)),0,$(shell $(PKG_CONFIG) --exists libkmod && echo 1 || echo 0))
 
 BLKID     ?= $(shell $(PKG_CONFIG) --exists blkid && echo 1 || echo 0)
+# libbpf: host mode's cgroup v2 device programs (off in the static build)
+BPF       ?= $(if $(filter 1,$(STATIC)),0,$(shell $(PKG_CONFIG) --exists libbpf && echo 1 || echo 0))
 
-PKGS      := libnl-3.0 inih $(if $(filter 1,$(KMOD)),libkmod) $(if $(filter 1,$(BLKID)),blkid)
+PKGS      := libnl-3.0 inih $(if $(filter 1,$(KMOD)),libkmod) $(if $(filter 1,$(BLKID)),blkid) \
+             $(if $(filter 1,$(BPF)),libbpf)
 PKG_STATIC := $(if $(filter 1,$(STATIC)),--static)
 
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=c11 -Wall -Wextra -Werror -D_DEFAULT_SOURCE -DVERSION='"$(VERSION)"' \
-             $(if $(filter 1,$(KMOD)),-DHAVE_KMOD) $(if $(filter 1,$(BLKID)),-DHAVE_BLKID) $(shell $(PKG_CONFIG) --cflags $(PKGS))
+             $(if $(filter 1,$(KMOD)),-DHAVE_KMOD) $(if $(filter 1,$(BLKID)),-DHAVE_BLKID) \
+             $(if $(filter 1,$(BPF)),-DHAVE_BPF) $(shell $(PKG_CONFIG) --cflags $(PKGS))
 LDFLAGS   += $(if $(filter 1,$(STATIC)),-static)
 LDLIBS    += $(shell $(PKG_CONFIG) $(PKG_STATIC) --libs $(PKGS))
 

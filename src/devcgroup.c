@@ -28,6 +28,18 @@ const char *devcg_v1_path(char *text)
 	return NULL;
 }
 
+const char *devcg_v2_path(char *text)
+{
+	for (char *line = text, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (strncmp(line, "0::", 3) == 0)
+			return line + 3;
+	}
+	return NULL;
+}
+
 int devcg_open(struct devcg *g, pid_t pid, const char *root, char *why, size_t whysize)
 {
 	char path[64], *text = NULL;

@@ -24,6 +24,8 @@ struct devcg {
  * ("4:devices:/docker/abc" gives "/docker/abc"), cut in place; NULL when
  * there is no v1 devices hierarchy. */
 const char *devcg_v1_path(char *text);
+/* The cgroup v2 cgroup in the same text ("0::/path"); NULL when none. */
+const char *devcg_v2_path(char *text);
 
 /* The v1 devices cgroup of process PID, under ROOT (the v1 hierarchies'
  * parent, /sys/fs/cgroup). 0, or -1 with WHY set (no devices hierarchy:

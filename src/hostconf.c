@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "hostconf.h"
+#include "devbpf.h"
 #include "config.h"
 #include "fileio.h"
 #include "log.h"
@@ -17,6 +18,7 @@ void hostconf_defaults(struct hostconf *h)
 	h->socket = xstrdup("/run/devmgr-host.sock");
 	h->sys = xstrdup("/sys");
 	h->cgroup = xstrdup("/sys/fs/cgroup");
+	h->cgroup2 = xstrdup(devbpf_default_root());
 }
 
 void hostconf_free(struct hostconf *h)
@@ -24,7 +26,8 @@ void hostconf_free(struct hostconf *h)
 	free(h->socket);
 	free(h->sys);
 	free(h->cgroup);
-	h->socket = h->sys = h->cgroup = NULL;
+	free(h->cgroup2);
+	h->socket = h->sys = h->cgroup = h->cgroup2 = NULL;
 	h->n = 0;
 }
 
@@ -112,13 +115,14 @@ static const char *host_line(struct hostconf *h, const char *key, const char *va
 {
 	char **slot = strcmp(key, "socket") == 0 ? &h->socket :
 		      strcmp(key, "sys") == 0 ? &h->sys :
-		      strcmp(key, "cgroup") == 0 ? &h->cgroup : NULL;
+		      strcmp(key, "cgroup") == 0 ? &h->cgroup :
+		      strcmp(key, "cgroup2") == 0 ? &h->cgroup2 : NULL;
+	bool cg = slot == &h->cgroup || slot == &h->cgroup2;
 
 	if (slot == NULL)
-		return "unknown setting (socket, sys, cgroup)";
-	if (value[0] != '/' && !(slot == &h->cgroup && strcmp(value, "no") == 0))
-		return slot == &h->cgroup ? "must be an absolute path, or no" :
-					    "must be an absolute path";
+		return "unknown setting (socket, sys, cgroup, cgroup2)";
+	if (value[0] != '/' && !(cg && strcmp(value, "no") == 0))
+		return cg ? "must be an absolute path, or no" : "must be an absolute path";
 	free(*slot);
 	*slot = xstrdup(value);
 	return NULL;

@@ -36,6 +36,8 @@ struct hostconf {
 	char *sys;		/* sysfs, for USB ancestry */
 	char *cgroup;		/* the v1 hierarchies' parent; "no": leave
 				 * the containers' device cgroups alone */
+	char *cgroup2;		/* the cgroup2 mount; "no": leave their
+				 * device programs alone */
 	struct hostconf_container c[HOSTCONF_MAX_CONTAINERS];
 	unsigned n;
 };

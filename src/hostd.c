@@ -3,6 +3,7 @@
  * container: events go to its worker without blocking (a full socket
  * queues them here), and its answers are counted as they come. */
 #include "hostd.h"
+#include "devbpf.h"
 #include "devcgroup.h"
 #include "enter.h"
 #include "fileio.h"
@@ -42,6 +43,7 @@ struct held {
 	char type;
 	int major, minor;
 	char granted[3];
+	bool bpf_granted;	/* in devmgr's device program (devbpf.h) */
 };
 
 struct attached {
@@ -50,6 +52,7 @@ struct attached {
 	struct target t;
 	struct worker w;
 	struct devcg cg;		/* fd -1: its device cgroup is left alone */
+	struct devbpf bpf;		/* cgroup v2; cg_fd -1: left alone */
 	struct held *dv;		/* the devices it has been given */
 	size_t ndv, dvcap;
 	struct held *q;			/* events its socket would not take yet */
@@ -125,6 +128,24 @@ static void held_set(struct attached *a, ssize_t i, const char *devpath, const c
 
 /* ---- the device cgroup: exactly the devices given --------------------- */
 
+/* D, new to container A, on cgroup v2: in devmgr's program, which asks
+ * the runtime's about everything else. */
+static void bpf_grant(struct attached *a, struct held *d)
+{
+	char why[640];
+
+	if (a->bpf.cg_fd < 0)
+		return;
+	if (devbpf_allow(&a->bpf, d->type, d->major, d->minor, "rw", why, sizeof(why)) < 0) {
+		log_warn("%s: cannot allow %c %d:%d in %s: %s", a->name, d->type, d->major,
+			 d->minor, a->bpf.path, why);
+		return;
+	}
+	d->bpf_granted = true;
+	log_info("%s: %c %d:%d rw allowed by devmgr's device program in %s", a->name, d->type,
+		 d->major, d->minor, a->bpf.path);
+}
+
 /* D, new to container A: what its device cgroup lacks for it, added. */
 static void cg_grant(struct attached *a, struct held *d, const struct uevent *ev)
 {
@@ -133,11 +154,15 @@ static void cg_grant(struct attached *a, struct held *d, const struct uevent *ev
 	char missing[3];
 
 	d->granted[0] = '\0';
-	if (a->cg.fd < 0 || maj == NULL || min == NULL || sub == NULL)
+	d->bpf_granted = false;
+	if (maj == NULL || min == NULL || sub == NULL)
 		return;
 	d->type = strcmp(sub, "block") == 0 ? 'b' : 'c';
 	d->major = atoi(maj);
 	d->minor = atoi(min);
+	bpf_grant(a, d);
+	if (a->cg.fd < 0)
+		return;
 	if (devcg_missing(&a->cg, d->type, d->major, d->minor, missing) < 0) {
 		log_warn("%s: cannot read %s/devices.list: %s; %s's access is not changed",
 			 a->name, a->cg.path, strerror(errno), d->devpath);
@@ -158,6 +183,13 @@ static void cg_grant(struct attached *a, struct held *d, const struct uevent *ev
 /* D goes from container A: the access it was given goes too. */
 static void cg_revoke(struct attached *a, struct held *d)
 {
+	if (d->bpf_granted && devbpf_forget(&a->bpf, d->type, d->major, d->minor) < 0)
+		log_warn("%s: cannot take %c %d:%d out of devmgr's device program in %s: %s",
+			 a->name, d->type, d->major, d->minor, a->bpf.path, strerror(errno));
+	else if (d->bpf_granted)
+		log_info("%s: %c %d:%d taken back from its device program", a->name, d->type,
+			 d->major, d->minor);
+	d->bpf_granted = false;
 	if (a->cg.fd < 0 || d->granted[0] == '\0')
 		return;
 	if (devcg_write(&a->cg, false, d->type, d->major, d->minor, d->granted) < 0) {
@@ -379,8 +411,13 @@ static void attach(struct hostd *h, int *client, const char *name, int pidfd)
 	if (strcmp(h->conf.cgroup, "no") != 0 &&
 	    devcg_open(&a->cg, a->t.pid, h->conf.cgroup, cgwhy, sizeof(cgwhy)) < 0)
 		log_info("%s: %s: its device cgroup is left as it is", name, cgwhy);
+	a->bpf.cg_fd = -1;
+	if (strcmp(h->conf.cgroup2, "no") != 0 &&
+	    devbpf_open(&a->bpf, a->t.pid, h->conf.cgroup2, cgwhy, sizeof(cgwhy)) < 0)
+		log_info("%s: %s: its cgroup v2 device program is left as it is", name, cgwhy);
 	if (worker_start(&a->w, &a->t, name, h->sys_fd, h->o->verbose) < 0) {
 		devcg_close(&a->cg);
+		devbpf_close(&a->bpf);
 		reply(client, "error: cannot attach %s: no worker (see the daemon's log)", name);
 		target_close(&a->t);
 		goto out;
@@ -392,6 +429,9 @@ static void attach(struct hostd *h, int *client, const char *name, int pidfd)
 	a->reply_fd = *client;
 	a->reply_at = a->queued;
 	*client = -1;
+	/* nothing to give yet: no ack will come to answer it */
+	if (a->acked >= a->reply_at)
+		reply(&a->reply_fd, "ok %s: pid %d, %zu devices", a->name, (int)a->t.pid, a->ndv);
 	return;
 out:
 	close(pidfd);
@@ -444,6 +484,7 @@ static void release(struct attached *a)
 	while (a->ndv > 0)
 		held_drop(a, a->ndv - 1);
 	devcg_close(&a->cg);
+	devbpf_close(&a->bpf);
 	free(a->dv);
 	for (size_t i = 0; i < a->qlen; i++)
 		free(a->q[a->qhead + i].ev);

@@ -42,7 +42,10 @@
 #      alone quietly)
 #   f  --uidmap served from the host: devmgr host, the container attached
 #      by devmgr's hook in --hooks-dir (annotation devmgr.name): a loop
-#      device's node appears, goes with it; podman rm detaches it
+#      device's node appears, the container reads it (devmgr host allows
+#      exactly that device in its v1 devices cgroup: podman 4.3 drops
+#      --device-cgroup-rule under --uidmap), it goes with its entry;
+#      podman rm detaches it
 
 set -u
 export LC_ALL=C
@@ -326,15 +329,17 @@ latency_ms "/proc/$PU/root" "$K"
 check "f: loop$K added on the host: its node in the container ($MS ms)" \
     test -b "/proc/$PU/root/dev/loop$K"
 # podman 4.3 drops --device-cgroup-rule under --uidmap (the devices
-# cgroup lists no b 7:*): the node is there, the kernel refuses the open.
-# Granting exactly the device from the host is issue 20's.
+# cgroup lists no b 7:*): devmgr host allows exactly the device given in
+# the container's v1 devices cgroup, and the container reads it
+pulist=/sys/fs/cgroup/devices$(sed -n 's/^[0-9]*:devices://p' "/proc/$PU/cgroup")/devices.list
 p exec pu head -c 512 "/dev/loop$K" >/dev/null 2>"$work/pu.head"
-is "f: ... podman's device cgroup refuses it (no b 7:* under --uidmap)" \
-    "$?:$(cat "$work/pu.head"):$(grep -c '^b 7:' "/sys/fs/cgroup/devices$(sed -n 's/^[0-9]*:devices://p' "/proc/$PU/cgroup")/devices.list")" \
-    "1:head: /dev/loop$K: Operation not permitted:0"
+is "f: ... the container reads it: devmgr host allowed b 7:$K rw, no b 7:* (podman drops --device-cgroup-rule under --uidmap)" \
+    "$?:$(cat "$work/pu.head"):$(grep -cx "b 7:$K rw" "$pulist"):$(grep -c '^b 7:\*' "$pulist")" \
+    "0::1:0"
 loop_del "$K"
 wait_for 5 absent "/proc/$PU/root/dev/loop$K"
 check "f: removed: the node goes" absent "/proc/$PU/root/dev/loop$K"
+check "f: ... and its entry in the devices cgroup" eval "! grep -q '^b 7:$K ' '$pulist'"
 p rm -f -t 0 pu >/dev/null 2>&1
 wait_for 5 eval "! '$devmgr' host list --socket '$work/host.sock' | grep -q '^pu '"
 check "f: podman rm: detached (poststop, or its init's exit)" \

@@ -34,6 +34,11 @@ int main(void)
 	is_str(p ? p : "(null)", "/lxc/c1", "devices among several controllers");
 	char text3[] = "0::/user.slice\n";
 	ok(devcg_v1_path(text3) == NULL, "cgroup v2 only: none");
+	char text4[] = "4:devices:/docker/abc\n0::/system.slice/docker-abc.scope\n";
+	p = devcg_v2_path(text4);
+	is_str(p ? p : "(null)", "/system.slice/docker-abc.scope", "the v2 line, on a hybrid host");
+	char text5[] = "4:devices:/x\n";
+	ok(devcg_v2_path(text5) == NULL, "no 0:: line: no v2 cgroup");
 	printf("1..%d\n", tap_n);
 	return tap_failed != 0;
 }

@@ -103,6 +103,16 @@ static void config(void)
 	ok(strstr(log, "host.conf:13: [container a] device = c 1:2x") != NULL,
 	   "... a minor that is neither a number nor *");
 	hostconf_free(&h);
+	ok(load(&h, "[host]\ncgroup = no\ncgroup2 = /sys/fs/cgroup/unified\n", log,
+		sizeof(log)) == 0, "[host] cgroup = no, cgroup2 = a path");
+	ok(strcmp(h.cgroup, "no") == 0 && strcmp(h.cgroup2, "/sys/fs/cgroup/unified") == 0,
+	   "... as said");
+	hostconf_free(&h);
+	ok(load(&h, "[host]\ncgroup = sys\ncgroup2 = yes\n", log, sizeof(log)) < 0 &&
+	   strstr(log, "host.conf:2: [host] cgroup = sys: must be an absolute path, or no") &&
+	   strstr(log, "host.conf:3: [host] cgroup2 = yes: must be an absolute path, or no"),
+	   "... anything else: FILE:LINE");
+	hostconf_free(&h);
 	ok(load(&h, "[container a\n", log, sizeof(log)) < 0 &&
 	   strstr(log, "host.conf:1: syntax error") != NULL, "inih's syntax error, with its line");
 	hostconf_free(&h);

@@ -20,6 +20,9 @@
 #   d  loop R (the runtime's own) added and removed: allowed throughout
 #   e  40 add/remove pairs of two devices: what is allowed ends as before
 #   f  detach: the runtime's program is back, the very one, alone
+#   g  the same with the runtime's program attached with BPF_F_ALLOW_MULTI
+#      (runc's way): devmgr's replaces it in its slot (BPF_F_REPLACE) and
+#      gives it back there
 # Nothing is pinned on the host's bpffs; no cgroup is left.
 
 set -u
@@ -69,10 +72,15 @@ if [ -n "${HG2_INNER:-}" ]; then
 	printf 'root:x:0:0:root:/:/bin/sh\n' >"$root/etc/passwd"
 	printf 'root:x:0:\n' >"$root/etc/group"
 	printf 'loop[0-9]+ root:root 0660\n' >"$root/etc/mdev.conf"
-	unshare -m -n sh -c 'mount -t tmpfs c2dev "$1/dev" && mount -t tmpfs c2run "$1/run" &&
-		exec chroot "$1" /bin/sleep 1000' - "$root" &
-	CPID=$!
-	wait_for 5 eval "[ \"\$(readlink /proc/$CPID/root)\" = '$root' ]"
+	# container: a process in its own mount and network namespaces,
+	# chrooted, with a tmpfs /dev and /run; sets CPID
+	container() {
+		unshare -m -n sh -c 'mount -t tmpfs cdev "$1/dev" && mount -t tmpfs crun "$1/run" &&
+			exec chroot "$1" /bin/sleep 1000' - "$root" &
+		CPID=$!
+		wait_for 5 eval "[ \"\$(readlink /proc/$CPID/root)\" = '$root' ]"
+	}
+	container
 	cg2_enter "$cg" "$CPID" 2>"$work/err" || { diag <"$work/err"; echo "Bail out! cg2_enter"; exit 1; }
 
 	# (exactly these three: the loop devices the host has already are
@@ -80,13 +88,15 @@ if [ -n "${HG2_INNER:-}" ]; then
 	printf '[host]\nsocket = %s\ncgroup = no\ncgroup2 = %s\n[container c2]\n' \
 		"$work/host.sock" "$CG2_ROOT" >"$work/host.conf"
 	printf 'device = b 7:%s\n' "$N" "$R" "$S" >>"$work/host.conf"
+	printf '[container c3]\ndevice = b 7:%s\n' "$N" >>"$work/host.conf"
 	"$devmgr" host -v --config "$work/host.conf" -D 3 3>"$work/host.ready" 2>"$work/host.log" &
 	HPID=$!
 	wait_for 5 test -s "$work/host.ready"
 
-	# allowed: what the kernel says to a process in the container's cgroup
+	# allowed [CGROUP]: what the kernel says to a process in the
+	# container's cgroup
 	allowed() {
-		cg2_run "$cg" "$tools/devaccess" "$scratch/null" "$scratch/full" "$scratch/loopN" \
+		cg2_run "${1:-$cg}" "$tools/devaccess" "$scratch/null" "$scratch/full" "$scratch/loopN" \
 		    "$scratch/loopR" 2>&1 | sed "s|$scratch/||" | tr '\n' ' '
 	}
 	before="null ok full EPERM loopN EPERM loopR ok "
@@ -146,6 +156,34 @@ if [ -n "${HG2_INNER:-}" ]; then
 	loop_del "$N"
 	check "f: the daemon's log names the grants" \
 	    grep -q "c2: b 7:$N rw allowed by devmgr's device program" "$work/host.log"
+
+	# ---- g: a program attached with BPF_F_ALLOW_MULTI (as runc does) -------------
+	c2pid=$CPID
+	cgm=$(cg2_make multi) && cg2_allow "$cgm" 'c 1:3 rw' "b 7:$R rw" 'a *:* m' 2>"$work/err" ||
+		{ diag <"$work/err"; echo "Bail out! no program for g"; exit 1; }
+	mid=$(cg2_prog_ids "$cgm")
+	bpftool cgroup detach "$cgm" cgroup_device id "$mid" &&
+	    bpftool cgroup attach "$cgm" cgroup_device id "$mid" multi
+	flags() { bpftool cgroup show "$cgm" | awk -v id="$1" '$1 == id { print $3 }'; }
+	is "g: the runtime-like program of cgroup 2 attached with multi" "$(flags "$mid")" multi
+	container
+	cg2_enter "$cgm" "$CPID" 2>"$work/err" || { diag <"$work/err"; echo "Bail out! cg2_enter"; exit 1; }
+	"$devmgr" host attach --socket "$work/host.sock" c3 "$CPID" >"$work/attach3.out" 2>&1
+	is "g: attach c3" "$?" 0
+	loop_add "$N"
+	wait_for 5 test -b "/proc/$CPID/root/dev/loop$N"
+	wait_for 5 eval "[ \"\$(allowed '$cgm')\" = '$granted' ]"
+	is "g: loop$N added: allowed in c3" "$(allowed "$cgm")" "$granted"
+	ours=$(cg2_prog_ids "$cgm")
+	check "g: ... devmgr's program replaced the runtime's (BPF_F_REPLACE), multi, alone" \
+	    eval "[ '$ours' != '$mid' ] && [ \$(echo $ours | wc -w) = 1 ] && [ \"\$(flags '$ours')\" = multi ]"
+	loop_del "$N"
+	wait_for 5 eval "[ \"\$(allowed '$cgm')\" = '$before' ]"
+	is "g: removed: refused again" "$(allowed "$cgm")" "$before"
+	"$devmgr" host detach --socket "$work/host.sock" c3 >"$work/detach3.out" 2>&1
+	is "g: detach c3: the runtime's program back, multi" "$(cg2_prog_ids "$cgm"):$(flags "$mid")" \
+	    "$mid:multi"
+	kill "$c2pid" 2>/dev/null
 	exit 0
 fi
 

@@ -65,7 +65,7 @@ $(BUILD)/%.o: src/%.c $(BUILD)/flags
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIBOBJS) tests/unit/tap.h tests/unit/fakesys.h
+$(BUILD)/tests/%: tests/unit/%.c $(LIBOBJS) tests/unit/tap.h tests/unit/fakesys.h tests/unit/hostconf_text.h
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(CFLAGS) -Isrc -o $@ $< $(LIBOBJS) $(LDLIBS)
 

@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "hostconf.h"
 #include "devbpf.h"
+#include "devtree.h"
+#include "policy.h"
 #include "config.h"
 #include "fileio.h"
 #include "log.h"
@@ -28,7 +30,11 @@ void hostconf_free(struct hostconf *h)
 	free(h->cgroup);
 	free(h->cgroup2);
 	h->socket = h->sys = h->cgroup = h->cgroup2 = NULL;
-	h->n = 0;
+	for (unsigned i = 0; i < h->n; i++)
+		free(h->c[i].eff);
+	for (unsigned i = 0; i < h->ngroups; i++)
+		free(h->groups[i].eff);
+	h->n = h->ngroups = 0;
 }
 
 /* "b 7:*", "c 188:3": type, major, and a minor or any. */
@@ -60,7 +66,53 @@ static const char *parse_usb(struct grant *g, const char *v)
 	return NULL;
 }
 
-static const char *parse_grant(struct grant *g, const char *key, const char *v)
+/* After the selector: an access mode (of r, w, m; "-" denies), "inherit"
+ * (given on to child groups and containers), a node name (/dev/...). */
+static const char *parse_options(struct grant *g, char *opts)
+{
+	g->mode = POLICY_READ | POLICY_WRITE;
+	for (char *save = NULL, *t = strtok_r(opts, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+		if (strcmp(t, "inherit") == 0) {
+			g->inherit = true;
+		} else if (strcmp(t, "-") == 0) {
+			g->mode = 0;
+		} else if (t[strspn(t, "rwm")] == '\0') {
+			g->mode = (strchr(t, 'r') ? POLICY_READ : 0) |
+				  (strchr(t, 'w') ? POLICY_WRITE : 0) |
+				  (strchr(t, 'm') ? POLICY_MKNOD : 0);
+		} else if (strncmp(t, "/dev/", 5) == 0 && strlen(t) < sizeof(g->name)) {
+			strcpy(g->name, t);
+		} else {
+			return "after the device: an access mode (r, w, m, or - to deny), inherit, "
+			       "or a /dev/ name";
+		}
+	}
+	return NULL;
+}
+
+static const char *parse_selector(struct grant *g, const char *key, const char *v);
+
+static const char *parse_grant(struct grant *g, const char *key, const char *value)
+{
+	char v[512];
+	/* the selector is one word, two for device (b 7:*) */
+	size_t words = strcmp(key, "device") == 0 ? 2 : 1, n = 0;
+
+	if (strlen(value) >= sizeof(v))
+		return "too long";
+	strcpy(v, value);
+	for (size_t w = 0; w < words; w++) {
+		n += strspn(v + n, " \t");
+		n += strcspn(v + n, " \t");
+	}
+	char *opts = v + n;
+	if (*opts)
+		*opts++ = '\0';
+	const char *why = parse_selector(g, key, v);
+	return why ? why : parse_options(g, opts);
+}
+
+static const char *parse_selector(struct grant *g, const char *key, const char *v)
 {
 	if (strcmp(key, "device") == 0)
 		return parse_numbers(g, v);
@@ -83,27 +135,56 @@ static const char *parse_grant(struct grant *g, const char *key, const char *v)
 	return NULL;
 }
 
+/* The section NAME is about: the last one of V[*N] when it is that one
+ * still, else a new one. NULL, and WHY, when there is no room. */
+static struct hostconf_container *section_of(struct hostconf_container *v, unsigned *n,
+					     const char *name, unsigned line, const char **why)
+{
+	struct hostconf_container *c = *n ? &v[*n - 1] : NULL;
+
+	if (c && c->line && strcmp(c->pattern, name) == 0)
+		return c;
+	if (*n == HOSTCONF_MAX_CONTAINERS) {
+		*why = "too many sections of this kind";
+		return NULL;
+	}
+	if (strlen(name) == 0 || strlen(name) >= sizeof(c->pattern)) {
+		*why = "a section needs a name (a pattern, or a group's path) of under 128 bytes";
+		return NULL;
+	}
+	c = &v[(*n)++];
+	memset(c, 0, sizeof(*c));
+	strcpy(c->pattern, name);
+	c->line = line;
+	return c;
+}
+
 static const char *container_line(struct hostconf *h, const char *section, const char *key,
 				  const char *value, unsigned line)
 {
-	const char *name = section + strlen("container ");
-	struct hostconf_container *c = h->n ? &h->c[h->n - 1] : NULL;
+	bool group = strncmp(section, "group ", 6) == 0;
+	const char *name = section + (group ? 6 : strlen("container "));
+	const char *why = NULL;
+	struct hostconf_container *c = group ? section_of(h->groups, &h->ngroups, name, line, &why)
+					     : section_of(h->c, &h->n, name, line, &why);
 
-	if (c == NULL || c->line == 0 || strcmp(c->pattern, name) != 0) {
-		if (h->n == HOSTCONF_MAX_CONTAINERS)
-			return "too many [container] sections";
-		if (strlen(name) == 0 || strlen(name) >= sizeof(c->pattern))
-			return "a container section needs a name pattern of under 128 bytes";
-		c = &h->c[h->n++];
-		memset(c, 0, sizeof(*c));
-		strcpy(c->pattern, name);
-		c->line = line;
+	if (c == NULL)
+		return why;
+	if (group && !devtree_path_ok(name))
+		return "a group is a path: /, /lab, /lab/ci (letters, digits, _ . -)";
+	if (strcmp(key, "group") == 0) {
+		if (group)
+			return "a group's parent is in its path: [group /lab/ci] is in /lab";
+		if (!devtree_path_ok(value) || strlen(value) >= sizeof(c->group))
+			return "expected a group's path: /, /lab, /lab/ci";
+		strcpy(c->group, value);
+		return NULL;
 	}
 	if (c->ngrants == HOSTCONF_MAX_GRANTS)
 		return "too many lines in this section";
 	struct grant *g = &c->grants[c->ngrants];
 	memset(g, 0, sizeof(*g));
-	const char *why = parse_grant(g, key, value);
+	why = parse_grant(g, key, value);
 	if (why)
 		return why;
 	g->line = line;
@@ -135,14 +216,29 @@ static const char *hostconf_setting(void *arg, const char *section, const char *
 
 	if (strcmp(section, "host") == 0)
 		return host_line(h, key, value);
-	if (strncmp(section, "container ", 10) == 0)
+	if (strncmp(section, "container ", 10) == 0 || strncmp(section, "group ", 6) == 0)
 		return container_line(h, section, key, value, line);
-	return "unknown section ([host] or [container NAME-PATTERN])";
+	return "unknown section ([host], [group PATH] or [container NAME-PATTERN])";
+}
+
+int hostconf_load_tree(struct hostconf *h, const char *path, bool required, bool prune)
+{
+	if (ini_file_load(path, required, hostconf_setting, h) < 0)
+		return -1;
+	return devtree_resolve(h, path, prune);
 }
 
 int hostconf_load(struct hostconf *h, const char *path, bool required)
 {
-	return ini_file_load(path, required, hostconf_setting, h);
+	return hostconf_load_tree(h, path, required, false);
+}
+
+const struct hostconf_container *hostconf_group(const struct hostconf *h, const char *path)
+{
+	for (unsigned i = 0; i < h->ngroups; i++)
+		if (strcmp(h->groups[i].pattern, path) == 0)
+			return &h->groups[i];
+	return NULL;
 }
 
 const struct hostconf_container *hostconf_find(const struct hostconf *h, const char *name)
@@ -191,7 +287,7 @@ static bool numbers_match(const struct grant *g, const struct uevent *ev)
 	return g->minor < 0 || atoi(min) == g->minor;
 }
 
-static bool grant_matches(const struct grant *g, int sys_fd, const struct uevent *ev)
+bool hostconf_grant_matches(const struct grant *g, int sys_fd, const struct uevent *ev)
 {
 	const char *sub = uevent_get(ev, "SUBSYSTEM"), *path = uevent_get(ev, "DEVPATH");
 	size_t n;
@@ -211,14 +307,31 @@ static bool grant_matches(const struct grant *g, int sys_fd, const struct uevent
 	return false;
 }
 
+unsigned hostconf_mode(const struct hostconf_container *c, int sys_fd, const struct uevent *ev,
+		       unsigned *line)
+{
+	unsigned mode = 0, at = 0;
+
+	/* what every grant that matches allows; one that denies decides */
+	for (unsigned i = 0; i < c->neff; i++) {
+		const struct grant *g = &c->eff[i].g;
+		if (!hostconf_grant_matches(g, sys_fd, ev))
+			continue;
+		if (g->mode == 0) {
+			mode = 0, at = g->line;
+			break;
+		}
+		if (mode == 0)
+			at = g->line;
+		mode |= g->mode;
+	}
+	if (line)
+		*line = at;
+	return mode;
+}
+
 bool hostconf_grants(const struct hostconf_container *c, int sys_fd, const struct uevent *ev,
 		     unsigned *line)
 {
-	for (unsigned i = 0; i < c->ngrants; i++)
-		if (grant_matches(&c->grants[i], sys_fd, ev)) {
-			if (line)
-				*line = c->grants[i].line;
-			return true;
-		}
-	return false;
+	return hostconf_mode(c, sys_fd, ev, line) != 0;
 }

@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "hostctl.h"
 #include "hostd.h"
+#include "devtree.h"
+#include "hostconf.h"
 #include "log.h"
 #include "ocistate.h"
 
@@ -30,6 +32,14 @@ static void usage(FILE *out)
 "       devmgr host detach [--socket PATH] NAME\n"
 "                               take them back: its nodes go, the worker stops\n"
 "       devmgr host list [--socket PATH]\n"
+"       devmgr host reload [--socket PATH] [--recursive]\n"
+"                               host.conf again, applied to the containers at\n"
+"                               once; --recursive drops the grants of child\n"
+"                               groups and containers their parent no longer\n"
+"                               provides (else such a reload is refused)\n"
+"       devmgr host devices [--config FILE] NAME|/GROUP\n"
+"                               the effective device grants of a container or\n"
+"                               group, and where each comes from\n"
 "       devmgr host hook [--socket PATH]\n"
 "                               an OCI hook: the state on stdin; poststart\n"
 "                               attaches, poststop detaches\n");
@@ -170,25 +180,57 @@ static int daemon_cmd(int argc, char **argv)
 	return hostd_run(&o);
 }
 
+/* The effective grants of container NAME (its section) or group /PATH,
+ * as host.conf CONFIG says. */
+static int devices(const char *config, const char *name)
+{
+	struct hostconf h;
+	const struct hostconf_container *c;
+	int rc = 1;
+
+	hostconf_defaults(&h);
+	if (hostconf_load(&h, config, true) < 0) {
+		log_err("%s has errors", config);
+	} else if ((c = name[0] == '/' ? hostconf_group(&h, name) : hostconf_find(&h, name)) ==
+		   NULL) {
+		log_err("%s: no %s %s", config, name[0] == '/' ? "[group]" : "[container] section for",
+			name);
+	} else {
+		devtree_print(stdout, c);
+		rc = 0;
+	}
+	hostconf_free(&h);
+	return rc;
+}
+
 int host_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "socket", required_argument, 0, 's' },
+		{ "config", required_argument, 0, 'c' },
+		{ "recursive", no_argument, 0, 'r' },
 		{ 0, 0, 0, 0 },
 	};
 	const char *sock = DEFAULT_SOCKET, *cmd = argc > 1 ? argv[1] : "";
+	const char *config = "/etc/devmgr/host.conf";
+	bool recursive = false;
 	int c;
 
 	if (strcmp(cmd, "attach") && strcmp(cmd, "detach") && strcmp(cmd, "list") &&
-	    strcmp(cmd, "hook"))
+	    strcmp(cmd, "hook") && strcmp(cmd, "reload") && strcmp(cmd, "devices"))
 		return daemon_cmd(argc, argv);
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != 's') {
+		if (c == 's')
+			sock = optarg;
+		else if (c == 'c')
+			config = optarg;
+		else if (c == 'r')
+			recursive = true;
+		else {
 			usage(stderr);
 			return 2;
 		}
-		sock = optarg;
 	}
 	int left = argc - optind;
 	char *end;
@@ -202,6 +244,10 @@ int host_main(int argc, char **argv)
 		return ask(sock, "list\n", -1, 10);
 	} else if (strcmp(cmd, "hook") == 0 && left == 0) {
 		return hook(sock);
+	} else if (strcmp(cmd, "reload") == 0 && left == 0) {
+		return ask(sock, recursive ? "reload recursive\n" : "reload\n", -1, 30);
+	} else if (strcmp(cmd, "devices") == 0 && left == 1) {
+		return devices(config, argv[optind]);
 	}
 	usage(stderr);
 	return 2;

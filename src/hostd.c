@@ -11,6 +11,7 @@
 #include "hostworker.h"
 #include "log.h"
 #include "netlink.h"
+#include "policy.h"
 #include "sysfs.h"
 
 #include <errno.h>
@@ -44,6 +45,7 @@ struct held {
 	int major, minor;
 	char granted[3];
 	bool bpf_granted;	/* in devmgr's device program (devbpf.h) */
+	unsigned mode;		/* the access host.conf gives it (POLICY_*) */
 };
 
 struct attached {
@@ -128,22 +130,35 @@ static void held_set(struct attached *a, ssize_t i, const char *devpath, const c
 
 /* ---- the device cgroup: exactly the devices given --------------------- */
 
+/* "r", "w", "rw" or "": what of read and write MODE gives. */
+static void access_of(unsigned mode, char out[3])
+{
+	size_t k = 0;
+
+	if (mode & POLICY_READ)
+		out[k++] = 'r';
+	if (mode & POLICY_WRITE)
+		out[k++] = 'w';
+	out[k] = '\0';
+}
+
 /* D, new to container A, on cgroup v2: in devmgr's program, which asks
  * the runtime's about everything else. */
 static void bpf_grant(struct attached *a, struct held *d)
 {
-	char why[640];
+	char why[640], want[3];
 
-	if (a->bpf.cg_fd < 0)
+	access_of(d->mode, want);
+	if (a->bpf.cg_fd < 0 || want[0] == '\0')
 		return;
-	if (devbpf_allow(&a->bpf, d->type, d->major, d->minor, "rw", why, sizeof(why)) < 0) {
+	if (devbpf_allow(&a->bpf, d->type, d->major, d->minor, want, why, sizeof(why)) < 0) {
 		log_warn("%s: cannot allow %c %d:%d in %s: %s", a->name, d->type, d->major,
 			 d->minor, a->bpf.path, why);
 		return;
 	}
 	d->bpf_granted = true;
-	log_info("%s: %c %d:%d rw allowed by devmgr's device program in %s", a->name, d->type,
-		 d->major, d->minor, a->bpf.path);
+	log_info("%s: %c %d:%d %s allowed by devmgr's device program in %s", a->name, d->type,
+		 d->major, d->minor, want, a->bpf.path);
 }
 
 /* D, new to container A: what its device cgroup lacks for it, added. */
@@ -168,6 +183,15 @@ static void cg_grant(struct attached *a, struct held *d, const struct uevent *ev
 			 a->name, a->cg.path, strerror(errno), d->devpath);
 		return;
 	}
+	/* only what host.conf gives, and the runtime did not */
+	char want[3], add[3];
+	size_t k = 0;
+	access_of(d->mode, want);
+	for (const char *c = missing; *c; c++)
+		if (strchr(want, *c))
+			add[k++] = *c;
+	add[k] = '\0';
+	strcpy(missing, add);
 	if (missing[0] == '\0')
 		return;		/* the runtime allowed it: not ours to change */
 	if (devcg_write(&a->cg, true, d->type, d->major, d->minor, missing) < 0) {
@@ -267,10 +291,11 @@ static void offer(struct hostd *h, struct attached *a, const struct uevent *ev,
 	ssize_t i = held_find(a, path);
 	bool remove = strcmp(action, "remove") == 0;
 
+	unsigned mode = 0;
 	if (i < 0) {
 		const struct hostconf_container *c = hostconf_find(&h->conf, a->name);
 		unsigned line;
-		if (remove || c == NULL || !hostconf_grants(c, h->sys_fd, ev, &line))
+		if (remove || c == NULL || (mode = hostconf_mode(c, h->sys_fd, ev, &line)) == 0)
 			return;
 		log_info("%s: %s %s: granted by line %u", a->name, action, path, line);
 	}
@@ -280,8 +305,10 @@ static void offer(struct hostd *h, struct attached *a, const struct uevent *ev,
 		bool fresh = i < 0;
 		held_set(a, i, path, packed, len);
 		/* allowed before its node is there */
-		if (fresh)
+		if (fresh) {
+			a->dv[a->ndv - 1].mode = mode;
 			cg_grant(a, &a->dv[a->ndv - 1], ev);
+		}
 	}
 	give(a, packed, len);
 }
@@ -316,7 +343,7 @@ static void cold_one(void *arg, struct device *dev, unsigned long index)
 	link[n] = '\0';
 	const char *devpath = strstr(link, "/devices/");
 	const char *sub = device_get(dev, "SUBSYSTEM");
-	if (devpath == NULL || sub == NULL)
+	if (devpath == NULL || sub == NULL || held_find(c->a, devpath) >= 0)
 		return;
 	uevent_copy(&ev, dev->ev);
 	uevent_set(&ev, "DEVPATH", devpath);
@@ -514,6 +541,66 @@ static void list(struct hostd *h, int *client)
 
 /* ---- the control socket ------------------------------------------------- */
 
+/* ---- host.conf again: what each container has, again -------------------- */
+
+/* Container A's devices as host.conf now says: one it no longer gets goes
+ * (its remove to the worker, its access taken back), one whose access
+ * changed is given the new access, and the host's devices it now gets
+ * are given. */
+static void regrant(struct hostd *h, struct attached *a)
+{
+	const struct hostconf_container *c = hostconf_find(&h->conf, a->name);
+	struct uevent ev;
+	size_t len;
+
+	for (size_t i = a->ndv; i-- > 0;) {
+		struct held *d = &a->dv[i];
+		if (uevent_unpack(&ev, d->ev, d->len) < 0)
+			continue;
+		unsigned mode = c ? hostconf_mode(c, h->sys_fd, &ev, NULL) : 0;
+		if (mode == d->mode)
+			continue;
+		if (mode == 0) {
+			log_info("%s: %s is no longer granted: removed", a->name, d->devpath);
+			if (uevent_set(&ev, "ACTION", "remove") == 0) {
+				char *packed = uevent_pack(&ev, &len);
+				give(a, packed, len);
+				free(packed);
+			}
+			held_drop(a, i);
+			continue;
+		}
+		cg_revoke(a, d);
+		d->mode = mode;
+		cg_grant(a, d, &ev);
+	}
+	if (c)
+		coldplug(h, a);		/* (the devices it has are passed over) */
+}
+
+/* host.conf read again; the containers attached get what it says at
+ * once. PRUNE: a recursive reload (devtree.h). 0, or -1 when the file has
+ * errors: what is in force stays. */
+static int reload(struct hostd *h, bool prune)
+{
+	struct hostconf n;
+
+	hostconf_defaults(&n);
+	if (hostconf_load_tree(&n, h->o->config, true, prune) < 0) {
+		log_err("reload: %s has errors; keeping what is in force", h->o->config);
+		hostconf_free(&n);
+		return -1;
+	}
+	hostconf_free(&h->conf);
+	h->conf = n;
+	log_info("reloaded %s: %u container sections, %u groups", h->o->config, h->conf.n,
+		 h->conf.ngroups);
+	for (int i = 0; i < HOST_MAX; i++)
+		if (h->a[i].used && !h->a[i].closing)
+			regrant(h, &h->a[i]);
+	return 0;
+}
+
 static int ctl_open(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -571,8 +658,17 @@ static void ctl_request(struct hostd *h, int client)
 		detach(h, &client, name);
 	} else if (n > 0 && strncmp(buf, "list", 4) == 0) {
 		list(h, &client);
+	} else if (n > 0 && strncmp(buf, "reload", 6) == 0) {
+		bool prune = strncmp(buf, "reload recursive", 16) == 0;
+		if (reload(h, prune) == 0)
+			reply(&client, "ok: reloaded %s%s", h->o->config,
+			      prune ? " (recursive: see the log for grants dropped)" : "");
+		else
+			reply(&client, "error: %s has errors (the daemon's log names each by "
+			      "FILE:LINE): the settings in force are kept", h->o->config);
 	} else {
-		reply(&client, "error: expected attach NAME (with a pidfd), detach NAME or list");
+		reply(&client, "error: expected attach NAME (with a pidfd), detach NAME, list or "
+		      "reload [recursive]");
 	}
 	if (pidfd >= 0)
 		close(pidfd);
@@ -621,17 +717,7 @@ static void on_signal(struct hostd *h)
 
 	while (read(h->sig_fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			struct hostconf n;
-			hostconf_defaults(&n);
-			if (hostconf_load(&n, h->o->config, true) < 0) {
-				log_err("reload: %s has errors; keeping what is in force",
-					h->o->config);
-				hostconf_free(&n);
-				continue;
-			}
-			hostconf_free(&h->conf);
-			h->conf = n;
-			log_info("reloaded %s: %u container sections", h->o->config, h->conf.n);
+			reload(h, false);
 		} else {
 			h->stop = true;
 		}

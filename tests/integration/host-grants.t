@@ -17,6 +17,11 @@
 #      exactly as it began
 #   f  detach with devices given: their entries go with it, the list is
 #      the runtime's again
+#   g  a device access tree: / gives b 7:* rw on, /lab narrows it to r:
+#      the container gets exactly b 7:N r (reads, cannot write); /lab
+#      widened within what / gives, reloaded: rw at once; b 7:* taken from
+#      / while /lab declares it: the reload is refused, nothing changes;
+#      recursive: /lab's grant is dropped, the node and entry go
 # Nothing of the host's /dev, /run or /etc is touched.
 
 set -u
@@ -40,7 +45,7 @@ fi
 tap_skip_unless_built "$tools/loopctl"
 tap_workdir host-grants
 . "$lib/daemon.sh"
-echo "1..20"
+echo "1..31"
 
 chmod 755 "$work"
 state=$work/runc-state
@@ -174,6 +179,44 @@ check "f: loop$N given again" grep -qx "b 7:$N rw" "$list"
 "$devmgr" host detach --socket "$sock" g1 >"$work/detach.out" 2>&1
 is "f: detach g1" "$?" 0
 is "f: ... the list as before attach (loop$N still on the host)" "$(sorted)" "$(cat "$work/list.before")"
+loop_del "$N"
+
+# ---- g: a device access tree, changed while the container runs ----------------
+
+conf_tree() {	# ROOT_LINE LAB_LINE
+	printf '[host]\nsocket = %s\n[group /]\n%s\n[group /lab]\n%s\n[container g1]\ngroup = /lab\n' \
+		"$sock" "$1" "$2" >"$work/host.conf"
+}
+conf_tree "device = b 7:* rw inherit" "device = b 7:* r inherit"
+"$devmgr" host devices --config "$work/host.conf" g1 >"$work/devices.out" 2>&1
+is "g: devmgr host devices g1: / gives b 7:* rw on, /lab narrows it to r" \
+    "$(sed -n 's/  */ /g; 2p' "$work/devices.out")" "block 7 all r - true true /lab:6"
+nr=$(grep -c reloaded "$work/host.log")
+kill -HUP "$HPID"
+wait_for 5 eval "[ \$(grep -c reloaded '$work/host.log') -gt $nr ]"
+"$devmgr" host attach --socket "$sock" g1 "$G1" >"$work/attach3.out" 2>&1
+loop_add "$N"
+wait_for 5 grep -q "^b 7:$N " "$list"
+is "g: loop$N added: b 7:$N r only in g1's devices.list" "$(grep "^b 7:$N " "$list")" "b 7:$N r"
+rt exec g1 dd if="/dev/loop$N" of=/dev/null bs=512 count=1 >/dev/null 2>&1
+r=$?
+rt exec g1 dd if=/dev/zero of="/dev/loop$N" bs=512 count=1 >"$work/ddw.out" 2>&1
+is "g: ... the container reads it, its write is refused" "$r:$?:$(grep -c 'not permitted' "$work/ddw.out")" "0:1:1"
+conf_tree "device = b 7:* rw inherit" "device = b 7:* rw inherit"
+"$devmgr" host reload --socket "$sock" >"$work/reload1.out" 2>&1
+is "g: /lab gives rw now; devmgr host reload" "$?" 0
+is "g: ... at once: b 7:$N rw" "$(grep "^b 7:$N " "$list")" "b 7:$N rw"
+conf_tree "device = c 1:3 rw inherit" "device = b 7:* rw inherit"
+"$devmgr" host reload --socket "$sock" >"$work/reload2.out" 2>&1
+is "g: b 7:* taken from / while /lab declares it: the reload is refused" \
+    "$?:$(grep -c 'settings in force are kept' "$work/reload2.out")" "1:1"
+check "g: ... the log names /lab's line" \
+    grep -q "host.conf:6: \[group /lab\]: a child cannot widen what its parent gives: not provided by group /" "$work/host.log"
+is "g: ... and g1 keeps loop$N" "$(grep "^b 7:$N " "$list"):$([ -b "$dev/loop$N" ] && echo node)" "b 7:$N rw:node"
+"$devmgr" host reload --socket "$sock" --recursive >"$work/reload3.out" 2>&1
+is "g: devmgr host reload --recursive" "$?" 0
+check "g: ... /lab's grant dropped: loop$N's node goes from g1" wait_for 5 eval "[ ! -e '$dev/loop$N' ]"
+check "g: ... and its entry from the devices cgroup" eval "! grep -q '^b 7:$N ' '$list'"
 loop_del "$N"
 
 kill "$HPID" && wait "$HPID"

@@ -79,7 +79,7 @@ check "COPYING is the MIT License" grep -qx 'MIT License' COPYING
 # The Makefile's pkg-config modules (with libkmod, and for STATIC=1) and
 # Alpine's packages that have them.
 mkvar() { env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS make -s --no-print-directory -C "$top" --eval "print-var: ; @echo \$($1)" print-var "${@:2}"; }
-alpine_dev() { case $1 in libnl-3.0) echo libnl3 ;; inih) echo inih ;; libkmod) echo kmod ;; blkid) echo util-linux ;; *) echo "?$1" ;; esac; }
+alpine_dev() { case $1 in libnl-3.0) echo libnl3 ;; inih) echo inih ;; libkmod) echo kmod ;; blkid) echo util-linux ;; libbpf) echo libbpf ;; *) echo "?$1" ;; esac; }
 makedeps=$(apkvar makedepends | words)
 missing=
 for m in $(mkvar PKGS KMOD=1); do

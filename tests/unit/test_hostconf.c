@@ -5,6 +5,7 @@
 #include "tap.h"
 #include "enter.h"
 #include "hostconf.h"
+#include "hostconf_text.h"
 #include "ocistate.h"
 
 #include <fcntl.h>
@@ -16,29 +17,9 @@
 
 static char dir[] = "/tmp/test_hostconf.XXXXXX";
 
-/* TEXT as host.conf; what was logged in LOG. The load's result. */
 static int load(struct hostconf *h, const char *text, char *log, size_t size)
 {
-	char path[256], logpath[256];
-	int saved = dup(2), rc;
-
-	snprintf(path, sizeof(path), "%s/host.conf", dir);
-	snprintf(logpath, sizeof(logpath), "%s/log", dir);
-	FILE *f = fopen(path, "w");
-	fputs(text, f);
-	fclose(f);
-	int lf = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	dup2(lf, 2);
-	hostconf_defaults(h);
-	rc = hostconf_load(h, path, true);
-	dup2(saved, 2);
-	close(saved);
-	close(lf);
-	f = fopen(logpath, "r");
-	size_t n = fread(log, 1, size - 1, f);
-	log[n] = '\0';
-	fclose(f);
-	return rc;
+	return load_text(h, dir, text, false, log, size);
 }
 
 static void ev(struct uevent *e, const char *sub, const char *path, const char *maj,

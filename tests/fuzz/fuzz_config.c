@@ -5,16 +5,14 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* memfd_create */
 #endif
-#include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "fuzz_common.h"
+#include "fuzz_file.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -22,37 +20,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	fuzz_quiet();
 	return 0;
-}
-
-static int open_text(const uint8_t *data, size_t size, char *path, size_t pathlen)
-{
-	int fd = memfd_create("devmgr.conf", MFD_CLOEXEC);
-
-	if (fd >= 0) {
-		snprintf(path, pathlen, "/proc/self/fd/%d", fd);
-		if (access(path, R_OK) != 0) {
-			close(fd);
-			fd = -1;
-		}
-	}
-	if (fd < 0) {
-		char tmpl[] = "/tmp/devmgr-fuzz-conf.XXXXXX";
-		fd = mkstemp(tmpl);
-		if (fd < 0)
-			abort();
-		snprintf(path, pathlen, "%s", tmpl);
-		/* read by path once, then unlinked right after the load */
-	}
-	for (size_t off = 0; off < size; ) {
-		ssize_t w = write(fd, data + off, size - off);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			abort();
-		}
-		off += (size_t)w;
-	}
-	return fd;
 }
 
 static void check_path(const char *what, const char *p)
@@ -67,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > 64 * 1024)
 		return 0;
-	int fd = open_text(data, size, path, sizeof(path));
+	int fd = fuzz_text_file("devmgr.conf", data, size, path, sizeof(path));
 	bool tmpfile = strncmp(path, "/tmp/", 5) == 0;
 
 	config_defaults(&c);

@@ -631,6 +631,17 @@ static int bind_mount(struct devroot *d, int dfd, const char *name, const char *
 }
 
 /* The bound node at BASE gets PERM and the host ids UID, GID. */
+/* Whether ST is a node bound from devmgr's own tmpfs (bind mode). The
+ * engine binds nodes too, the host's own (runc, in a user namespace,
+ * binds the host's /dev/null and its kin): their owner and mode are the
+ * host's, and their mounts the engine's. */
+static bool bound_by_us(const struct devroot *d, const struct stat *st)
+{
+	struct stat fs;
+
+	return fstat(d->bind_fs, &fs) == 0 && st->st_dev == fs.st_dev;
+}
+
 static int bind_fix(struct devroot *d, int dfd, const char *name, const char *base,
 		    const struct stat *st, mode_t perm, long uid, long gid)
 {
@@ -666,6 +677,12 @@ static int bind_make(struct devroot *d, const struct dirinfo *pd, const char *na
 		return -1;
 	}
 	if (fstatat(pd->fd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (st.st_dev != pd->fs && !bound_by_us(d, &st)) {
+			log_info("%s/%s is a mount of the engine's (a node of the host's?): left "
+				 "alone, its owner and mode are not the container's to change",
+				 d->path, name);
+			return 1;
+		}
 		if (st.st_dev != pd->fs && (st.st_mode & S_IFMT) == type && st.st_rdev == rdev)
 			return bind_fix(d, pd->fd, name, base, &st, perm, huid, hgid);
 		if (S_ISDIR(st.st_mode)) {
@@ -811,6 +828,10 @@ static int remove_now(struct devroot *d, const char *name, mode_t type, bool hav
 	}
 	if ((st.st_mode & S_IFMT) != type || (have_rdev && st.st_rdev != rdev)) {
 		log_info("left %s/%s alone: not the removed %s device", d->path, name, kind(type));
+		return 0;
+	}
+	if (d->bind && st.st_dev != fs && !bound_by_us(d, &st)) {
+		log_info("left %s/%s alone: a mount of the engine's, not devmgr's", d->path, name);
 		return 0;
 	}
 	if (d->bind && st.st_dev != fs && bind_unmount(d, dfd, name, base) < 0)

@@ -21,7 +21,9 @@
 #      the container gets exactly b 7:N r (reads, cannot write); /lab
 #      widened within what / gives, reloaded: rw at once; b 7:* taken from
 #      / while /lab declares it: the reload is refused, nothing changes;
-#      recursive: /lab's grant is dropped, the node and entry go
+#      recursive: /lab's grant is dropped, the node and entry go; / gives
+#      c 1:3 on: g1's /dev/null, runc's bind of the host's node, is left
+#      as it is (devmgr once chowned the host's /dev/null through it)
 # Nothing of the host's /dev, /run or /etc is touched.
 
 set -u
@@ -45,14 +47,20 @@ fi
 tap_skip_unless_built "$tools/loopctl"
 tap_workdir host-grants
 . "$lib/daemon.sh"
-echo "1..31"
+echo "1..32"
 
 chmod 755 "$work"
 state=$work/runc-state
 sock=$work/host.sock
 rt() { "$runc" --root "$state" "$@"; }
 HPID=
+null_was=
 grants_cleanup() {
+	# (had devmgr changed the host's /dev/null through runc's bind of it,
+	# the test failed: it is put back)
+	if [ -n "$null_was" ] && [ "$(stat -c '%u:%g:%a' /dev/null)" != "$null_was" ]; then
+		chown "${null_was%:*}" /dev/null && chmod "${null_was##*:}" /dev/null
+	fi
 	rt kill g1 KILL >/dev/null 2>&1
 	rt delete -f g1 >/dev/null 2>&1
 	[ -n "$HPID" ] && kill "$HPID" 2>/dev/null && wait "$HPID" 2>/dev/null
@@ -187,6 +195,7 @@ conf_tree() {	# ROOT_LINE LAB_LINE
 	printf '[host]\nsocket = %s\n[group /]\n%s\n[group /lab]\n%s\n[container g1]\ngroup = /lab\n' \
 		"$sock" "$1" "$2" >"$work/host.conf"
 }
+null_was=$(stat -c '%u:%g:%a' /dev/null)
 conf_tree "device = b 7:* rw inherit" "device = b 7:* r inherit"
 "$devmgr" host devices --config "$work/host.conf" g1 >"$work/devices.out" 2>&1
 is "g: devmgr host devices g1: / gives b 7:* rw on, /lab narrows it to r" \
@@ -215,6 +224,12 @@ check "g: ... the log names /lab's line" \
 is "g: ... and g1 keeps loop$N" "$(grep "^b 7:$N " "$list"):$([ -b "$dev/loop$N" ] && echo node)" "b 7:$N rw:node"
 "$devmgr" host reload --socket "$sock" --recursive >"$work/reload3.out" 2>&1
 is "g: devmgr host reload --recursive" "$?" 0
+# g1 now inherits c 1:3 from /: its /dev/null is runc's bind of the
+# host's own node, which must not become the container's
+wait_for 5 grep -q "dev/null is a mount of the engine's" "$work/host.log"
+is "g: ... c 1:3 now given on: g1's /dev/null, the host's node bound by runc, is left as it was" \
+    "$(stat -c '%u:%g:%a' /dev/null):$(grep -c "dev/null is a mount of the engine's" "$work/host.log")" \
+    "$null_was:1"
 check "g: ... /lab's grant dropped: loop$N's node goes from g1" wait_for 5 eval "[ ! -e '$dev/loop$N' ]"
 check "g: ... and its entry from the devices cgroup" eval "! grep -q '^b 7:$N ' '$list'"
 loop_del "$N"

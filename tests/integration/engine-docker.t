@@ -21,6 +21,9 @@
 #      a terminal (-t: the engine's console is left alone quietly)
 #   f  in a user namespace (a second dockerd with userns-remap): the
 #      message names the remedy, and the remedy (--userns host) works
+#   g  a userns-remapped container served from the host instead: devmgr
+#      host attached by hand gives it a loop device's node and exactly
+#      that device in its devices cgroup (it has no rule for loop devices)
 
 set -u
 export LC_ALL=C
@@ -190,7 +193,7 @@ usock=unix://$un/sock
 u() { docker -H "$usock" "$@"; }
 userns_cleanup() {
 	local c
-	for c in userns userns-host; do u rm -f "$c" >/dev/null 2>&1; done
+	for c in userns userns-host served; do u rm -f "$c" >/dev/null 2>&1; done
 	u rmi -f "$image" >/dev/null 2>&1
 	if [ -s "$un/pid" ]; then
 		kill -TERM "$(cat "$un/pid")" 2>/dev/null
@@ -220,5 +223,35 @@ u run -d --name userns-host --userns host --network none --cap-add MKNOD --cap-a
     --device-cgroup-rule 'b 7:* rmw' "$image" >/dev/null
 check "f: the remedy works: with --userns host the container gets ready" \
     wait_for 20 u exec userns-host test -e /ready
+
+# ---- g: userns-remap served from the host ----------------------------------------
+# devmgr host gives a userns-remapped container (no device cgroup rule
+# for loop devices) exactly the loop device added: its node, and the
+# entry in its devices cgroup
+
+printf '[host]\nsocket = %s\n[container served]\ndevice = b 7:*\n' "$work/host.sock" \
+    >"$work/host.conf"
+"$devmgr" host --config "$work/host.conf" -D 3 3>"$work/host.ready" 2>"$work/host.log" &
+others+=("$!")
+wait_for 5 test -s "$work/host.ready"
+u run -d --name served --network none --entrypoint /bin/sleep "$image" 1000 >/dev/null
+SPID=$(u inspect -f '{{.State.Pid}}' served 2>/dev/null)
+"$devmgr" host attach --socket "$work/host.sock" served "$SPID" >"$work/served.out" 2>&1
+is "g: a userns-remapped container attached to devmgr host by hand" "$?" 0
+G=$(loop_free 280)
+latency_ms "/proc/$SPID/root" "$G"
+check "g: loop$G added on the host: its node in the container ($MS ms)" \
+    test -b "/proc/$SPID/root/dev/loop$G"
+slist=/sys/fs/cgroup/devices$(sed -n 's/^[0-9]*:devices://p' "/proc/$SPID/cgroup")/devices.list
+u exec served head -c 512 "/dev/loop$G" >/dev/null 2>"$work/served.head"
+is "g: ... the container reads it: its devices cgroup got exactly b 7:$G rw" \
+    "$?:$(cat "$work/served.head"):$(grep -cx "b 7:$G rw" "$slist"):$(grep -c '^b 7:\*' "$slist")" "0::1:0"
+loop_del "$G"
+wait_for 5 absent "/proc/$SPID/root/dev/loop$G"
+is "g: removed: node and entry gone" \
+    "$([ -e "/proc/$SPID/root/dev/loop$G" ] && echo node):$(grep -c "^b 7:$G " "$slist")" ":0"
+u rm -f served >/dev/null 2>&1
+check "g: docker rm: detached (its init's exit)" \
+    wait_for 5 eval "! '$devmgr' host list --socket '$work/host.sock' | grep -q '^served '"
 
 echo "1..$n"

@@ -68,6 +68,7 @@ grants_cleanup() {
 }
 trap grants_cleanup EXIT
 
+: >"$work/stdin"	# (the container's standard input: not the host's /dev/null)
 N=$(loop_free 260)
 R=$(loop_free $((N + 1)))
 S=$(loop_free $((R + 1)))
@@ -108,7 +109,7 @@ conf "cgroup = no"
 "$devmgr" host -v --config "$work/host.conf" -D 3 3>"$work/host.ready" 2>"$work/host.log" &
 HPID=$!
 wait_for 5 test -s "$work/host.ready"
-(cd "$work/g1" && rt run -d g1 </dev/null >"$work/g1.out" 2>&1) ||
+(cd "$work/g1" && rt run -d g1 <"$work/stdin" >"$work/g1.out" 2>&1) ||
 	{ echo "Bail out! container g1 did not start: $(cat "$work/g1.out")"; exit 1; }
 G1=$(rt state g1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
 list=$cgv1/devmgr-test-grants-g1/devices.list

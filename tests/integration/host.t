@@ -47,10 +47,15 @@ udevadm=$top/.deps/udev/bin/udevadm
 tap_skip_unless_built "$udevadm"
 tap_workdir host
 . "$lib/daemon.sh"
-echo "1..55"
+echo "1..56"
 
 # the mapped root must reach the bundles
 chmod 755 "$work"
+# The containers' standard input: a file of the test's. crun chowns a
+# user-namespaced container's stdio to its root, the host's /dev/null
+# included were it given (runc leaves /dev/null alone).
+: >"$work/stdin"
+null_was=$(stat -c '%u:%g:%a' /dev/null)
 state=$work/runc-state
 sock=$work/host.sock
 # crun 1.8 refuses this machine's hybrid cgroup layout, and under a
@@ -68,6 +73,10 @@ host_cleanup() {
 		rt delete -f "$id" >/dev/null 2>&1
 	done
 	[ -n "$HPID" ] && kill "$HPID" 2>/dev/null && wait "$HPID" 2>/dev/null
+	# (a test that changed the host's /dev/null failed: it is put back)
+	if [ -n "${null_was:-}" ] && [ "$(stat -c '%u:%g:%a' /dev/null)" != "$null_was" ]; then
+		chown "${null_was%:*}" /dev/null && chmod "${null_was##*:}" /dev/null
+	fi
 	cleanup
 }
 trap host_cleanup EXIT
@@ -126,7 +135,7 @@ PY
 # run ID DIR: start the bundle in DIR detached; sets CPID (its init)
 run() {
 	ids+=("$1")
-	(cd "$2" && rt run -d "$1" </dev/null >"$work/$1.out" 2>&1) || return 1
+	(cd "$2" && rt run -d "$1" <"$work/stdin" >"$work/$1.out" 2>&1) || return 1
 	CPID=$(rt state "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
 	[ -n "$CPID" ]
 }
@@ -309,7 +318,7 @@ rt kill h1 KILL
 
 # ---- f: the OCI hook ----------------------------------------------------------
 
-(cd "$work/k1" && rt run -d k1 </dev/null >"$work/k1.out" 2>&1)
+(cd "$work/k1" && rt run -d k1 <"$work/stdin" >"$work/k1.out" 2>&1)
 is "${runc##*/} runs k1 with devmgr host hook as its poststart and poststop hooks" "$?" 0
 ids+=(k1)
 K1=$(rt state k1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
@@ -358,3 +367,5 @@ wait "$HPID"
 is "devmgr host stops on SIGTERM" "$?" 0
 HPID=
 check "... its control socket is gone" absent "$sock"
+is "the host's /dev/null is as it was (its owner and mode; the containers' stdin is not it)" \
+    "$(stat -c '%u:%g:%a' /dev/null)" "$null_was"

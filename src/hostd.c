@@ -3,15 +3,13 @@
  * container: events go to its worker without blocking (a full socket
  * queues them here), and its answers are counted as they come. */
 #include "hostd.h"
-#include "devbpf.h"
-#include "devcgroup.h"
+#include "hostaccess.h"
 #include "enter.h"
 #include "fileio.h"
 #include "hostconf.h"
 #include "hostworker.h"
 #include "log.h"
 #include "netlink.h"
-#include "policy.h"
 #include "sysfs.h"
 
 #include <errno.h>
@@ -39,13 +37,7 @@
 struct held {
 	char *devpath, *ev;
 	size_t len;
-	/* a device given: its numbers, and the access bits its container's
-	 * device cgroup got for it (devcgroup.h); "" none */
-	char type;
-	int major, minor;
-	char granted[3];
-	bool bpf_granted;	/* in devmgr's device program (devbpf.h) */
-	unsigned mode;		/* the access host.conf gives it (POLICY_*) */
+	struct granted g;	/* a device given: its access (hostaccess.h) */
 };
 
 struct attached {
@@ -53,8 +45,7 @@ struct attached {
 	char name[80];			/* at most 64 used (good_name) */
 	struct target t;
 	struct worker w;
-	struct devcg cg;		/* fd -1: its device cgroup is left alone */
-	struct devbpf bpf;		/* cgroup v2; cg_fd -1: left alone */
+	struct access acc;		/* its device cgroups */
 	struct held *dv;		/* the devices it has been given */
 	size_t ndv, dvcap;
 	struct held *q;			/* events its socket would not take yet */
@@ -119,7 +110,7 @@ static void held_set(struct attached *a, ssize_t i, const char *devpath, const c
 		}
 		i = (ssize_t)a->ndv++;
 		a->dv[i].devpath = xstrdup(devpath);
-		a->dv[i].granted[0] = '\0';
+		a->dv[i].g = (struct granted){ 0 };
 	} else {
 		free(a->dv[i].ev);
 	}
@@ -128,110 +119,9 @@ static void held_set(struct attached *a, ssize_t i, const char *devpath, const c
 	a->dv[i].len = len;
 }
 
-/* ---- the device cgroup: exactly the devices given --------------------- */
-
-/* "r", "w", "rw" or "": what of read and write MODE gives. */
-static void access_of(unsigned mode, char out[3])
-{
-	size_t k = 0;
-
-	if (mode & POLICY_READ)
-		out[k++] = 'r';
-	if (mode & POLICY_WRITE)
-		out[k++] = 'w';
-	out[k] = '\0';
-}
-
-/* D, new to container A, on cgroup v2: in devmgr's program, which asks
- * the runtime's about everything else. */
-static void bpf_grant(struct attached *a, struct held *d)
-{
-	char why[640], want[3];
-
-	access_of(d->mode, want);
-	if (a->bpf.cg_fd < 0 || want[0] == '\0')
-		return;
-	if (devbpf_allow(&a->bpf, d->type, d->major, d->minor, want, why, sizeof(why)) < 0) {
-		log_warn("%s: cannot allow %c %d:%d in %s: %s", a->name, d->type, d->major,
-			 d->minor, a->bpf.path, why);
-		return;
-	}
-	d->bpf_granted = true;
-	log_info("%s: %c %d:%d %s allowed by devmgr's device program in %s", a->name, d->type,
-		 d->major, d->minor, want, a->bpf.path);
-}
-
-/* D, new to container A: what its device cgroup lacks for it, added. */
-static void cg_grant(struct attached *a, struct held *d, const struct uevent *ev)
-{
-	const char *maj = uevent_get(ev, "MAJOR"), *min = uevent_get(ev, "MINOR");
-	const char *sub = uevent_get(ev, "SUBSYSTEM");
-	char missing[3];
-
-	d->granted[0] = '\0';
-	d->bpf_granted = false;
-	if (maj == NULL || min == NULL || sub == NULL)
-		return;
-	d->type = strcmp(sub, "block") == 0 ? 'b' : 'c';
-	d->major = atoi(maj);
-	d->minor = atoi(min);
-	bpf_grant(a, d);
-	if (a->cg.fd < 0)
-		return;
-	if (devcg_missing(&a->cg, d->type, d->major, d->minor, missing) < 0) {
-		log_warn("%s: cannot read %s/devices.list: %s; %s's access is not changed",
-			 a->name, a->cg.path, strerror(errno), d->devpath);
-		return;
-	}
-	/* only what host.conf gives, and the runtime did not */
-	char want[3], add[3];
-	size_t k = 0;
-	access_of(d->mode, want);
-	for (const char *c = missing; *c; c++)
-		if (strchr(want, *c))
-			add[k++] = *c;
-	add[k] = '\0';
-	strcpy(missing, add);
-	if (missing[0] == '\0')
-		return;		/* the runtime allowed it: not ours to change */
-	if (devcg_write(&a->cg, true, d->type, d->major, d->minor, missing) < 0) {
-		log_warn("%s: cannot allow %c %d:%d %s in %s/devices.allow: %s", a->name, d->type,
-			 d->major, d->minor, missing, a->cg.path, strerror(errno));
-		return;
-	}
-	memcpy(d->granted, missing, sizeof(d->granted));
-	log_info("%s: %c %d:%d %s allowed in its device cgroup", a->name, d->type, d->major,
-		 d->minor, missing);
-}
-
-/* D goes from container A: the access it was given goes too. */
-static void cg_revoke(struct attached *a, struct held *d)
-{
-	if (d->bpf_granted && devbpf_forget(&a->bpf, d->type, d->major, d->minor) < 0)
-		log_warn("%s: cannot take %c %d:%d out of devmgr's device program in %s: %s",
-			 a->name, d->type, d->major, d->minor, a->bpf.path, strerror(errno));
-	else if (d->bpf_granted)
-		log_info("%s: %c %d:%d taken back from its device program", a->name, d->type,
-			 d->major, d->minor);
-	d->bpf_granted = false;
-	if (a->cg.fd < 0 || d->granted[0] == '\0')
-		return;
-	if (devcg_write(&a->cg, false, d->type, d->major, d->minor, d->granted) < 0) {
-		/* a container that is gone took its cgroup with it */
-		if (errno != ENOENT && errno != ENODEV)
-			log_warn("%s: cannot deny %c %d:%d %s in %s/devices.deny: %s", a->name,
-				 d->type, d->major, d->minor, d->granted, a->cg.path,
-				 strerror(errno));
-	} else {
-		log_info("%s: %c %d:%d %s taken back from its device cgroup", a->name, d->type,
-			 d->major, d->minor, d->granted);
-	}
-	d->granted[0] = '\0';
-}
-
 static void held_drop(struct attached *a, size_t i)
 {
-	cg_revoke(a, &a->dv[i]);
+	access_revoke(&a->acc, &a->dv[i].g);
 	free(a->dv[i].devpath);
 	free(a->dv[i].ev);
 	a->dv[i] = a->dv[--a->ndv];
@@ -306,8 +196,8 @@ static void offer(struct hostd *h, struct attached *a, const struct uevent *ev,
 		held_set(a, i, path, packed, len);
 		/* allowed before its node is there */
 		if (fresh) {
-			a->dv[a->ndv - 1].mode = mode;
-			cg_grant(a, &a->dv[a->ndv - 1], ev);
+			a->dv[a->ndv - 1].g.mode = mode;
+			access_grant(&a->acc, &a->dv[a->ndv - 1].g, ev);
 		}
 	}
 	give(a, packed, len);
@@ -433,18 +323,9 @@ static void attach(struct hostd *h, int *client, const char *name, int pidfd)
 		target_close(&a->t);
 		goto out;
 	}
-	char cgwhy[640];
-	a->cg.fd = -1;
-	if (strcmp(h->conf.cgroup, "no") != 0 &&
-	    devcg_open(&a->cg, a->t.pid, h->conf.cgroup, cgwhy, sizeof(cgwhy)) < 0)
-		log_info("%s: %s: its device cgroup is left as it is", name, cgwhy);
-	a->bpf.cg_fd = -1;
-	if (strcmp(h->conf.cgroup2, "no") != 0 &&
-	    devbpf_open(&a->bpf, a->t.pid, h->conf.cgroup2, cgwhy, sizeof(cgwhy)) < 0)
-		log_info("%s: %s: its cgroup v2 device program is left as it is", name, cgwhy);
+	access_open(&a->acc, a->name, a->t.pid, &h->conf);
 	if (worker_start(&a->w, &a->t, name, h->sys_fd, h->o->verbose) < 0) {
-		devcg_close(&a->cg);
-		devbpf_close(&a->bpf);
+		access_close(&a->acc);
 		reply(client, "error: cannot attach %s: no worker (see the daemon's log)", name);
 		target_close(&a->t);
 		goto out;
@@ -510,8 +391,7 @@ static void release(struct attached *a)
 	target_close(&a->t);
 	while (a->ndv > 0)
 		held_drop(a, a->ndv - 1);
-	devcg_close(&a->cg);
-	devbpf_close(&a->bpf);
+	access_close(&a->acc);
 	free(a->dv);
 	for (size_t i = 0; i < a->qlen; i++)
 		free(a->q[a->qhead + i].ev);
@@ -558,7 +438,7 @@ static void regrant(struct hostd *h, struct attached *a)
 		if (uevent_unpack(&ev, d->ev, d->len) < 0)
 			continue;
 		unsigned mode = c ? hostconf_mode(c, h->sys_fd, &ev, NULL) : 0;
-		if (mode == d->mode)
+		if (mode == d->g.mode)
 			continue;
 		if (mode == 0) {
 			log_info("%s: %s is no longer granted: removed", a->name, d->devpath);
@@ -570,9 +450,9 @@ static void regrant(struct hostd *h, struct attached *a)
 			held_drop(a, i);
 			continue;
 		}
-		cg_revoke(a, d);
-		d->mode = mode;
-		cg_grant(a, d, &ev);
+		access_revoke(&a->acc, &d->g);
+		d->g.mode = mode;
+		access_grant(&a->acc, &d->g, &ev);
 	}
 	if (c)
 		coldplug(h, a);		/* (the devices it has are passed over) */

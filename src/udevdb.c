@@ -554,14 +554,17 @@ fail:
  * checked before the open (a device node or a FIFO is never opened) and
  * after it (something swapped in meanwhile). -1 when there is none, or
  * it is refused (said). */
-static int open_entry(struct udevdb *db, const char *id, struct stat *held)
+static int open_entry(struct udevdb *db, const char *id, const struct stat *seen,
+		      struct stat *held)
 {
 	struct stat st;
 	char why[64];
 	const char *bad;
 	int fd;
 
-	if (fstatat(db->data_fd, id, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+	if (seen)
+		st = *seen;	/* looked at already: not twice */
+	else if (fstatat(db->data_fd, id, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno != ENOENT) {
 			log_warn("cannot read %s/data/%s: %s", db->path, id, strerror(errno));
 			errno = EIO;
@@ -636,8 +639,10 @@ int udevdb_read(struct udevdb *db, const char *id, struct devprops *p)
 	struct stat st;
 	const char *known = NULL;
 
+	bool seen = false;
+
 	/* the file written or read last is still there: what it holds is known */
-	if (db->caching && fstatat(db->data_fd, id, &st, AT_SYMLINK_NOFOLLOW) == 0)
+	if (db->caching && (seen = fstatat(db->data_fd, id, &st, AT_SYMLINK_NOFOLLOW) == 0))
 		known = entrycache_get(&db->cache, id, &st, &len);
 	if (known && len < sizeof(text)) {
 		memcpy(text, known, len);	/* parsing cuts it into lines */
@@ -646,7 +651,7 @@ int udevdb_read(struct udevdb *db, const char *id, struct devprops *p)
 		return 0;
 	}
 	entrycache_drop(&db->cache, id);
-	int fd = open_entry(db, id, &st);
+	int fd = open_entry(db, id, seen ? &st : NULL, &st);
 	ssize_t n;
 
 	if (fd < 0)

@@ -80,7 +80,7 @@ static size_t depth(const char *path)
 	return strcmp(path, "/") == 0 ? 0 : d;
 }
 
-static void parent_of(const char *path, char *out, size_t size)
+void devtree_parent(const char *path, char *out, size_t size)
 {
 	const char *slash = strrchr(path, '/');
 	size_t n = slash == path ? 1 : (size_t)(slash - path);
@@ -88,12 +88,10 @@ static void parent_of(const char *path, char *out, size_t size)
 	snprintf(out, size, "%.*s", (int)n, path);
 }
 
+/* hostconf_group(), for the tree's own working out of it */
 static struct hostconf_container *group_at(struct hostconf *h, const char *path)
 {
-	for (unsigned i = 0; i < h->ngroups; i++)
-		if (strcmp(h->groups[i].pattern, path) == 0)
-			return &h->groups[i];
-	return NULL;
+	return (struct hostconf_container *)hostconf_group(h, path);
 }
 
 /* Every ancestor of a group is a group, if only an empty one (a section
@@ -104,7 +102,7 @@ static int add_ancestors(struct hostconf *h)
 		char up[128];
 		if (strcmp(h->groups[i].pattern, "/") == 0)
 			continue;
-		parent_of(h->groups[i].pattern, up, sizeof(up));
+		devtree_parent(h->groups[i].pattern, up, sizeof(up));
 		if (group_at(h, up))
 			continue;
 		if (h->ngroups == HOSTCONF_MAX_CONTAINERS)
@@ -229,7 +227,7 @@ int devtree_resolve(struct hostconf *h, const char *file, bool prune)
 		struct hostconf_container *g = &h->groups[i];
 		const struct hostconf_container *parent = NULL;
 		if (strcmp(g->pattern, "/") != 0) {
-			parent_of(g->pattern, up, sizeof(up));
+			devtree_parent(g->pattern, up, sizeof(up));
 			parent = group_at(h, up);
 		}
 		rc |= resolve_one(g, true, parent, file, prune);

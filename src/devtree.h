@@ -21,6 +21,8 @@
 
 /* "/", or "/" and names of letters, digits, _ . - joined by "/". */
 bool devtree_path_ok(const char *path);
+/* The group above PATH ("/lab/ci": "/lab", "/lab": "/") into OUT. */
+void devtree_parent(const char *path, char *out, size_t size);
 /* Works out every group's and container's effective grants after FILE
  * was read. 0, or -1 after logging each violation as FILE:LINE. PRUNE
  * (a recursive reload): a declaration its parent no longer provides is

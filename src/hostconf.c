@@ -90,28 +90,6 @@ static const char *parse_options(struct grant *g, char *opts)
 	return NULL;
 }
 
-static const char *parse_selector(struct grant *g, const char *key, const char *v);
-
-static const char *parse_grant(struct grant *g, const char *key, const char *value)
-{
-	char v[512];
-	/* the selector is one word, two for device (b 7:*) */
-	size_t words = strcmp(key, "device") == 0 ? 2 : 1, n = 0;
-
-	if (strlen(value) >= sizeof(v))
-		return "too long";
-	strcpy(v, value);
-	for (size_t w = 0; w < words; w++) {
-		n += strspn(v + n, " \t");
-		n += strcspn(v + n, " \t");
-	}
-	char *opts = v + n;
-	if (*opts)
-		*opts++ = '\0';
-	const char *why = parse_selector(g, key, v);
-	return why ? why : parse_options(g, opts);
-}
-
 static const char *parse_selector(struct grant *g, const char *key, const char *v)
 {
 	if (strcmp(key, "device") == 0)
@@ -133,6 +111,26 @@ static const char *parse_selector(struct grant *g, const char *key, const char *
 	}
 	strcpy(g->text, v);
 	return NULL;
+}
+
+static const char *parse_grant(struct grant *g, const char *key, const char *value)
+{
+	char v[512];
+	/* the selector is one word, two for device (b 7:*) */
+	size_t words = strcmp(key, "device") == 0 ? 2 : 1, n = 0;
+
+	if (strlen(value) >= sizeof(v))
+		return "too long";
+	strcpy(v, value);
+	for (size_t w = 0; w < words; w++) {
+		n += strspn(v + n, " \t");
+		n += strcspn(v + n, " \t");
+	}
+	char *opts = v + n;
+	if (*opts)
+		*opts++ = '\0';
+	const char *why = parse_selector(g, key, v);
+	return why ? why : parse_options(g, opts);
 }
 
 /* The section NAME is about: the last one of V[*N] when it is that one

@@ -71,9 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			const struct hostconf_container *g = &h.groups[i];
 			char up[128];
 			if (strcmp(g->pattern, "/") != 0) {
-				const char *slash = strrchr(g->pattern, '/');
-				snprintf(up, sizeof(up), "%.*s", slash == g->pattern ? 1 :
-					 (int)(slash - g->pattern), g->pattern);
+				devtree_parent(g->pattern, up, sizeof(up));
 				const struct hostconf_container *parent = hostconf_group(&h, up);
 				FUZZ_CHECK(parent != NULL, "group %s has no parent", g->pattern);
 				within(g, parent);

@@ -146,17 +146,9 @@ rt exec c1 /udevclient monitor -s block/disk -n 2 -w 10000 -r /tmp/client.ready 
     >"$work/client.out" 2>&1 &
 client=$!
 wait_for 5 test -e "$root/tmp/client.ready"
-# timed from before LOOP_CTL_ADD; polled without forking ($EPOCHREALTIME
-# is bash's own clock, in microseconds once the point is dropped)
-t0=${EPOCHREALTIME/[.,]/}
-loop_add "$N"
-while :; do
-	t=${EPOCHREALTIME/[.,]/}
-	[ -b "$cdev/loop$N" ] || [ $((t - t0)) -gt 2000000 ] && break
-done
-ms=$(((t - t0) / 1000))
+loop_add_timed "$cdev" "$N"
 check "loop$N added on the host: node in the container" test -b "$cdev/loop$N"
-check "... within 100 ms (${ms} ms)" [ "$ms" -le 100 ]
+check "... within 100 ms (${MS} ms)" [ "$MS" -le 100 ]
 is "... owner root, group loopers (4321, from the container's /etc/group), 0640" \
     "$(stat -c '%t:%T %U %g %a' "$cdev/loop$N" 2>&1)" "$(printf '7:%x root 4321 640' "$N")"
 rt exec c1 dd if="/dev/loop$N" of=/dev/null bs=512 count=1 >"$work/dd.out" 2>&1

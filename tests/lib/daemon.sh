@@ -43,6 +43,21 @@ loop_try_del() {
 	! loop_exists "$1"
 }
 loop_del() { wait_for 5 loop_try_del "$1"; }
+# loop_add_timed DEV N: adds loop N and sets MS to the milliseconds until
+# DEV/loopN is a block node, timed from before LOOP_CTL_ADD and polled
+# without forking ($EPOCHREALTIME is bash's own clock, in microseconds
+# once the point is dropped); gives up after 2 s. Not for $(...): loop_add
+# records N where cleanup sees it.
+loop_add_timed() {
+	local t0 t
+	t0=${EPOCHREALTIME/[.,]/}
+	loop_add "$2"
+	while :; do
+		t=${EPOCHREALTIME/[.,]/}
+		[ -b "$1/loop$2" ] || [ $((t - t0)) -gt 2000000 ] && break
+	done
+	MS=$(((t - t0) / 1000))
+}
 
 # kill_tree PID: PID and everything below it. A function run in the
 # background ("ns_exec client &") is a subshell whose command is its

@@ -104,26 +104,10 @@ done
 
 # spec: runc's default, then what devmgr needs
 (cd "$bundle" && rt spec) || { echo "Bail out! runc spec failed"; exit 1; }
-python3 - "$bundle/config.json" "$work" <<'PY'
-import json, os, sys
-path, work = sys.argv[1], sys.argv[2]
-c = json.load(open(path))
-p = c["process"]
-p["terminal"] = False
-p["args"] = ["/bin/sh", "-c", "/devmgr -d -v 2>/tmp/devmgr.log && touch /ready && exec sleep 1000"]
-caps = ["CAP_MKNOD", "CAP_CHOWN", "CAP_FOWNER", "CAP_DAC_OVERRIDE", "CAP_NET_ADMIN", "CAP_KILL"]
-for k in ("bounding", "effective", "permitted"):
-    p["capabilities"][k] = caps
-p["capabilities"].pop("inheritable", None)
-p["capabilities"].pop("ambient", None)
-c["root"]["readonly"] = False
-c["linux"]["resources"]["devices"] = [
-    {"allow": False, "access": "rwm"},
-    {"allow": True, "type": "b", "major": 7, "access": "rwm"},
-]
-c["linux"]["cgroupsPath"] = "/devmgr-test-" + os.path.basename(work)
-json.dump(c, open(path, "w"), indent=1)
-PY
+python3 "$lib/ocispec.py" "$bundle/config.json" \
+    --args '["/bin/sh", "-c", "/devmgr -d -v 2>/tmp/devmgr.log && touch /ready && exec sleep 1000"]' \
+    --caps CAP_MKNOD,CAP_CHOWN,CAP_FOWNER,CAP_DAC_OVERRIDE,CAP_NET_ADMIN,CAP_KILL \
+    --allow 'b 7 * rwm' --cgroups-path "/devmgr-test-${work##*/}"
 
 # run ID: start the bundle's container detached; sets CPID (its init)
 run() {

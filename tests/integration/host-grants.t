@@ -81,25 +81,8 @@ printf 'root:x:0:0:root:/:/bin/sh\n' >"$root/etc/passwd"
 printf 'root:x:0:\n' >"$root/etc/group"
 printf 'loop[0-9]+ root:root 0660\n' >"$root/etc/mdev.conf"
 (cd "$work/g1" && rt spec) || { echo "Bail out! runc spec"; exit 1; }
-python3 - "$work/g1/config.json" "$R" <<'PY'
-import json, sys
-path, r = sys.argv[1], int(sys.argv[2])
-c = json.load(open(path))
-c["process"]["terminal"] = False
-c["process"]["args"] = ["/bin/sleep", "1000"]
-c["root"]["readonly"] = False
-c["mounts"].append({"destination": "/run", "type": "tmpfs", "source": "tmpfs",
-                    "options": ["nosuid", "nodev", "mode=755"]})
-c["linux"]["resources"]["devices"] = [
-    {"allow": False, "access": "rwm"},
-    {"allow": True, "type": "b", "major": 7, "minor": r, "access": "rw"},
-]
-c["linux"]["cgroupsPath"] = "/devmgr-test-grants-g1"
-c["linux"]["namespaces"].append({"type": "user"})
-c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-json.dump(c, open(path, "w"), indent=1)
-PY
+python3 "$lib/ocispec.py" "$work/g1/config.json" --args '["/bin/sleep", "1000"]' --run-tmpfs \
+    --allow "b 7 $R rw" --cgroups-path /devmgr-test-grants-g1 --userns 100000
 
 conf() {
 	printf '[host]\nsocket = %s\n%s\n[container g1]\ndevice = b 7:*\n' "$sock" "$1" \

@@ -104,32 +104,11 @@ bundle() {
 		cp -L "$l" "$root$l"
 	done
 	(cd "$dir" && rt spec) || return 1
-	python3 - "$dir/config.json" "$2" "$devmgr" "$sock" "${3:-}" "$(basename "$dir")" <<'PY'
-import json, sys
-path, userns, devmgr, sock, hooks, name = sys.argv[1:7]
-c = json.load(open(path))
-c["process"]["terminal"] = False
-c["process"]["args"] = ["/bin/sleep", "1000"]
-c["root"]["readonly"] = False
-c["mounts"].append({"destination": "/run", "type": "tmpfs", "source": "tmpfs",
-                    "options": ["nosuid", "nodev", "mode=755"]})
-c["linux"]["resources"]["devices"] = [
-    {"allow": False, "access": "rwm"},
-    {"allow": True, "type": "b", "major": 7, "access": "rwm"},
-]
-c["linux"]["cgroupsPath"] = "/devmgr-test-host-" + name
-if userns == "yes":
-    c["linux"]["namespaces"].append({"type": "user"})
-    c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-    c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-    # sysfs cannot be mounted there without its own network namespace's
-    # owner: runc's default spec has one
-if hooks:
-    h = {"path": devmgr, "args": ["devmgr", "host", "hook", "--socket", sock]}
-    c["hooks"] = {"poststart": [h], "poststop": [h]}
-    c["annotations"] = {"devmgr.name": name}
-json.dump(c, open(path, "w"), indent=1)
-PY
+	local name=${dir##*/} extra=()
+	[ "$2" = yes ] && extra+=(--userns 100000)
+	[ -n "${3:-}" ] && extra+=(--hook "$devmgr" "$sock" "$name")
+	python3 "$lib/ocispec.py" "$dir/config.json" --args '["/bin/sleep", "1000"]' --run-tmpfs \
+	    --allow 'b 7 * rwm' --cgroups-path "/devmgr-test-host-$name" "${extra[@]}"
 }
 
 # run ID DIR: start the bundle in DIR detached; sets CPID (its init)

@@ -242,14 +242,13 @@ G=$(loop_free 280)
 latency_ms "/proc/$SPID/root" "$G"
 check "g: loop$G added on the host: its node in the container ($MS ms)" \
     test -b "/proc/$SPID/root/dev/loop$G"
-slist=/sys/fs/cgroup/devices$(sed -n 's/^[0-9]*:devices://p' "/proc/$SPID/cgroup")/devices.list
 u exec served head -c 512 "/dev/loop$G" >/dev/null 2>"$work/served.head"
 is "g: ... the container reads it: its devices cgroup got exactly b 7:$G rw" \
-    "$?:$(cat "$work/served.head"):$(grep -cx "b 7:$G rw" "$slist"):$(grep -c '^b 7:\*' "$slist")" "0::1:0"
+    "$?:$(cat "$work/served.head"):$(loop_entries "$SPID" "$G")" "0::1:1:0"
 loop_del "$G"
 wait_for 5 absent "/proc/$SPID/root/dev/loop$G"
 is "g: removed: node and entry gone" \
-    "$([ -e "/proc/$SPID/root/dev/loop$G" ] && echo node):$(grep -c "^b 7:$G " "$slist")" ":0"
+    "$([ -e "/proc/$SPID/root/dev/loop$G" ] && echo node):$(loop_entries "$SPID" "$G")" ":0:0:0"
 u rm -f served >/dev/null 2>&1
 check "g: docker rm: detached (its init's exit)" \
     wait_for 5 eval "! '$devmgr' host list --socket '$work/host.sock' | grep -q '^served '"

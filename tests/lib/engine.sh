@@ -127,6 +127,16 @@ latency_ms() {
 	MS=$(((t1 - t0) / 1000000))
 }
 
+# loop_entries PID K: of the devices.list of process PID's cgroup v1
+# devices cgroup, "E:N:W": E lines that are exactly "b 7:K rw", N for
+# loop K with any access, W that give every loop device ("b 7:* ...").
+# devmgr host's exact grant is 1:1:0, and 0:0:0 once taken back.
+loop_entries() {
+	local list
+	list=/sys/fs/cgroup/devices$(sed -n 's/^[0-9]*:devices://p' "/proc/$1/cgroup")/devices.list
+	echo "$(grep -cx "b 7:$2 rw" "$list"):$(grep -c "^b 7:$2 " "$list"):$(grep -c '^b 7:\*' "$list")"
+}
+
 # engine_check_shipped A LOGS...: check a's part common to every engine,
 # once the container started with loop A present is ready: A's node with
 # the image's group, the shipped rules with the shipped accounts, no

@@ -36,6 +36,7 @@
  */
 #include "bylinks.h"
 #include "fileio.h"
+#include "sysfs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -49,12 +50,30 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Links followed resolving SYSDIR; devices looked at walking up. Real
- * trees need one link and under 16 parents. */
-#define LINKS_MAX 8
+/* Devices looked at walking up. Real trees need under 16. */
 #define WALK_MAX 32
 /* ID_PATH: udev's tag buffer is 512 bytes (UDEV_NAME_SIZE). */
 #define ID_PATH_SIZE 512
+
+/* ---- Looking at sysfs --------------------------------------------- */
+
+/* What walking up asks of the device and its ancestors, asked once a
+ * call: every walk starts at the device, so each ancestor is a prefix of
+ * its path, and a USB tty's three walks (pci, usb-serial, path_id) cost
+ * what one does. */
+struct seen {
+	size_t len;			/* the prefix of the device's path */
+	signed char device;		/* has a uevent file; -1 not asked */
+	signed char subsys;		/* SUBSYSTEM read; -1 not asked */
+	char subsystem[64];
+};
+
+struct sysview {
+	int fd;				/* the sysfs root */
+	const char *path;		/* the device's, below devices/ */
+	int n;
+	struct seen seen[WALK_MAX];
+};
 
 /* ---- Paths -------------------------------------------------------- */
 
@@ -74,69 +93,6 @@ static bool space(char c)
 	return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
-/* PATH (PATH_MAX bytes) with empty and "." components dropped and ".."
- * applied. -1 for an absolute path or one that leaves the root. */
-static int normalize(char *path)
-{
-	char out[PATH_MAX];
-	size_t len = 0;
-
-	if (path[0] == '/')
-		return -1;
-	for (const char *s = path; *s != '\0';) {
-		size_t n = strcspn(s, "/");
-		if (n == 2 && s[0] == '.' && s[1] == '.') {
-			if (len == 0)
-				return -1;
-			while (len > 0 && out[len - 1] != '/')
-				len--;
-			if (len > 0)
-				len--;
-		} else if (n > 0 && !(n == 1 && s[0] == '.')) {
-			if (len > 0)
-				out[len++] = '/';
-			memcpy(out + len, s, n);
-			len += n;
-		}
-		s += n;
-		while (*s == '/')
-			s++;
-	}
-	out[len] = '\0';
-	memcpy(path, out, len + 1);	/* never longer than it was */
-	return len > 0 ? 0 : -1;
-}
-
-/* SYSDIR as a path below devices/ (PATH, PATH_MAX bytes): the links at
- * its end followed, relative to the root fd and never out of it. */
-static int resolve(int sys_fd, const char *sysdir, char *path)
-{
-	char link[PATH_MAX];
-
-	if (strlen(sysdir) >= PATH_MAX)
-		return -1;
-	strcpy(path, sysdir);
-	if (normalize(path) < 0)
-		return -1;
-	for (int i = 0; i < LINKS_MAX; i++) {
-		/* the kernel's device tree has no links in device paths */
-		if (strncmp(path, "devices/", 8) == 0)
-			return 0;
-		ssize_t n = readlinkat(sys_fd, path, link, sizeof(link) - 1);
-		if (n <= 0)
-			return -1;
-		link[n] = '\0';
-		char *slash = strrchr(path, '/');
-		size_t dir = slash ? (size_t)(slash - path) + 1 : 0;
-		if (link[0] == '/' || dir + (size_t)n >= PATH_MAX)
-			return -1;
-		memcpy(path + dir, link, (size_t)n + 1);
-		if (normalize(path) < 0)
-			return -1;
-	}
-	return -1;
-}
-
 static const char *base(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -152,16 +108,46 @@ static int join(char *buf, const char *dir, const char *name)
 	return n < 0 || n >= PATH_MAX ? -1 : 0;
 }
 
-static bool exists(int sys_fd, const char *dir, const char *name)
+static bool exists(struct sysview *sys, const char *dir, const char *name)
 {
 	char path[PATH_MAX];
 
-	return join(path, dir, name) == 0 && faccessat(sys_fd, path, F_OK, 0) == 0;
+	return join(path, dir, name) == 0 && faccessat(sys->fd, path, F_OK, 0) == 0;
+}
+
+/* What was learnt of the device or an ancestor at DIR, NULL for a
+ * directory that is neither (or no room). */
+static struct seen *seen_at(struct sysview *sys, const char *dir)
+{
+	size_t len = strlen(dir);
+
+	if (sys->path == NULL || strncmp(dir, sys->path, len) != 0 ||
+	    (sys->path[len] != '/' && sys->path[len] != '\0'))
+		return NULL;
+	for (int i = 0; i < sys->n; i++)
+		if (sys->seen[i].len == len)
+			return &sys->seen[i];
+	if (sys->n == WALK_MAX)
+		return NULL;
+	sys->seen[sys->n] = (struct seen){ .len = len, .device = -1, .subsys = -1 };
+	return &sys->seen[sys->n++];
+}
+
+/* Whether DIR is a device: it has a uevent file. */
+static bool is_device(struct sysview *sys, const char *dir)
+{
+	struct seen *s = seen_at(sys, dir);
+
+	if (s == NULL)
+		return exists(sys, dir, "uevent");
+	if (s->device < 0)
+		s->device = exists(sys, dir, "uevent");
+	return s->device;
 }
 
 /* sd-device's parent: the nearest directory above PATH with a uevent
  * file, PATH cut to it. False at the top ("devices" is no device). */
-static bool parent(int sys_fd, char *path)
+static bool parent(struct sysview *sys, char *path)
 {
 	for (;;) {
 		char *slash = strrchr(path, '/');
@@ -170,7 +156,7 @@ static bool parent(int sys_fd, char *path)
 		*slash = '\0';
 		if (strchr(path, '/') == NULL)
 			return false;
-		if (exists(sys_fd, path, "uevent"))
+		if (is_device(sys, path))
 			return true;
 	}
 }
@@ -179,12 +165,12 @@ static bool parent(int sys_fd, char *path)
 
 /* Attribute NAME of the device at DIR without its trailing whitespace,
  * as ATTRS matches it and $attr gives it. */
-static int attr(int sys_fd, const char *dir, const char *name, char *buf, size_t size)
+static int attr(struct sysview *sys, const char *dir, const char *name, char *buf, size_t size)
 {
 	char path[PATH_MAX];
 	ssize_t n;
 
-	if (join(path, dir, name) < 0 || (n = read_small_at(sys_fd, path, buf, size)) < 0)
+	if (join(path, dir, name) < 0 || (n = read_small_at(sys->fd, path, buf, size)) < 0)
 		return -1;
 	while (n > 0 && space(buf[n - 1]))
 		buf[--n] = '\0';
@@ -192,13 +178,14 @@ static int attr(int sys_fd, const char *dir, const char *name, char *buf, size_t
 }
 
 /* The last component of the target of DIR/NAME ("subsystem", "driver"). */
-static int link_name(int sys_fd, const char *dir, const char *name, char *buf, size_t size)
+static int read_link_name(struct sysview *sys, const char *dir, const char *name, char *buf,
+			  size_t size)
 {
 	char path[PATH_MAX], target[PATH_MAX];
 	ssize_t n;
 
 	if (join(path, dir, name) < 0 ||
-	    (n = readlinkat(sys_fd, path, target, sizeof(target) - 1)) <= 0)
+	    (n = readlinkat(sys->fd, path, target, sizeof(target) - 1)) <= 0)
 		return -1;
 	target[n] = '\0';
 	if (strlen(base(target)) >= size)
@@ -207,12 +194,27 @@ static int link_name(int sys_fd, const char *dir, const char *name, char *buf, s
 	return 0;
 }
 
+/* The same, a subsystem read once an event. */
+static int link_name(struct sysview *sys, const char *dir, const char *name, char *buf, size_t size)
+{
+	struct seen *s = strcmp(name, "subsystem") == 0 ? seen_at(sys, dir) : NULL;
+
+	if (s == NULL)
+		return read_link_name(sys, dir, name, buf, size);
+	if (s->subsys < 0)
+		s->subsys = read_link_name(sys, dir, name, s->subsystem, sizeof(s->subsystem)) == 0;
+	if (!s->subsys || strlen(s->subsystem) >= size)
+		return -1;
+	strcpy(buf, s->subsystem);
+	return 0;
+}
+
 /* DEVTYPE from the device's uevent file, as sd-device has it. */
-static int devtype(int sys_fd, const char *dir, char *buf, size_t size)
+static int devtype(struct sysview *sys, const char *dir, char *buf, size_t size)
 {
 	char text[4096];
 
-	if (attr(sys_fd, dir, "uevent", text, sizeof(text)) < 0)
+	if (attr(sys, dir, "uevent", text, sizeof(text)) < 0)
 		return -1;
 	for (const char *line = text; line != NULL; line = strchr(line, '\n')) {
 		line += *line == '\n';
@@ -257,45 +259,45 @@ struct want {
 	const char *key, *pattern;
 };
 
-typedef bool dev_test(int sys_fd, const char *dir, const struct want *w);
+typedef bool dev_test(struct sysview *sys, const char *dir, const struct want *w);
 
-static bool link_is(int sys_fd, const char *dir, const struct want *w)
+static bool link_is(struct sysview *sys, const char *dir, const struct want *w)
 {
 	char name[256];
 
-	return link_name(sys_fd, dir, w->key, name, sizeof(name)) == 0 && match(name, w->pattern);
+	return link_name(sys, dir, w->key, name, sizeof(name)) == 0 && match(name, w->pattern);
 }
 
-static bool attr_is(int sys_fd, const char *dir, const struct want *w)
+static bool attr_is(struct sysview *sys, const char *dir, const struct want *w)
 {
 	char value[256];
 
-	return attr(sys_fd, dir, w->key, value, sizeof(value)) == 0 &&
+	return attr(sys, dir, w->key, value, sizeof(value)) == 0 &&
 	       (w->pattern == NULL || match(value, w->pattern));
 }
 
 /* SUBSYSTEMS, DRIVERS, ATTRS: the device at PATH or the nearest parent
  * that passes TEST; FOUND (PATH_MAX bytes, or NULL) gets its path. */
-static bool find(int sys_fd, const char *path, dev_test *test, const struct want *w, char *found)
+static bool find(struct sysview *sys, const char *path, dev_test *test, const struct want *w, char *found)
 {
 	char dir[PATH_MAX];
 
 	strcpy(dir, path);
 	for (int i = 0; i < WALK_MAX; i++) {
-		if (test(sys_fd, dir, w)) {
+		if (test(sys, dir, w)) {
 			if (found)
 				strcpy(found, dir);
 			return true;
 		}
-		if (!parent(sys_fd, dir))
+		if (!parent(sys, dir))
 			return false;
 	}
 	return false;
 }
 
-static bool subsystems(int sys_fd, const char *path, const char *list, char *found)
+static bool subsystems(struct sysview *sys, const char *path, const char *list, char *found)
 {
-	return find(sys_fd, path, link_is, &(struct want){ "subsystem", list }, found);
+	return find(sys, path, link_is, &(struct want){ "subsystem", list }, found);
 }
 
 /* ---- path_id ------------------------------------------------------ */
@@ -324,13 +326,13 @@ static void prepend(struct idpath *id, const char *prefix, const char *name)
 /* skip_subsystem: PATH moved up to the last of the run of devices in
  * SUBSYS it starts (a hub chain, PCI bridges), so that the walk goes on
  * above them. */
-static void skip_run(int sys_fd, char *path, const char *subsys)
+static void skip_run(struct sysview *sys, char *path, const char *subsys)
 {
 	char up[PATH_MAX], name[64];
 
 	for (int i = 0; i < WALK_MAX; i++) {
 		strcpy(up, path);
-		if (!parent(sys_fd, up) || link_name(sys_fd, up, "subsystem", name, sizeof(name)) < 0 ||
+		if (!parent(sys, up) || link_name(sys, up, "subsystem", name, sizeof(name)) < 0 ||
 		    strcmp(name, subsys) != 0)
 			return;
 		strcpy(path, up);
@@ -339,20 +341,20 @@ static void skip_run(int sys_fd, char *path, const char *subsys)
 
 /* A USB interface or device: "usb-0:" and its port chain, the part of
  * its name after the bus number ("1-2.4:1.0" gives "usb-0:2.4:1.0"). */
-static void usb_step(int sys_fd, char *path, struct idpath *id)
+static void usb_step(struct sysview *sys, char *path, struct idpath *id)
 {
 	char type[32];
 	const char *port = strchr(base(path), '-');
 
-	if (devtype(sys_fd, path, type, sizeof(type)) < 0 ||
+	if (devtype(sys, path, type, sizeof(type)) < 0 ||
 	    (strcmp(type, "usb_interface") != 0 && strcmp(type, "usb_device") != 0) || port == NULL)
 		return;
 	prepend(id, "usb-0:", port + 1);
-	skip_run(sys_fd, path, "usb");
+	skip_run(sys, path, "usb");
 }
 
 /* A serio port: "serio-" and the number its name ends in. */
-static void serio_step(int sys_fd, char *path, struct idpath *id)
+static void serio_step(struct sysview *sys, char *path, struct idpath *id)
 {
 	const char *name = base(path), *num = name + strlen(name);
 
@@ -361,7 +363,7 @@ static void serio_step(int sys_fd, char *path, struct idpath *id)
 	if (*num == '\0')
 		return;
 	prepend(id, "serio-", num);
-	skip_run(sys_fd, path, "serio");
+	skip_run(sys, path, "serio");
 }
 
 /* The lowest N of the "hostN" entries in DIR, -1 for none, -2 when DIR
@@ -369,9 +371,9 @@ static void serio_step(int sys_fd, char *path, struct idpath *id)
  * a SCSI host from the first host of its controller (the kernel's
  * numbering is global), so a disk on the second host of a card is
  * scsi-1:... whatever hosts came before the card. */
-static long lowest_host(int sys_fd, const char *dir)
+static long lowest_host(struct sysview *sys, const char *dir)
 {
-	int fd = openat(sys_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = openat(sys->fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *dp = fd >= 0 ? fdopendir(fd) : NULL;
 	long low = -1;
 	struct dirent *e;
@@ -399,15 +401,15 @@ static long lowest_host(int sys_fd, const char *dir)
 
 /* The nearest parent above PATH of subsystem SUBSYS and devtype TYPE,
  * into FOUND (PATH_MAX bytes). */
-static bool parent_of_type(int sys_fd, const char *path, const char *subsys, const char *type,
+static bool parent_of_type(struct sysview *sys, const char *path, const char *subsys, const char *type,
 			   char *found)
 {
 	char name[64];
 
 	strcpy(found, path);
-	for (int i = 0; i < WALK_MAX && parent(sys_fd, found); i++)
-		if (link_name(sys_fd, found, "subsystem", name, sizeof(name)) == 0 &&
-		    strcmp(name, subsys) == 0 && devtype(sys_fd, found, name, sizeof(name)) == 0 &&
+	for (int i = 0; i < WALK_MAX && parent(sys, found); i++)
+		if (link_name(sys, found, "subsystem", name, sizeof(name)) == 0 &&
+		    strcmp(name, subsys) == 0 && devtype(sys, found, name, sizeof(name)) == 0 &&
 		    strcmp(name, type) == 0)
 			return true;
 	return false;
@@ -436,18 +438,18 @@ static bool scsi_address(const char *name, long v[4])
  * "scsi-H:C:T:L", H counted from the controller's first host. PATH
  * moves up to the host: the walk goes on above it, the target and the
  * host adding nothing. */
-static void scsi_default(int sys_fd, char *path, struct idpath *id)
+static void scsi_default(struct sysview *sys, char *path, struct idpath *id)
 {
 	char host[PATH_MAX], elem[64];
 	long a[4], low;
 
-	if (!parent_of_type(sys_fd, path, "scsi", "scsi_host", host) || !scsi_address(base(path), a)) {
+	if (!parent_of_type(sys, path, "scsi", "scsi_host", host) || !scsi_address(base(path), a)) {
 		id->bad = true;
 		return;
 	}
 	strcpy(path, host);
 	*strrchr(host, '/') = '\0';
-	low = lowest_host(sys_fd, host);
+	low = lowest_host(sys, host);
 	/* a host not named hostN: udev adds nothing and goes on */
 	if (low == -1)
 		return;
@@ -466,7 +468,7 @@ static void scsi_default(int sys_fd, char *path, struct idpath *id)
  * Channel, SAS, iSCSI, ATA and Hyper-V need their transport class
  * devices (port names, SAS addresses, ATA port numbers...), not read
  * here: no ID_PATH for those rather than a wrong one. */
-static void scsi_step(int sys_fd, char *path, struct idpath *id)
+static void scsi_step(struct sysview *sys, char *path, struct idpath *id)
 {
 	static const char *const other[] = {
 		"/rport-", "/end_device-", "/session", "/ata", "/vmbus_", "/VMBUS",
@@ -474,11 +476,11 @@ static void scsi_step(int sys_fd, char *path, struct idpath *id)
 	char type[32], fw[64];
 
 	id->transport = true;
-	if (devtype(sys_fd, path, type, sizeof(type)) < 0 || strcmp(type, "scsi_device") != 0)
+	if (devtype(sys, path, type, sizeof(type)) < 0 || strcmp(type, "scsi_device") != 0)
 		return;
-	if (attr(sys_fd, path, "ieee1394_id", fw, sizeof(fw)) == 0) {
+	if (attr(sys, path, "ieee1394_id", fw, sizeof(fw)) == 0) {
 		prepend(id, "ieee1394-0x", fw);
-		skip_run(sys_fd, path, "scsi");
+		skip_run(sys, path, "scsi");
 		id->parent_ok = true;
 		return;
 	}
@@ -487,12 +489,12 @@ static void scsi_step(int sys_fd, char *path, struct idpath *id)
 			id->bad = true;
 			return;
 		}
-	scsi_default(sys_fd, path, id);
+	scsi_default(sys, path, id);
 }
 
 /* What path_id adds for the device at PATH; PATH may move up over the
  * others of its subsystem. */
-static void path_step(int sys_fd, char *path, struct idpath *id)
+static void path_step(struct sysview *sys, char *path, struct idpath *id)
 {
 	/* named by their own name, and a place: udev's supported_parent;
 	 * transport: udev's supported_transport, which a disk needs */
@@ -506,19 +508,19 @@ static void path_step(int sys_fd, char *path, struct idpath *id)
 	static const char *const unknown[] = { "scsi_tape", "cciss", "bcma", "ap", "nvme" };
 	char subsys[64], prefix[80];
 
-	if (link_name(sys_fd, path, "subsystem", subsys, sizeof(subsys)) < 0)
+	if (link_name(sys, path, "subsystem", subsys, sizeof(subsys)) < 0)
 		return;
 	if (strcmp(subsys, "usb") == 0) {
 		id->transport = true;
-		usb_step(sys_fd, path, id);
+		usb_step(sys, path, id);
 		return;
 	}
 	if (strcmp(subsys, "scsi") == 0) {
-		scsi_step(sys_fd, path, id);
+		scsi_step(sys, path, id);
 		return;
 	}
 	if (strcmp(subsys, "serio") == 0) {
-		serio_step(sys_fd, path, id);
+		serio_step(sys, path, id);
 		return;
 	}
 	/* no name of its own, but what a virtio disk sits on */
@@ -528,7 +530,7 @@ static void path_step(int sys_fd, char *path, struct idpath *id)
 		if (strcmp(subsys, named[i].subsys) == 0) {
 			snprintf(prefix, sizeof(prefix), "%s-", subsys);
 			prepend(id, prefix, base(path));
-			skip_run(sys_fd, path, subsys);
+			skip_run(sys, path, subsys);
 			id->parent_ok = true;
 			id->transport |= named[i].transport;
 			return;
@@ -559,22 +561,22 @@ static void path_tag(const char *path, char *tag)
  * bytes) and both properties into P. False when there is no path, or
  * only one without a place it starts from (udev's rule: such a path
  * need not be unique). */
-static bool path_id(int sys_fd, const char *devpath, struct devprops *p, char *out)
+static bool path_id(struct sysview *sys, const char *devpath, struct devprops *p, char *out)
 {
 	struct idpath id = { .s = "", .parent_ok = false, .transport = false, .bad = false };
 	char path[PATH_MAX], tag[ID_PATH_SIZE], subsys[16];
 
 	strcpy(path, devpath);
 	for (int i = 0; i < WALK_MAX && !id.bad; i++) {
-		path_step(sys_fd, path, &id);
-		if (!parent(sys_fd, path))
+		path_step(sys, path, &id);
+		if (!parent(sys, path))
 			break;
 	}
 	if (id.bad || !id.parent_ok || id.s[0] == '\0')
 		return false;
 	/* udev's rule for disks: a bus that names nothing (mmc, a bare
 	 * PCI controller) does not tell two of them apart */
-	if (!id.transport && link_name(sys_fd, devpath, "subsystem", subsys, sizeof(subsys)) == 0 &&
+	if (!id.transport && link_name(sys, devpath, "subsystem", subsys, sizeof(subsys)) == 0 &&
 	    strcmp(subsys, "block") == 0)
 		return false;
 	strcpy(out, id.s);
@@ -587,7 +589,7 @@ static bool path_id(int sys_fd, const char *devpath, struct devprops *p, char *o
 /* ---- Names -------------------------------------------------------- */
 
 struct dev {
-	int sys_fd;
+	struct sysview *sys;
 	char path[PATH_MAX];	/* below devices/ */
 	const char *kernel;	/* its name, KERNEL in the rules */
 	bool node;		/* has a node, so the links apply */
@@ -651,12 +653,12 @@ static void serial_pci(struct dev *d)
 {
 	char pci[PATH_MAX], id[64];
 
-	if (prop(d, "ID_BUS") || !subsystems(d->sys_fd, d->path, "pci", pci))
+	if (prop(d, "ID_BUS") || !subsystems(d->sys, d->path, "pci", pci))
 		return;
 	devprops_set(d->p, "ID_BUS", "pci");
-	if (attr(d->sys_fd, pci, "vendor", id, sizeof(id)) == 0 && id[0] != '\0')
+	if (attr(d->sys, pci, "vendor", id, sizeof(id)) == 0 && id[0] != '\0')
 		devprops_set(d->p, "ID_VENDOR_ID", id);
-	if (attr(d->sys_fd, pci, "device", id, sizeof(id)) == 0 && id[0] != '\0')
+	if (attr(d->sys, pci, "device", id, sizeof(id)) == 0 && id[0] != '\0')
 		devprops_set(d->p, "ID_MODEL_ID", id);
 }
 
@@ -669,11 +671,11 @@ static void serial_rules(struct dev *d)
 	if (!match(d->kernel, "ttyUSB[0-9]*|ttyACM[0-9]*"))
 		return;
 	/* .ID_PORT: the port of a usb-serial adapter with several */
-	if (subsystems(d->sys_fd, d->path, "usb-serial", dir) &&
-	    attr(d->sys_fd, dir, "port_number", port, sizeof(port)) < 0)
+	if (subsystems(d->sys, d->path, "usb-serial", dir) &&
+	    attr(d->sys, dir, "port_number", port, sizeof(port)) < 0)
 		port[0] = '\0';
 	const char *sep = port[0] ? "-port" : "";
-	if (path_id(d->sys_fd, d->path, d->p, idpath) && d->node)
+	if (path_id(d->sys, d->path, d->p, idpath) && d->node)
 		add_name(d, "serial/by-path", idpath, sep, port, NULL);
 	bus = prop(d, "ID_BUS");
 	serial = prop(d, "ID_SERIAL");
@@ -688,14 +690,14 @@ static void serial_rules(struct dev *d)
  * the rules give no names. */
 static bool input_bus(struct dev *d)
 {
-	if (subsystems(d->sys_fd, d->path, "bluetooth", NULL) ||
-	    find(d->sys_fd, d->path, attr_is, &(struct want){ "id/bustype", "0005" }, NULL)) {
+	if (subsystems(d->sys, d->path, "bluetooth", NULL) ||
+	    find(d->sys, d->path, attr_is, &(struct want){ "id/bustype", "0005" }, NULL)) {
 		devprops_set(d->p, "ID_BUS", "bluetooth");
 		return false;
 	}
-	if (subsystems(d->sys_fd, d->path, "rmi4", NULL))
+	if (subsystems(d->sys, d->path, "rmi4", NULL))
 		devprops_set(d->p, "ID_BUS", "rmi");
-	if (subsystems(d->sys_fd, d->path, "serio", NULL))
+	if (subsystems(d->sys, d->path, "serio", NULL))
 		devprops_set(d->p, "ID_BUS", "i8042");
 	return true;
 }
@@ -712,9 +714,9 @@ static const char *input_class(const struct dev *d)
 		cls = "mouse";
 	if (prop(d, "ID_INPUT_JOYSTICK"))
 		cls = "joystick";
-	if (find(d->sys_fd, d->path, link_is, &(struct want){ "driver", "pcspkr" }, NULL))
+	if (find(d->sys, d->path, link_is, &(struct want){ "driver", "pcspkr" }, NULL))
 		cls = "spkr";
-	if (find(d->sys_fd, d->path, attr_is, &(struct want){ "name", "*dvb*|*DVB*|* IR *" }, NULL))
+	if (find(d->sys, d->path, attr_is, &(struct want){ "name", "*dvb*|*DVB*|* IR *" }, NULL))
 		cls = "ir";
 	return cls;
 }
@@ -727,8 +729,8 @@ static void input_by_id(struct dev *d, const char *cls, bool event, bool other)
 	const char *bus = prop(d, "ID_BUS"), *serial = devprops_get(d->p, "ID_SERIAL");
 
 	if (bus == NULL || !d->node ||
-	    !find(d->sys_fd, d->path, attr_is, &(struct want){ "bInterfaceNumber", NULL }, iface) ||
-	    attr(d->sys_fd, iface, "bInterfaceNumber", num, sizeof(num)) < 0)
+	    !find(d->sys, d->path, attr_is, &(struct want){ "bInterfaceNumber", NULL }, iface) ||
+	    attr(d->sys, iface, "bInterfaceNumber", num, sizeof(num)) < 0)
 		return;
 	serial = serial ? serial : "";
 	bool first = match(num, "|00");
@@ -738,7 +740,7 @@ static void input_by_id(struct dev *d, const char *cls, bool event, bool other)
 	if (cls && event)
 		add_name(d, "input/by-id", bus, "-", serial, sep, ifn, "-event-", cls, NULL);
 	if (!cls && event && num[0] != '\0' &&
-	    link_name(d->sys_fd, iface, "subsystem", subsys, sizeof(subsys)) == 0 &&
+	    link_name(d->sys, iface, "subsystem", subsys, sizeof(subsys)) == 0 &&
 	    strcmp(subsys, "usb") == 0)
 		add_name(d, "input/by-id", bus, "-", serial, "-event-if", num, NULL);
 }
@@ -747,14 +749,14 @@ static void input_by_path(struct dev *d, const char *cls, bool event, bool other
 {
 	char idpath[ID_PATH_SIZE];
 
-	if (!subsystems(d->sys_fd, d->path, "pci|usb|platform|acpi", NULL) ||
-	    !path_id(d->sys_fd, d->path, d->p, idpath) || !d->node)
+	if (!subsystems(d->sys, d->path, "pci|usb|platform|acpi", NULL) ||
+	    !path_id(d->sys, d->path, d->p, idpath) || !d->node)
 		return;
 	if (cls && other)
 		add_name(d, "input/by-path", idpath, "-", cls, NULL);
 	if (cls && event)
 		add_name(d, "input/by-path", idpath, "-event-", cls, NULL);
-	if (!cls && event && subsystems(d->sys_fd, d->path, "usb|platform|i2c", NULL))
+	if (!cls && event && subsystems(d->sys, d->path, "usb|platform|i2c", NULL))
 		add_name(d, "input/by-path", idpath, "-event", NULL);
 }
 
@@ -787,9 +789,9 @@ static void disk_rules(struct dev *d)
 	const char *v, *usage = prop(d, "ID_FS_USAGE"), *scheme, *bus;
 	/* DEVTYPE=partition: the event says it, else one look */
 	bool part = d->devtype ? strcmp(d->devtype, "partition") == 0 :
-				 exists(d->sys_fd, d->path, "partition");
+				 exists(d->sys, d->path, "partition");
 
-	if (part && attr(d->sys_fd, d->path, "partition", num, sizeof(num)) < 0)
+	if (part && attr(d->sys, d->path, "partition", num, sizeof(num)) < 0)
 		return;
 	const char *suffix = part ? "-part" : "";
 	if (match(d->kernel, "sd*|sr*|cciss*") && (bus = prop(d, "ID_BUS")) &&
@@ -798,7 +800,7 @@ static void disk_rules(struct dev *d)
 	/* loop, zram, ram...: no place, no path; NVMe and cciss disks: a
 	 * path path_id does not follow (no walk up for either) */
 	if (strncmp(d->path, "devices/virtual/", 16) != 0 && !match(d->kernel, "nvme*|cciss*") &&
-	    path_id(d->sys_fd, d->path, d->p, idpath))
+	    path_id(d->sys, d->path, d->p, idpath))
 		add_name(d, "disk/by-path", idpath, suffix, num, NULL);
 	if (usage && match(usage, "filesystem|other|crypto") && (v = prop(d, "ID_FS_UUID_ENC")))
 		add_name(d, "disk/by-uuid", v, NULL);
@@ -813,7 +815,7 @@ static void disk_rules(struct dev *d)
 		return;
 	if (d->diskseq)
 		snprintf(seq, sizeof(seq), "%s", d->diskseq);
-	else if (attr(d->sys_fd, d->path, "diskseq", seq, sizeof(seq)) < 0)
+	else if (attr(d->sys, d->path, "diskseq", seq, sizeof(seq)) < 0)
 		seq[0] = '\0';
 	if (seq[0])
 		add_name(d, "disk/by-diskseq", seq, NULL);
@@ -824,17 +826,26 @@ static void disk_rules(struct dev *d)
 int bylinks(int sys_fd, const char *sysdir, const char *subsystem, const char *devname,
 	    const struct uevent *ev, struct devprops *p, char out[][BYLINKS_NAME])
 {
-	struct dev d = { .sys_fd = sys_fd, .p = p, .out = out, .n = 0,
+	struct sysview view = { .fd = sys_fd, .path = NULL, .n = 0 };
+	struct dev d = { .sys = &view, .p = p, .out = out, .n = 0,
 			 .diskseq = ev ? uevent_get(ev, "DISKSEQ") : NULL,
 			 .devtype = ev ? uevent_get(ev, "DEVTYPE") : NULL };
 	char subsys[64];
 
-	if (sysdir == NULL || resolve(sys_fd, sysdir, d.path) < 0)
+	if (sysdir == NULL || sysfs_resolve(sys_fd, sysdir, d.path, sizeof(d.path)) < 0)
 		return 0;
+	view.path = d.path;
 
+	/* the device's own subsystem needs no second look */
+	struct seen *own = subsystem && strlen(subsystem) < sizeof(own->subsystem) ?
+			   seen_at(&view, d.path) : NULL;
+	if (own) {
+		own->subsys = 1;
+		strcpy(own->subsystem, subsystem);
+	}
 	/* a coldplug scan reads no SUBSYSTEM unless a rule asks */
 	if (subsystem == NULL) {
-		if (link_name(sys_fd, d.path, "subsystem", subsys, sizeof(subsys)) < 0)
+		if (link_name(&view, d.path, "subsystem", subsys, sizeof(subsys)) < 0)
 			return 0;
 		subsystem = subsys;
 	}

@@ -23,6 +23,7 @@
  */
 #include "devid.h"
 #include "fileio.h"
+#include "sysfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,102 +36,11 @@
 
 #include <linux/input.h>
 
-/* Symlinks followed while resolving; ancestors looked at. Real trees
- * need 1 and under 12 (pci bridges, a hub chain, interface, port...). */
-#define LINKS_MAX 16
+/* Ancestors looked at. Real trees need under 12 (pci bridges, a hub
+ * chain, interface, port...). */
 #define WALK_MAX 16
 
 /* ---- Paths -------------------------------------------------------- */
-
-/* Removes the last component of PATH (LEN long); its new length. */
-static size_t drop_last(char *path, size_t len)
-{
-	while (len > 0 && path[len - 1] != '/')
-		len--;
-	if (len > 0)
-		len--;
-	path[len] = '\0';
-	return len;
-}
-
-/* Puts LINK in front of what is left of TODO (REST points into it). */
-static int splice_link(char *todo, size_t size, const char *link, const char *rest)
-{
-	char tmp[PATH_MAX];
-	int n = snprintf(tmp, sizeof(tmp), "%s/%s", link, rest);
-
-	if (n < 0 || (size_t)n >= sizeof(tmp) || (size_t)n >= size)
-		return -1;
-	memcpy(todo, tmp, (size_t)n + 1);
-	return 0;
-}
-
-/* Appends the component S (N long) to OUT. */
-static int push(char *out, size_t *len, size_t size, const char *s, size_t n)
-{
-	if (*len + n + 2 > size)
-		return -1;
-	if (*len > 0)
-		out[(*len)++] = '/';
-	memcpy(out + *len, s, n);
-	*len += n;
-	out[*len] = '\0';
-	return 0;
-}
-
-/* SYSDIR with every symlink in it (dev/char/M:m, class/tty/x) replaced
- * by its target, so that each ancestor is a prefix of OUT. Links are
- * read relative to the root fd; an absolute one, or ".." above the
- * root, is refused: nothing outside the sysfs root is looked at. */
-static int resolve(int sys_fd, const char *sysdir, char *out, size_t size)
-{
-	char todo[PATH_MAX], link[PATH_MAX];
-	size_t len = 0;
-	int links = 0;
-
-	if (strlen(sysdir) >= sizeof(todo))
-		return -1;
-	strcpy(todo, sysdir);
-	out[0] = '\0';
-	for (const char *s = todo; *s != '\0';) {
-		while (*s == '/')
-			s++;
-		size_t n = strcspn(s, "/"), at = len;
-		if (n == 0 || (n == 1 && s[0] == '.')) {
-			s += n;
-			continue;
-		}
-		if (n == 2 && s[0] == '.' && s[1] == '.') {
-			if (len == 0)
-				return -1;
-			len = drop_last(out, len);
-			s += n;
-			continue;
-		}
-		if (push(out, &len, size, s, n) < 0)
-			return -1;
-		s += n;
-		/* The kernel's device tree has no symlinks in it: below
-		 * devices/, asking costs a path walk per component for
-		 * nothing (a coldplug entry needs just its own link read). */
-		if (strncmp(out, "devices", 7) == 0 || strcmp(out, "dev") == 0 ||
-		    strcmp(out, "dev/char") == 0 || strcmp(out, "dev/block") == 0)
-			continue;
-		ssize_t r = readlinkat(sys_fd, out, link, sizeof(link) - 1);
-		if (r < 0) {
-			if (errno == EINVAL)	/* a directory or file: keep it */
-				continue;
-			return -1;
-		}
-		link[r] = '\0';
-		if (++links > LINKS_MAX || link[0] == '/' || splice_link(todo, sizeof(todo), link, s) < 0)
-			return -1;
-		len = at;
-		out[len] = '\0';
-		s = todo;
-	}
-	return len > 0 ? 0 : -1;
-}
 
 /* Cuts PATH to its parent. False at the top: a first component
  * ("devices") is not a device. */
@@ -147,6 +57,42 @@ static bool up(char *path)
 static int open_dir(int sys_fd, const char *path)
 {
 	return openat(sys_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+static const char *digits(const char *s)
+{
+	const char *start = s;
+
+	while (*s >= '0' && *s <= '9')
+		s++;
+	return s > start ? s : NULL;
+}
+
+/* The USB core names what it registers (usb_alloc_dev, usb_set_
+ * configuration): "usbN" a root hub, "B-P[.P...]" a device below it,
+ * "B-P[.P...]:C.I" an interface. What is named otherwise is neither,
+ * and needs no look at the disk; what is named so may still be
+ * something else (an I2C client is "B-AAAA"), and is looked at. */
+enum usb_name { USB_OTHER, USB_DEVICE, USB_INTERFACE };
+
+static enum usb_name usb_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	s = s ? s + 1 : path;
+	if (strncmp(s, "usb", 3) == 0)
+		return (s = digits(s + 3)) && *s == '\0' ? USB_DEVICE : USB_OTHER;
+	if ((s = digits(s)) == NULL || *s++ != '-')
+		return USB_OTHER;
+	while ((s = digits(s)) != NULL && *s == '.')
+		s++;
+	if (s == NULL)
+		return USB_OTHER;
+	if (*s == '\0')
+		return USB_DEVICE;
+	if (*s++ != ':' || (s = digits(s)) == NULL || *s++ != '.' || (s = digits(s)) == NULL)
+		return USB_OTHER;
+	return *s == '\0' ? USB_INTERFACE : USB_OTHER;
 }
 
 typedef bool dir_test(int fd, const char *path);
@@ -244,12 +190,29 @@ static bool is_usb_interface(int fd, const char *path)
 	return has(fd, "bInterfaceClass") && subsystem_ok(fd, "usb");
 }
 
-/* Where looking for an interface ends: at its usb_device, or above
- * the USB tree (every USB path has its root hub, usbN, in it). */
-static bool usb_stop(int fd, const char *path)
+/* The USB interface above PATH: its fd, PATH cut to it. -1 when the
+ * walk reaches the interface's usb_device first, or leaves the USB tree
+ * (every USB path has its root hub, usbN, in it). Only what is named
+ * like an interface or a device is looked at. */
+static int find_interface(int sys_fd, char *path)
 {
-	return strstr(path, "/usb") == NULL || is_usb_device(fd, path);
+	for (int i = 0; i < WALK_MAX && up(path) && strstr(path, "/usb"); i++) {
+		enum usb_name name = usb_name(path);
+		if (name == USB_OTHER)
+			continue;
+		int fd = open_dir(sys_fd, path);
+		if (fd < 0)
+			return -1;
+		if (is_usb_interface(fd, path))
+			return fd;
+		bool end = name == USB_DEVICE && is_usb_device(fd, path);
+		close(fd);
+		if (end)
+			return -1;
+	}
+	return -1;
 }
+
 
 /* A SCSI device is named host:channel:target:lun. */
 static bool scsi_name(const char *path, int *target, int *lun)
@@ -581,7 +544,7 @@ static int from_interface(int sys_fd, const char *path, struct usbid *u)
 	int ifd, usb_fd, protocol = 0;
 
 	strcpy(ipath, path);
-	ifd = find_up(sys_fd, ipath, is_usb_interface, usb_stop);
+	ifd = find_interface(sys_fd, ipath);
 	if (ifd < 0)
 		return -1;
 	/* udev gives up on an interface without a readable class */
@@ -710,17 +673,16 @@ static void usb_emit(const struct usbid *u, struct devprops *p)
 static void usb_ids(int sys_fd, const char *path, const char *devtype, struct devprops *p)
 {
 	struct usbid u;
-	int fd = open_dir(sys_fd, path);
+	bool device = devtype ? strcmp(devtype, "usb_device") == 0 : usb_name(path) == USB_DEVICE;
+	int fd = device ? open_dir(sys_fd, path) : -1;
 
-	if (fd < 0)
-		return;
 	memset(&u, 0, sizeof(u));
-	if (!(devtype && strcmp(devtype, "usb_device") == 0) && !is_usb_device(fd, path)) {
+	if (fd >= 0 && !devtype && !is_usb_device(fd, path)) {
 		close(fd);
-		fd = from_interface(sys_fd, path, &u);
-		if (fd < 0)
-			return;
+		fd = -1;
 	}
+	if (fd < 0 && (fd = from_interface(sys_fd, path, &u)) < 0)
+		return;
 	if (usb_strings(fd, &u) == 0)
 		usb_emit(&u, p);
 	close(fd);
@@ -947,18 +909,32 @@ static bool has_caps(int fd, const char *path)
 	return has(fd, "capabilities/ev");
 }
 
+/* Only an input device has capabilities, and the input core names it
+ * "inputN" (input_register_device): other directories need no look. */
+static bool input_named(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	s = s ? s + 1 : path;
+	return strncmp(s, "input", 5) == 0 && (s = digits(s + 5)) != NULL && *s == '\0';
+}
+
 /* input_id: the capabilities are the inputN device's, also for its
  * eventN, mouseN, jsN children. */
 static void input_ids(int sys_fd, const char *path, struct devprops *p)
 {
 	char cpath[PATH_MAX];
 	struct caps c;
-	int fd = open_dir(sys_fd, path);
+	int fd = -1;
 
-	if (fd >= 0 && !has_caps(fd, path)) {
-		close(fd);
-		strcpy(cpath, path);
-		fd = find_up(sys_fd, cpath, has_caps, NULL);
+	strcpy(cpath, path);
+	for (int i = 0; i < WALK_MAX && fd < 0; i++) {
+		if (input_named(cpath) && (fd = open_dir(sys_fd, cpath)) >= 0 && !has_caps(fd, cpath)) {
+			close(fd);
+			fd = -1;
+		}
+		if (fd < 0 && !up(cpath))
+			break;
 	}
 	if (fd < 0)
 		return;
@@ -991,7 +967,7 @@ void devid_add(int sys_fd, const char *sysdir, const char *subsystem, const char
 
 	if (!input && !maybe_usb(sysdir))
 		return;
-	if (resolve(sys_fd, sysdir, path, sizeof(path)) < 0)
+	if (sysfs_resolve(sys_fd, sysdir, path, sizeof(path)) < 0)
 		return;
 	/* A coldplug scan reads no SUBSYSTEM unless a rule asks: input
 	 * devices are known by where they sit. */

@@ -8,6 +8,7 @@
 #include "firmware.h"
 #include "fsprobe.h"
 #include "log.h"
+#include "sysfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,11 +34,13 @@ int execute_idnames(int sys_fd, const struct device *dev, struct devprops *props
 {
 	const char *sysdir = device_sysdir(dev);
 	const char *sub = dev->ev ? uevent_get(dev->ev, "SUBSYSTEM") : NULL;
+	char path[PATH_MAX];
 
-	if (sysdir == NULL)
+	/* a coldplug's dev/char/M:m link read once, not by each below */
+	if (sysdir == NULL || sysfs_resolve(sys_fd, sysdir, path, sizeof(path)) < 0)
 		return 0;
 	if (props->nprop == 0)
-		devid_add(sys_fd, sysdir, sub, dev->ev ? uevent_get(dev->ev, "DEVTYPE") : NULL,
+		devid_add(sys_fd, path, sub, dev->ev ? uevent_get(dev->ev, "DEVTYPE") : NULL,
 			  props);
 	for (unsigned i = 0; found && i < found->nprop; i++) {
 		char key[64];
@@ -47,7 +50,7 @@ int execute_idnames(int sys_fd, const struct device *dev, struct devprops *props
 			devprops_set(props, key, eq + 1);
 		}
 	}
-	return bylinks(sys_fd, sysdir, sub, dev->devname, dev->ev, props, names);
+	return bylinks(sys_fd, path, sub, dev->devname, dev->ev, props, names);
 }
 
 /* What libblkid finds on a block device with media (an unbound loop

@@ -18,6 +18,95 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* Symlinks followed resolving a path: real ones need one. */
+#define LINKS_MAX 16
+
+/* Removes the last component of PATH (LEN long); its new length. */
+static size_t drop_last(char *path, size_t len)
+{
+	while (len > 0 && path[len - 1] != '/')
+		len--;
+	if (len > 0)
+		len--;
+	path[len] = '\0';
+	return len;
+}
+
+/* Puts LINK in front of what is left of TODO (REST points into it). */
+static int splice_link(char *todo, size_t size, const char *link, const char *rest)
+{
+	char tmp[PATH_MAX];
+	int n = snprintf(tmp, sizeof(tmp), "%s/%s", link, rest);
+
+	if (n < 0 || (size_t)n >= sizeof(tmp) || (size_t)n >= size)
+		return -1;
+	memcpy(todo, tmp, (size_t)n + 1);
+	return 0;
+}
+
+/* Appends the component S (N long) to OUT. */
+static int push(char *out, size_t *len, size_t size, const char *s, size_t n)
+{
+	if (*len + n + 2 > size)
+		return -1;
+	if (*len > 0)
+		out[(*len)++] = '/';
+	memcpy(out + *len, s, n);
+	*len += n;
+	out[*len] = '\0';
+	return 0;
+}
+
+int sysfs_resolve(int sys_fd, const char *sysdir, char *out, size_t size)
+{
+	char todo[PATH_MAX], link[PATH_MAX];
+	size_t len = 0;
+	int links = 0;
+
+	if (strlen(sysdir) >= sizeof(todo))
+		return -1;
+	strcpy(todo, sysdir);
+	out[0] = '\0';
+	for (const char *s = todo; *s != '\0';) {
+		while (*s == '/')
+			s++;
+		size_t n = strcspn(s, "/"), at = len;
+		if (n == 0 || (n == 1 && s[0] == '.')) {
+			s += n;
+			continue;
+		}
+		if (n == 2 && s[0] == '.' && s[1] == '.') {
+			if (len == 0)
+				return -1;
+			len = drop_last(out, len);
+			s += n;
+			continue;
+		}
+		if (push(out, &len, size, s, n) < 0)
+			return -1;
+		s += n;
+		/* The kernel's device tree has no symlinks in it: below
+		 * devices/, asking costs a path walk per component for
+		 * nothing (a coldplug entry needs just its own link read). */
+		if (strncmp(out, "devices", 7) == 0 || strcmp(out, "dev") == 0 ||
+		    strcmp(out, "dev/char") == 0 || strcmp(out, "dev/block") == 0)
+			continue;
+		ssize_t r = readlinkat(sys_fd, out, link, sizeof(link) - 1);
+		if (r < 0) {
+			if (errno == EINVAL)	/* a directory or file: keep it */
+				continue;
+			return -1;
+		}
+		link[r] = '\0';
+		if (++links > LINKS_MAX || link[0] == '/' || splice_link(todo, sizeof(todo), link, s) < 0)
+			return -1;
+		len = at;
+		out[len] = '\0';
+		s = todo;
+	}
+	return len > 0 ? 0 : -1;
+}
+
 int sysfs_open(struct sysfs *s, const char *path)
 {
 	s->fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -166,6 +255,9 @@ static void scan_one(int kindfd, const char *dir, const char *entry, mode_t type
 		w->sc->errors++;
 		return;
 	}
+	/* what dev/block holds is of subsystem block: nothing to read */
+	if (strcmp(dir, "dev/block") == 0 && uevent_set(&ev, "SUBSYSTEM", "block") == 0)
+		dev.lazy_get = NULL;
 	char sysdir[2 * NAME_MAX + 16];
 	snprintf(sysdir, sizeof(sysdir), "%s/%s", dir, entry);
 	dev.sysdir = sysdir;

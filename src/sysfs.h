@@ -40,6 +40,15 @@ int sysfs_device(struct sysfs *s, const char *path, sysfs_fn *fn, void *arg);
  * for. The number of aliases. */
 long sysfs_modaliases(struct sysfs *s, void (*fn)(void *arg, const char *alias), void *arg);
 
+/* SYSDIR (relative to the sysfs root SYS_FD) with every symlink in it
+ * (dev/char/M:m, class/tty/x) replaced by its target, into OUT (SIZE
+ * bytes): "devices/...", so that each ancestor is a prefix of it. Links
+ * are read relative to SYS_FD; an absolute one, or ".." above the root,
+ * is refused (-1): nothing outside the sysfs root is looked at. A path
+ * below devices/ costs no system call (the kernel's device tree has no
+ * links in it). */
+int sysfs_resolve(int sys_fd, const char *sysdir, char *out, size_t size);
+
 /* "MAJ:MIN" from DEVPATH/dev; 0, or -1 when there is none. */
 int sysfs_read_devnum(struct sysfs *s, const char *devpath, int *major, int *minor);
 /* Adds the keys of DEVPATH/uevent to ev. */

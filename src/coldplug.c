@@ -4,6 +4,7 @@
 #include "exec.h"
 #include "fileio.h"
 #include "log.h"
+#include "publish.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -231,8 +232,15 @@ long coldplug_run(struct handler *h, struct sysfs *s, unsigned jobs)
 		close(pipefd[0]);
 		close(pipefd[1]);
 	}
-	if (jobs == 1)
-		return scan_share(h, s, 0, 1, -1);
+	/* one rename puts every entry in place, before any command runs */
+	if (h->pub)
+		publisher_fill(h->pub, true);
+	if (jobs == 1) {
+		total = scan_share(h, s, 0, 1, -1);
+		if (h->pub)
+			publisher_fill(h->pub, false);
+		return total;
+	}
 	for (unsigned w = 1; w < jobs; w++) {
 		pid_t pid = start_worker(h, s, w, jobs, fds[w], pipefd[1]);
 		if (pid < 0) {
@@ -254,6 +262,8 @@ long coldplug_run(struct handler *h, struct sysfs *s, unsigned jobs)
 	close(pipefd[1]);
 	collect(h, pipefd[0], pids, started, &total);
 	close(pipefd[0]);
+	if (h->pub)
+		publisher_fill(h->pub, false);
 	run_commands(h, fds, jobs);
 	for (unsigned i = 0; i < jobs; i++)
 		close(fds[i]);

@@ -95,6 +95,16 @@ void publisher_close(struct publisher *p)
 	p->dbix = NULL;
 }
 
+void publisher_fill(struct publisher *p, bool on)
+{
+	if (!p->db_open)
+		return;
+	if (on)
+		udevdb_fill_begin(&p->db);
+	else
+		udevdb_fill_end(&p->db);
+}
+
 void publisher_sending(struct publisher *p, bool on)
 {
 	p->sending = on && p->sock_open;

@@ -70,6 +70,9 @@ void publisher_close(struct publisher *p);
 void publisher_retire(struct publisher *p);
 /* Events are sent only while on (the database is kept either way). */
 void publisher_sending(struct publisher *p, bool on);
+/* A coldplug: while on, entries are written into an empty database
+ * whole (udevdb_fill_begin), put in place when turned off. */
+void publisher_fill(struct publisher *p, bool on);
 /* While on, events are queued; turning it off sends them, in order. The
  * daemon holds them while node removals are held back. */
 void publisher_hold(struct publisher *p, bool on);

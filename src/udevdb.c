@@ -3,6 +3,7 @@
 #include "fileio.h"
 #include "log.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -295,7 +296,8 @@ int udevdb_open(struct udevdb *db, const char *run)
 	struct stat st;
 	int c;
 
-	db->run_fd = db->data_fd = -1;
+	db->run_fd = db->data_fd = db->live_fd = -1;
+	db->filling = false;
 	db->errors = 0;
 	db->udevd = false;
 	db->caching = false;
@@ -341,6 +343,7 @@ void udevdb_release(struct udevdb *db)
 
 void udevdb_close(struct udevdb *db)
 {
+	udevdb_fill_end(db);
 	if (db->run_fd >= 0)
 		close(db->run_fd);
 	if (db->data_fd >= 0)
@@ -514,9 +517,11 @@ int udevdb_write(struct udevdb *db, const char *id, const struct devprops *p,
 	PUT("V:1\n");
 #undef PUT
 
+	/* filling: the name is new, and nobody reads the directory yet */
+	int fd = db->filling ? openat(db->data_fd, id, RUN_CREATE, 0644) : -1;
+	bool direct = fd >= 0;
 	snprintf(tmp, sizeof(tmp), ".#%s.%ld", id, db->pid);
-	int fd = create_temp(db, tmp);
-	if (fd < 0)
+	if (!direct && (fd = create_temp(db, tmp)) < 0)
 		goto fail;
 	ssize_t w = write(fd, text, len);
 	int e = errno;
@@ -525,11 +530,11 @@ int udevdb_write(struct udevdb *db, const char *id, const struct devprops *p,
 	if (close(fd) < 0 && w == (ssize_t)len)
 		w = -1, e = errno;
 	if (w != (ssize_t)len) {
-		unlinkat(db->data_fd, tmp, 0);
+		unlinkat(db->data_fd, direct ? id : tmp, 0);
 		errno = w < 0 ? e : ENOSPC;
 		goto fail;
 	}
-	if (renameat(db->data_fd, tmp, db->data_fd, id) < 0) {
+	if (!direct && renameat(db->data_fd, tmp, db->data_fd, id) < 0) {
 		e = errno;
 		unlinkat(db->data_fd, tmp, 0);
 		errno = e;
@@ -683,4 +688,92 @@ void udevdb_remove(struct udevdb *db, const char *id, const struct devprops *p,
 		log_warn("cannot remove %s/data/%s: %s", db->path, id, strerror(errno));
 	}
 	mark_tags(db, id, p, false, old);
+}
+
+/* ---- Filling an empty database ------------------------------------ */
+
+#define FILL ".data.coldplug"
+
+/* How many entries directory NAME under AT has, -1 when it cannot be
+ * read. With CLEAR each is unlinked first, and only what stays counts
+ * (a directory planted there). */
+static long entries(int at, const char *name, bool clear)
+{
+	int fd = openat(at, name, O_RDONLY | O_DIRECTORY | RUN_OPEN);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+	long n = 0;
+
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+		    (!clear || unlinkat(dirfd(d), e->d_name, 0) < 0))
+			n++;
+	closedir(d);
+	return n;
+}
+
+bool udevdb_fill_begin(struct udevdb *db)
+{
+	if (db->data_fd < 0 || db->filling || entries(db->run_fd, "data", false) != 0)
+		return false;
+	int fd = open_dir(db, db->run_fd, FILL, FILL, true);
+	if (fd < 0)
+		return false;
+	/* left by a devmgr killed in its coldplug */
+	if (entries(db->run_fd, FILL, true) != 0) {
+		log_warn("%s/%s cannot be emptied: entries go to data one by one", db->path, FILL);
+		close(fd);
+		return false;
+	}
+	db->live_fd = db->data_fd;
+	db->data_fd = fd;
+	db->filling = true;
+	return true;
+}
+
+/* What was filled in, moved into data an entry at a time. */
+static void move_entries(struct udevdb *db)
+{
+	int fd = openat(db->run_fd, FILL, O_RDONLY | O_DIRECTORY | RUN_OPEN);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+
+	while (d && (e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.' &&
+		    renameat(db->data_fd, e->d_name, db->live_fd, e->d_name) < 0) {
+			db->errors++;
+			log_warn("cannot move %s/%s/%s into data: %s", db->path, FILL, e->d_name,
+				 strerror(errno));
+		}
+	if (d)
+		closedir(d);
+	else if (fd >= 0)
+		close(fd);
+}
+
+void udevdb_fill_end(struct udevdb *db)
+{
+	if (!db->filling)
+		return;
+	db->filling = false;
+	/* over an empty directory, a rename replaces it: all entries at once
+	 * (data_fd, the same directory, is then data's) */
+	if (renameat(db->run_fd, FILL, db->run_fd, "data") == 0) {
+		close(db->live_fd);
+		db->live_fd = -1;
+		return;
+	}
+	log_info("%s/data was written to during the coldplug (%s): its entries join it one by one",
+		 db->path, strerror(errno));
+	move_entries(db);
+	if (unlinkat(db->run_fd, FILL, AT_REMOVEDIR) < 0)
+		log_warn("cannot remove %s/%s: %s", db->path, FILL, strerror(errno));
+	close(db->data_fd);
+	db->data_fd = db->live_fd;
+	db->live_fd = -1;
 }

@@ -34,6 +34,9 @@ struct udevdb {
 	/* the daemon's: entries read back from memory (entrycache.h) */
 	bool caching;
 	struct entrycache cache;
+	/* udevdb_fill_begin: data_fd is RUN/.data.coldplug, live_fd RUN/data */
+	bool filling;
+	int live_fd;
 };
 
 /* Creates RUN, RUN/data and RUN/control. Refuses (-1, logged) when a
@@ -72,6 +75,15 @@ void oldtags_merge(struct oldtags *t, const struct oldtags *more);
  * the tag marks: p's made, OLD's others taken away (OLD may be NULL). */
 int udevdb_write(struct udevdb *db, const char *id, const struct devprops *p,
 		 const struct oldtags *old);
+/* A coldplug into an empty database: the entries are written straight
+ * into RUN/.data.coldplug, which nobody reads, without a temporary file
+ * and a rename each (a third of the time with /run on a disk), and
+ * udevdb_fill_end() puts the directory in data's place with one rename:
+ * a reader sees no entry or all of them. False, and nothing changed,
+ * when RUN/data holds entries already. */
+bool udevdb_fill_begin(struct udevdb *db);
+void udevdb_fill_end(struct udevdb *db);
+
 /* Adds what the entry holds to p. 0, or -1 when there is none (errno
  * ENOENT) or it is refused (not a regular file of devmgr's: said).
  * Never blocks. */

@@ -340,6 +340,75 @@ static void cached(struct udevdb *db, const char *data)
 	entrycache_free(&db->cache);
 }
 
+static bool exists(const char *dir, const char *name)
+{
+	char path[300];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return access(path, F_OK) == 0;
+}
+
+/* A coldplug into an empty database: entries go straight into a hidden
+ * directory (no temporary file, no rename each), readable there by
+ * devmgr itself, and data shows all of them at once at the end. Not when
+ * data holds entries; what a killed coldplug left is cleared; what is
+ * written to data meanwhile is kept, ours joining it. */
+static void filled(void)
+{
+	char run[200], data[220], fill[220], tmp[64];
+	struct udevdb db;
+	struct devprops p, q;
+
+	snprintf(run, sizeof(run), "%s/fill", top);
+	snprintf(data, sizeof(data), "%s/data", run);
+	snprintf(fill, sizeof(fill), "%s/.data.coldplug", run);
+	devprops_init(&p);
+	p.usec = 42;
+	is_int(udevdb_open(&db, run), 0, "fill: opened");
+	ok(udevdb_fill_begin(&db), "fill: an empty database is filled whole");
+	is_int(udevdb_write(&db, "c1:3", &p, NULL), 0, "fill: write");
+	snprintf(tmp, sizeof(tmp), ".#c1:3.%ld", (long)getpid());
+	ok(!exists(data, "c1:3") && exists(fill, "c1:3") && !exists(fill, tmp),
+	   "fill: the entry is in the hidden directory only, written without a temporary");
+	devprops_init(&q);
+	ok(udevdb_read(&db, "c1:3", &q) == 0 && q.usec == 42, "fill: read back meanwhile");
+	is_int(udevdb_write(&db, "c1:3", &p, NULL), 0, "fill: written twice (replaced)");
+	udevdb_fill_end(&db);
+	ok(exists(data, "c1:3") && !exists(run, ".data.coldplug"), "fill: in data at the end");
+	is_int(udevdb_write(&db, "c1:5", &p, NULL), 0, "fill: a write after, into data");
+	ok(exists(data, "c1:5"), "fill: the descriptor follows the renamed directory");
+	ok(!udevdb_fill_begin(&db), "fill: not when data holds entries");
+	udevdb_close(&db);
+
+	/* a killed coldplug's directory, and entries written meanwhile */
+	unlink(in("^fill/data/c1:3"));
+	unlink(in("^fill/data/c1:5"));
+	mkdir(fill, 0755);
+	put_file(fill, "c9:9", "I:1\nV:1\n");
+	is_int(udevdb_open(&db, run), 0, "fill: opened again");
+	ok(udevdb_fill_begin(&db) && !exists(fill, "c9:9"), "fill: a leftover directory emptied");
+	is_int(udevdb_write(&db, "c1:7", &p, NULL), 0, "fill: write");
+	put_file(data, "c1:8", "I:2\nV:1\n");
+	udevdb_fill_end(&db);
+	ok(exists(data, "c1:7") && exists(data, "c1:8") && !exists(run, ".data.coldplug"),
+	   "fill: data written meanwhile keeps its entry and gains ours");
+	is_int(udevdb_write(&db, "c1:9", &p, NULL), 0, "fill: write after");
+	ok(exists(data, "c1:9"), "fill: into data");
+	udevdb_close(&db);
+
+	/* a symlink planted at the hidden name is not followed */
+	unlink(in("^fill/data/c1:7"));
+	unlink(in("^fill/data/c1:8"));
+	unlink(in("^fill/data/c1:9"));
+	mkdir(in("^elsewhere-fill"), 0755);
+	ok(symlink(in("^elsewhere-fill"), fill) == 0, "(.data.coldplug planted as a symlink)");
+	is_int(udevdb_open(&db, run), 0, "fill: opened");
+	ok(!udevdb_fill_begin(&db), "fill: refused through a symlink");
+	is_int(udevdb_write(&db, "c1:3", &p, NULL), 0, "fill: written the usual way");
+	ok(exists(data, "c1:3") && !exists(in("^elsewhere-fill"), "c1:3"), "fill: into data only");
+	udevdb_close(&db);
+}
+
 int main(void)
 {
 	char run[] = "/tmp/devmgr-udevdb.XXXXXX", data[200];
@@ -418,6 +487,7 @@ int main(void)
 	udevdb_close(&db);
 	control_cases();
 	open_dirs();
+	filled();
 
 	/* a symlink planted as RUN is not followed */
 	char planted[200], target[200];

@@ -14,6 +14,7 @@ void uevent_copy(struct uevent *dst, const struct uevent *src)
 	memcpy(dst->buf, src->buf, src->len);
 	for (unsigned i = 0; i < src->nkeys; i++)
 		dst->keys[i] = dst->buf + (src->keys[i] - src->buf);
+	memcpy(dst->klen, src->klen, src->nkeys * sizeof(src->klen[0]));
 }
 
 char *uevent_pack(const struct uevent *ev, size_t *len)
@@ -41,10 +42,11 @@ void uevent_init(struct uevent *ev)
 
 static int find_key(const struct uevent *ev, const char *key, size_t klen)
 {
-	/* the first letter rules most keys out: a storm asks often */
+	/* the length and the first letter rule most keys out: a storm asks
+	 * often */
 	for (unsigned i = 0; i < ev->nkeys; i++)
-		if (ev->keys[i][0] == key[0] && strncmp(ev->keys[i], key, klen) == 0 &&
-		    ev->keys[i][klen] == '=')
+		if (ev->klen[i] == klen && ev->keys[i][0] == key[0] &&
+		    memcmp(ev->keys[i], key, klen) == 0)
 			return (int)i;
 	return -1;
 }
@@ -70,6 +72,7 @@ int uevent_set_pair(struct uevent *ev, const char *pair, size_t n)
 	dst[n] = '\0';
 	ev->len += n + 1;
 	ev->keys[i] = dst;
+	ev->klen[i] = (unsigned short)(eq - pair);
 	return 0;
 }
 
@@ -86,16 +89,11 @@ int uevent_set(struct uevent *ev, const char *key, const char *value)
 	return uevent_set_pair(ev, tmp, kl + 1 + vl);
 }
 
-static const char *uevent_get_n(const struct uevent *ev, const char *key, size_t klen)
+const char *uevent_get_n(const struct uevent *ev, const char *key, size_t klen)
 {
 	int i = find_key(ev, key, klen);
 
 	return i < 0 ? NULL : ev->keys[i] + klen + 1;
-}
-
-const char *uevent_get(const struct uevent *ev, const char *key)
-{
-	return uevent_get_n(ev, key, strlen(key));
 }
 
 int uevent_parse_netlink(struct uevent *ev, const char *buf, size_t len)

@@ -4,6 +4,7 @@
 #define DEVMGR_UEVENT_H
 
 #include <stddef.h>
+#include <string.h>
 
 #define UEVENT_BUF_SIZE 8192	/* the kernel's own limit is UEVENT_BUFFER_SIZE 2048 */
 #define UEVENT_MAX_KEYS 64	/* the kernel's UEVENT_NUM_ENVP is 64 */
@@ -12,6 +13,7 @@ struct uevent {
 	size_t len;			/* bytes used in buf */
 	unsigned nkeys;
 	const char *keys[UEVENT_MAX_KEYS];	/* "KEY=VALUE", pointing into buf */
+	unsigned short klen[UEVENT_MAX_KEYS];	/* each KEY's length */
 	char buf[UEVENT_BUF_SIZE];
 };
 
@@ -28,7 +30,12 @@ int uevent_unpack(struct uevent *ev, const char *data, size_t len);
 int uevent_set(struct uevent *ev, const char *key, const char *value);
 /* Adds "KEY=VALUE" given as one string of length n. */
 int uevent_set_pair(struct uevent *ev, const char *pair, size_t n);
-const char *uevent_get(const struct uevent *ev, const char *key);
+const char *uevent_get_n(const struct uevent *ev, const char *key, size_t klen);
+/* (inline: a storm asks for literal keys whose length the compiler knows) */
+static inline const char *uevent_get(const struct uevent *ev, const char *key)
+{
+	return uevent_get_n(ev, key, strlen(key));
+}
 
 /* Netlink kernel format: "ACTION@DEVPATH\0KEY=VALUE\0...". -1 when malformed. */
 int uevent_parse_netlink(struct uevent *ev, const char *buf, size_t len);

@@ -10,7 +10,9 @@
 #                                   devices instead of a generated tree)
 #
 # devmgr runs with /run on a tmpfs and, as in a Docker container, on an
-# overlay whose upper layer is on the disk (under /tmp).
+# overlay whose upper layer is on the disk (under /tmp, or under RUN_DISK:
+# a directory on the file system to measure, such as Docker's
+# /var/lib/docker; left as it was).
 # Prints wall time (best of RUNS), system calls per device (strace -c -f),
 # and the ratios. Needs root, busybox-static and strace.
 set -eu
@@ -25,10 +27,11 @@ busybox=${BUSYBOX:-$(command -v busybox)}
 [ -x "$devmgr" ] || { echo "coldplug.sh: build devmgr first (make)" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/devmgr-bench.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+disk=$(mktemp -d "${RUN_DISK:-$work}/devmgr-bench-run.XXXXXX")
+trap 'rm -rf "$work" "$disk"' EXIT
 if [ -n "${COLDPLUG_SYS:-}" ]; then
 	mkdir -p "$work/sys" && mount --bind "$COLDPLUG_SYS" "$work/sys"
-	trap 'umount "$work/sys"; rm -rf "$work"' EXIT
+	trap 'umount "$work/sys"; rm -rf "$work" "$disk"' EXIT
 else
 	"$top/tests/lib/gensysfs.sh" "$work/sys" "$count" >/dev/null
 fi
@@ -42,13 +45,13 @@ ns_mketc "$work/etc" "$work/rules"
 # "best-microseconds entries": best wall time of RUNS runs of CMD, each
 # into a fresh tmpfs /dev, and how many entries that /dev ends up with.
 best_us() {
-	local best= t us n disk=${NS_RUN_DISK:-} i
+	local best= t us n ondisk=${NS_RUN_DISK:-} i
 	for i in $(seq "$runs"); do
 		# a fresh upper layer each run, all removed at the end: on an
 		# ext4 without a journal (this machine's) each new inode is
 		# searched for past those deleted in the last minute, and
 		# emptying the last run's /run just before would time that
-		[ -z "$disk" ] || export NS_RUN_DISK=$disk.$BASHPID.$i
+		[ -z "$ondisk" ] || export NS_RUN_DISK=$ondisk.$BASHPID.$i
 		# (no /dev/null in there: /dev is the empty tmpfs under test)
 		t=$(ns_run "$work/sys" "$work/etc" /bin/sh -c '
 			log=$1; shift
@@ -60,7 +63,7 @@ best_us() {
 		us=${t% *} n=${t#* }
 		if [ -z "$best" ] || [ "$us" -lt "$best" ]; then best=$us; fi
 	done
-	[ -z "$disk" ] || export NS_RUN_DISK=$disk
+	[ -z "$ondisk" ] || export NS_RUN_DISK=$ondisk
 	echo "$best $n"
 }
 
@@ -81,7 +84,7 @@ read -r bb_us bb_nodes < <(best_us "$busybox" mdev -s)
 read -r dm_us dm_nodes < <(best_us "$devmgr" -s)
 read -r d1_us d1_nodes < <(best_us "$devmgr" -s -j 1)
 read -r dn_us dn_nodes < <(best_us "$devmgr" -s --config "$work/nodb.conf")
-export NS_RUN_DISK=$work/disk
+export NS_RUN_DISK=$disk/run
 read -r do_us do_nodes < <(best_us "$devmgr" -s)
 read -r dno_us dno_nodes < <(best_us "$devmgr" -s --config "$work/nodb.conf")
 do_sc=$(syscalls "$devmgr" -s)

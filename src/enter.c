@@ -6,11 +6,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/mount.h>
+#include <linux/nsfs.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -87,6 +89,24 @@ static bool same_ns(pid_t pid, const char *ns)
 		return false;
 	snprintf(path, sizeof(path), "/proc/self/ns/%s", ns);
 	return stat(path, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+}
+
+int pidfd_userns_owner(int pidfd, uid_t *uid)
+{
+	char path[64];
+	pid_t pid = pidfd_pid(pidfd);
+
+	if (pid <= 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc = fd < 0 ? -1 : ioctl(fd, NS_GET_OWNER_UID, uid);
+	if (fd >= 0)
+		close(fd);
+	/* the pid may have been reused while we looked: the pidfd says */
+	if (rc == 0 && pidfd_pid(pidfd) != pid)
+		rc = -1;
+	return rc < 0 ? -1 : 0;
 }
 
 int target_open(struct target *t, int pidfd)

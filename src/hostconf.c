@@ -6,6 +6,7 @@
 #include "config.h"
 #include "fileio.h"
 #include "log.h"
+#include "passwd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -157,6 +158,40 @@ static struct hostconf_container *section_of(struct hostconf_container *v, unsig
 	return c;
 }
 
+/* "alice 1000 bob": names from the host's /etc/passwd, or numbers. */
+static const char *parse_users(struct hostconf_container *c, const char *value)
+{
+	static char why[160];
+	struct idmaps ids;
+	char word[64];
+	const char *err = NULL;
+	int n;
+
+	idmaps_init(&ids, "/etc");
+	for (const char *s = value; err == NULL && sscanf(s, " %63s%n", word, &n) == 1; s += n) {
+		char *end;
+		unsigned long v = strtoul(word, &end, 10);
+		uid_t uid;
+		gid_t gid;
+		if (*end == '\0' && end != word && v < 0xffffffffUL)
+			uid = (uid_t)v;
+		else if (idmaps_user(&ids, word, &uid, &gid) < 0) {
+			snprintf(why, sizeof(why), "no user %s in /etc/passwd (a name or a number)",
+				 word);
+			err = why;
+			break;
+		}
+		if (c->nusers == HOSTCONF_MAX_USERS)
+			err = "too many users (16 at most)";
+		else
+			c->users[c->nusers++] = uid;
+	}
+	idmaps_free(&ids);
+	if (err == NULL && c->nusers == 0)
+		err = "expected user names or numbers";
+	return err;
+}
+
 static const char *container_line(struct hostconf *h, const char *section, const char *key,
 				  const char *value, unsigned line)
 {
@@ -178,6 +213,8 @@ static const char *container_line(struct hostconf *h, const char *section, const
 		strcpy(c->group, value);
 		return NULL;
 	}
+	if (strcmp(key, "users") == 0)
+		return group ? "users = belongs in a [container] section" : parse_users(c, value);
 	if (c->ngrants == HOSTCONF_MAX_GRANTS)
 		return "too many lines in this section";
 	struct grant *g = &c->grants[c->ngrants];
@@ -245,6 +282,22 @@ const struct hostconf_container *hostconf_find(const struct hostconf *h, const c
 		if (fnmatch(h->c[i].pattern, name, 0) == 0)
 			return &h->c[i];
 	return NULL;
+}
+
+bool hostconf_user_may(const struct hostconf_container *c, uid_t uid)
+{
+	for (unsigned i = 0; uid != 0 && i < c->nusers; i++)
+		if (c->users[i] == uid)
+			return true;
+	return uid == 0;
+}
+
+bool hostconf_has_users(const struct hostconf *h)
+{
+	for (unsigned i = 0; i < h->n; i++)
+		if (h->c[i].nusers > 0)
+			return true;
+	return false;
 }
 
 static unsigned read_hex_at(int dirfd, const char *dir, const char *attr)

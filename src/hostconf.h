@@ -14,6 +14,7 @@
 
 #define HOSTCONF_MAX_GRANTS 32
 #define HOSTCONF_MAX_CONTAINERS 64
+#define HOSTCONF_MAX_USERS 16
 
 enum grant_kind { GRANT_SUBSYSTEM, GRANT_NUMBERS, GRANT_USB, GRANT_PATH };
 
@@ -46,6 +47,10 @@ struct hostconf_container {
 	unsigned ngrants;
 	struct effective *eff;	/* worked out at load (devtree.c) */
 	unsigned neff;
+	/* users = : who besides root may attach such a container, and only
+	 * one whose user namespace is theirs (a rootless engine's hooks) */
+	uid_t users[HOSTCONF_MAX_USERS];
+	unsigned nusers;
 };
 
 struct hostconf {
@@ -71,6 +76,11 @@ int hostconf_load(struct hostconf *h, const char *path, bool required);
 int hostconf_load_tree(struct hostconf *h, const char *path, bool required, bool prune);
 /* The section for attach name NAME (the first that matches), or NULL. */
 const struct hostconf_container *hostconf_find(const struct hostconf *h, const char *name);
+/* Whether UID is among C's users (root always is). */
+bool hostconf_user_may(const struct hostconf_container *c, uid_t uid);
+/* Whether any section names users: the control socket is then open to
+ * all, each request judged by its sender. */
+bool hostconf_has_users(const struct hostconf *h);
 /* The group PATH, or NULL. */
 const struct hostconf_container *hostconf_group(const struct hostconf *h, const char *path);
 /* The access the event's device is granted to container C (POLICY_*

@@ -7,6 +7,7 @@
 #include "enter.h"
 #include "fileio.h"
 #include "hostconf.h"
+#include "hostsock.h"
 #include "hostworker.h"
 #include "log.h"
 #include "netlink.h"
@@ -51,6 +52,7 @@ struct attached {
 	struct held *q;			/* events its socket would not take yet */
 	size_t qhead, qlen, qcap;
 	unsigned long queued, acked, lost;
+	uid_t by;			/* who attached it: only they (or root) detach */
 	int reply_fd;			/* told when acked reaches reply_at */
 	unsigned long reply_at;
 	struct timespec deadline;	/* closing: killed after it */
@@ -59,7 +61,8 @@ struct attached {
 struct hostd {
 	const struct hostd_opts *o;
 	struct hostconf conf;
-	int sys_fd, ctl_fd, sig_fd;
+	int sys_fd, sig_fd;
+	struct hostsock ctl;
 	struct uevent_sock sock;
 	struct attached a[HOST_MAX];
 	bool stop;
@@ -287,7 +290,7 @@ static const char *unfit(const struct target *t)
 	return NULL;
 }
 
-static void attach(struct hostd *h, int *client, const char *name, int pidfd)
+static void attach(struct hostd *h, int *client, const char *name, int pidfd, uid_t by)
 {
 	struct attached *a = NULL;
 	const char *why;
@@ -315,6 +318,7 @@ static void attach(struct hostd *h, int *client, const char *name, int pidfd)
 	}
 	memset(a, 0, sizeof(*a));
 	a->reply_fd = -1;
+	a->by = by;
 	snprintf(a->name, sizeof(a->name), "%s", name);
 	if (target_open(&a->t, pidfd) < 0 || (why = unfit(&a->t)) != NULL) {
 		why = a->t.pid > 0 && a->t.root_fd >= 0 ? unfit(&a->t) : NULL;
@@ -481,79 +485,73 @@ static int reload(struct hostd *h, bool prune)
 	return 0;
 }
 
-static int ctl_open(const char *path)
+/* What a user other than root may not do: anything but attach and detach
+ * their own containers. NULL when R may go ahead. */
+static const char *refused(struct hostd *h, const struct host_request *r, const char *cmd,
+			   const char *name)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
+	static char why[200];
+	uid_t uid = r->cred.uid, owner;
 
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		log_err("control socket path %s is too long", path);
-		return -1;
+	if (uid == 0 || uid == geteuid())
+		return NULL;
+	if (strcmp(cmd, "attach") == 0) {
+		const struct hostconf_container *c = hostconf_find(&h->conf, name);
+		if (c == NULL || !hostconf_user_may(c, uid))
+			snprintf(why, sizeof(why), "%s's section of %s does not name uid %u in its "
+				 "users =", name, h->o->config, (unsigned)uid);
+		else if (pidfd_userns_owner(r->pidfd, &owner) < 0 || owner != uid)
+			snprintf(why, sizeof(why), "the process passed is not in a user namespace "
+				 "of uid %u's", (unsigned)uid);
+		else
+			return NULL;
+		return why;
 	}
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	/* a socket left by a daemon that was killed; never anything else */
-	struct stat st;
-	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-		unlink(path);
-	mode_t old = umask(077);
-	int rc = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old);
-	if (rc < 0 || listen(fd, 16) < 0) {
-		log_err("cannot listen on %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
+	if (strcmp(cmd, "detach") == 0) {
+		const struct attached *a = by_name(h, name);
+		if (a == NULL || a->by == uid)
+			return NULL;
+		snprintf(why, sizeof(why), "%s was attached by uid %u", name, (unsigned)a->by);
+		return why;
 	}
-	return fd;
+	return "only root may list containers and reload the settings";
 }
 
 /* One request a connection: "attach NAME" with the container's pidfd
- * passed along, "detach NAME", "list". Only root may ask. */
-static void ctl_request(struct hostd *h, int client)
+ * passed along, "detach NAME", "list", "reload [recursive]". */
+static void on_request(void *arg, struct host_request *r)
 {
-	char buf[256] = "", name[80] = "";
-	_Alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { buf, sizeof(buf) - 1 };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
-			    .msg_controllen = sizeof(control) };
-	struct ucred cred;
-	socklen_t clen = sizeof(cred);
-	struct timeval tv = { 1, 0 };
-	int pidfd = -1;
+	struct hostd *h = arg;
+	char cmd[16] = "", name[80] = "";
+	const char *why;
 
-	setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	ssize_t n = recvmsg(client, &m, MSG_CMSG_CLOEXEC);
-	for (struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&m) : NULL; c; c = CMSG_NXTHDR(&m, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-		    c->cmsg_len == CMSG_LEN(sizeof(int)))
-			memcpy(&pidfd, CMSG_DATA(c), sizeof(int));
-	if (getsockopt(client, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 ||
-	    (cred.uid != 0 && cred.uid != geteuid())) {
-		reply(&client, "error: only root may attach and detach containers");
-	} else if (n > 0 && sscanf(buf, "attach %79s", name) == 1 && pidfd >= 0) {
-		attach(h, &client, name, pidfd);
-		pidfd = -1;
-	} else if (n > 0 && sscanf(buf, "detach %79s", name) == 1) {
-		detach(h, &client, name);
-	} else if (n > 0 && strncmp(buf, "list", 4) == 0) {
-		list(h, &client);
-	} else if (n > 0 && strncmp(buf, "reload", 6) == 0) {
-		bool prune = strncmp(buf, "reload recursive", 16) == 0;
+	sscanf(r->text, "%15s %79s", cmd, name);
+	if ((why = refused(h, r, cmd, name)) != NULL) {
+		log_info("refused uid %u's %s %s: %s", (unsigned)r->cred.uid, cmd, name, why);
+		reply(&r->fd, "error: %s", why);
+	} else if (strcmp(cmd, "attach") == 0 && name[0] && r->pidfd >= 0) {
+		attach(h, &r->fd, name, r->pidfd, r->cred.uid);
+		r->pidfd = -1;
+	} else if (strcmp(cmd, "detach") == 0 && name[0]) {
+		detach(h, &r->fd, name);
+	} else if (strcmp(cmd, "list") == 0) {
+		list(h, &r->fd);
+	} else if (strcmp(cmd, "reload") == 0) {
+		bool prune = strcmp(name, "recursive") == 0;
 		if (reload(h, prune) == 0)
-			reply(&client, "ok: reloaded %s%s", h->o->config,
+			reply(&r->fd, "ok: reloaded %s%s", h->o->config,
 			      prune ? " (recursive: see the log for grants dropped)" : "");
 		else
-			reply(&client, "error: %s has errors (the daemon's log names each by "
+			reply(&r->fd, "error: %s has errors (the daemon's log names each by "
 			      "FILE:LINE): the settings in force are kept", h->o->config);
 	} else {
-		reply(&client, "error: expected attach NAME (with a pidfd), detach NAME, list or "
+		reply(&r->fd, "error: expected attach NAME (with a pidfd), detach NAME, list or "
 		      "reload [recursive]");
 	}
-	if (pidfd >= 0)
-		close(pidfd);
-	if (client >= 0)
-		close(client);
+	if (r->pidfd >= 0)
+		close(r->pidfd);
+	if (r->fd >= 0)
+		close(r->fd);
 }
 
 /* ---- the loop ------------------------------------------------------------ */
@@ -619,16 +617,17 @@ static void receive(struct hostd *h)
 }
 
 enum { P_INIT, P_SOCK, P_WORKER };
+#define P_FIXED (2 + 1 + HOSTSOCK_PENDING)	/* signals, uevents, the control socket */
 
 static void poll_once(struct hostd *h)
 {
-	struct pollfd p[3 + 3 * HOST_MAX];
-	struct { struct attached *a; int what; } who[3 + 3 * HOST_MAX];
-	nfds_t n = 3;
+	struct pollfd p[P_FIXED + 3 * HOST_MAX];
+	struct { struct attached *a; int what; } who[P_FIXED + 3 * HOST_MAX];
+	nfds_t n = 2;
 
 	p[0] = (struct pollfd){ .fd = h->sig_fd, .events = POLLIN };
-	p[1] = (struct pollfd){ .fd = h->ctl_fd, .events = POLLIN };
-	p[2] = (struct pollfd){ .fd = h->sock.fd, .events = POLLIN };
+	p[1] = (struct pollfd){ .fd = h->sock.fd, .events = POLLIN };
+	n += hostsock_pollfds(&h->ctl, p + 2);
 	for (int i = 0; i < HOST_MAX; i++) {
 		struct attached *a = &h->a[i];
 		if (!a->used)
@@ -650,14 +649,10 @@ static void poll_once(struct hostd *h)
 	}
 	if (p[0].revents)
 		on_signal(h);
-	if (p[2].revents)
+	if (p[1].revents)
 		receive(h);
-	if (p[1].revents) {
-		int c = accept4(h->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
-		if (c >= 0)
-			ctl_request(h, c);
-	}
-	for (nfds_t i = 3; i < n; i++) {
+	hostsock_serve(&h->ctl, p + 2, P_FIXED - 2, on_request, h);
+	for (nfds_t i = P_FIXED; i < n; i++) {
 		struct attached *a = who[i].a;
 		if (!a->used || !p[i].revents)
 			continue;
@@ -713,8 +708,10 @@ static int start(struct hostd *h)
 	if (uevent_sock_open(&h->sock, 16 << 20) < 0)
 		return 1;
 	h->sig_fd = signals();
-	h->ctl_fd = ctl_open(h->conf.socket);
-	if (h->sig_fd < 0 || h->ctl_fd < 0)
+	if (hostconf_has_users(&h->conf))
+		log_info("%s is open to all users: %s names users who may attach their own "
+			 "containers (root alone lists and reloads)", h->conf.socket, h->o->config);
+	if (h->sig_fd < 0 || hostsock_open(&h->ctl, h->conf.socket, hostconf_has_users(&h->conf)) < 0)
 		return 1;
 	return 0;
 }
@@ -725,7 +722,7 @@ int hostd_run(const struct hostd_opts *o)
 	int rc;
 
 	h.o = o;
-	h.sys_fd = h.ctl_fd = h.sig_fd = -1;
+	h.sys_fd = h.sig_fd = h.ctl.fd = -1;
 	rc = start(&h);
 	if (rc == 0) {
 		log_info("serving containers on %s", h.conf.socket);
@@ -739,10 +736,7 @@ int hostd_run(const struct hostd_opts *o)
 			worker_stop(&h.a[i].w, 2000);
 			release(&h.a[i]);
 		}
-	if (h.ctl_fd >= 0) {
-		close(h.ctl_fd);
-		unlink(h.conf.socket);
-	}
+	hostsock_close(&h.ctl, h.conf.socket);
 	uevent_sock_close(&h.sock);
 	hostconf_free(&h.conf);
 	return rc;

@@ -6,12 +6,18 @@
 # root is nobody (65534) on the host, its other ids 200000 on; it has no
 # network but its own namespace (--network none: slirp4netns may not open
 # /dev/net/tun as nobody) and, rootless on cgroup v1, no device cgroup.
-# It is attached by hand, as root: its hooks run as nobody, who may not
-# use the daemon's root-only socket.
-#   a  a loop device added on the host: its node in the container,
+# It attaches itself: podman's hooks (--hooks-dir) run devmgr host hook
+# as nobody, whom host.conf names in users = for rl* containers.
+#   a  the poststart hook attached it; nobody may not list, attach a
+#      container whose section does not name it or a process outside its
+#      own user namespaces, nor detach what root attached; eight silent
+#      connections of nobody's keep neither root's request nor the
+#      devices below waiting
+#   b  a loop device added on the host: its node in the container,
 #      root:loopers 0640 as the container's own files say, mapped
 #      (65534:204320 on the host); the container opens it
-#   b  removed: the node goes; podman rm: detached, no worker left
+#   c  removed: the node goes; podman rm: its poststop hook detached it,
+#      no worker left
 # Everything podman keeps is in the work directory; its pause process
 # (which holds the user namespace) is killed at the end.
 
@@ -31,7 +37,7 @@ done
 tap_skip_unless_built "$tools/loopctl"
 tap_workdir host-rootless
 . "$lib/daemon.sh"
-echo "1..9"
+echo "1..14"
 
 chmod 755 "$work"
 R=$work/rl
@@ -73,22 +79,64 @@ printf 'loop[0-9]+ root:loopers 0640\n' >"$root/etc/mdev.conf"
 tar -C "$root" -cf "$R/rootfs.tar" . && chmod 644 "$R/rootfs.tar"
 U import "$R/rootfs.tar" localhost/devmgr-rootless:latest >"$work/import.out" 2>&1
 is "rootless podman (as nobody) imports the image" $? 0
-U run -d --name rl --network none localhost/devmgr-rootless:latest /bin/sleep 1000 \
-    >"$work/run.out" 2>&1
+# The daemon first: the container attaches itself from podman's hooks,
+# which run as nobody; host.conf names nobody for rl* containers only.
+cat >"$work/host.conf" <<CONF
+[host]
+socket = $work/host.sock
+[container rl*]
+users = nobody
+device = b 7:*
+[container other]
+device = b 7:*
+CONF
+"$devmgr" host --config "$work/host.conf" -D 3 3>"$work/host.ready" 2>"$work/host.log" &
+HPID=$!
+wait_for 5 test -s "$work/host.ready"
+mkdir -p "$work/hooks"
+printf '{"version": "1.0.0", "hook": {"path": "%s", "args": ["devmgr", "host", "hook", "--socket", "%s"]}, "when": {"annotations": {"devmgr.name": ".+"}}, "stages": ["poststart", "poststop"]}\n' \
+    "$devmgr" "$work/host.sock" >"$work/hooks/devmgr.json"
+U --hooks-dir "$work/hooks" run -d --name rl --annotation devmgr.name=rl --network none \
+    localhost/devmgr-rootless:latest /bin/sleep 1000 >"$work/run.out" 2>&1
 rc=$?
-is "... and runs it" "$rc" 0
+is "... and runs it, with devmgr's hooks" "$rc" 0
 [ "$rc" = 0 ] || diag <"$work/run.out"
 P=$(U inspect -f '{{.State.Pid}}' rl 2>/dev/null)
 uns=$(readlink "/proc/$P/ns/user")
 is "its user namespace maps 0 to nobody, 1 on to 200000" \
     "$(tr -s ' ' <"/proc/$P/uid_map" | sed 's/^ //' | paste -sd,)" "0 65534 1,1 200000 65536"
+wait_for 5 eval "'$devmgr' host list --socket '$work/host.sock' | grep -q '^rl '"
+check "its poststart hook, run as nobody, attached it" \
+    eval "'$devmgr' host list --socket '$work/host.sock' | grep -q '^rl '"
 
-printf '[host]\nsocket = %s\n[container rl]\ndevice = b 7:*\n' "$work/host.sock" >"$work/host.conf"
-"$devmgr" host --config "$work/host.conf" -D 3 3>"$work/host.ready" 2>"$work/host.log" &
-HPID=$!
-wait_for 5 test -s "$work/host.ready"
-"$devmgr" host attach --socket "$work/host.sock" rl "$P" >"$work/attach.out" 2>&1
-is "attached by hand, as root" "$?" 0
+# What nobody may not do
+N() { setpriv --reuid=65534 --regid=65534 --clear-groups "$devmgr" host "$@"; }
+out=$(N list --socket "$work/host.sock" 2>&1)
+like "nobody may not list" "$out" "only root may list containers and reload"
+out=$(N attach --socket "$work/host.sock" other "$P" 2>&1)
+like "nobody may not attach a container whose section does not name it" "$out" \
+    "other's section of .* does not name uid 65534"
+sleep 1000 & RPID=$!
+out=$(N attach --socket "$work/host.sock" rlx "$RPID" 2>&1)
+like "... nor a process outside its own user namespaces (root's sleep as rlx)" "$out" \
+    "not in a user namespace of uid 65534's"
+kill "$RPID"
+"$devmgr" host attach --socket "$work/host.sock" rl-root "$P" >/dev/null 2>&1
+out=$(N detach --socket "$work/host.sock" rl-root 2>&1)
+like "... nor detach a container root attached" "$out" "rl-root was attached by uid 0"
+"$devmgr" host detach --socket "$work/host.sock" rl-root >/dev/null 2>&1
+wait_for 5 eval "! '$devmgr' host list --socket '$work/host.sock' | grep -q '^rl-root '"
+# Connections that never say anything hold the daemon for nothing: eight
+# of nobody's (four wait, the rest are refused at once) while root asks
+setpriv --reuid=65534 --regid=65534 --clear-groups python3 -c '
+import socket, sys, time
+s = [socket.socket(socket.AF_UNIX) for _ in range(8)]
+for c in s: c.connect(sys.argv[1])
+print("held", flush=True); time.sleep(8)' "$work/host.sock" >"$work/silent.out" 2>&1 &
+SPID=$!
+wait_for 5 grep -q held "$work/silent.out"
+out=$(timeout 3 "$devmgr" host list --socket "$work/host.sock" 2>&1)
+like "root is answered while nobody holds eight silent connections" "$out" "^rl "
 
 N=$(loop_free 260)
 loop_add_timed "/proc/$P/root/dev" "$N"

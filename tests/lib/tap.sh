@@ -56,6 +56,16 @@ is() {
 	fi
 }
 
+# like DESC STRING REGEX: STRING matches the extended regular expression.
+like() {
+	if printf '%s\n' "$2" | grep -Eq -- "$3"; then
+		pass "$1"
+	else
+		fail "$1"
+		printf 'got:  %s\nwant: /%s/\n' "$2" "$3" | diag
+	fi
+}
+
 check() {
 	local desc=$1
 	shift

@@ -94,6 +94,28 @@ static void config(void)
 	   strstr(log, "host.conf:3: [host] cgroup2 = yes: must be an absolute path, or no"),
 	   "... anything else: FILE:LINE");
 	hostconf_free(&h);
+	/* users =: host names (nobody is in every /etc/passwd) or numbers */
+	ok(load(&h, "[container rl-*]\nusers = nobody 1234\ndevice = b 7:*\n[container x]\n"
+		    "device = b 7:*\n", log, sizeof(log)) == 0, "users = nobody 1234");
+	ok(h.c[0].nusers == 2 && h.c[0].users[0] == 65534 && h.c[0].users[1] == 1234 &&
+	   h.c[0].ngrants == 1, "... two uids, and the grant stays a grant");
+	ok(hostconf_user_may(&h.c[0], 65534) && hostconf_user_may(&h.c[0], 1234) &&
+	   !hostconf_user_may(&h.c[0], 1000) && hostconf_user_may(&h.c[0], 0),
+	   "... they may, another may not, root always may");
+	ok(!hostconf_user_may(&h.c[1], 65534), "a section without users: root only");
+	ok(hostconf_has_users(&h), "the socket is then open to all");
+	hostconf_free(&h);
+	ok(load(&h, "[container a]\ndevice = b 7:*\n", log, sizeof(log)) == 0 &&
+	   !hostconf_has_users(&h), "no users anywhere: the socket is root's");
+	hostconf_free(&h);
+	ok(load(&h, "[container a]\nusers = no-such-user-here\n[group /g]\nusers = 5\n"
+		    "[container b]\nusers =\n", log, sizeof(log)) < 0, "bad users lines");
+	ok(strstr(log, "host.conf:2: [container a] users = no-such-user-here: no user "
+		       "no-such-user-here in /etc/passwd") != NULL, "... an unknown name: FILE:LINE");
+	ok(strstr(log, "host.conf:4: [group /g] users = 5: users = belongs in a [container]") !=
+	   NULL, "... in a group");
+	ok(strstr(log, "host.conf:6:") != NULL, "... empty");
+	hostconf_free(&h);
 	ok(load(&h, "[container a\n", log, sizeof(log)) < 0 &&
 	   strstr(log, "host.conf:1: syntax error") != NULL, "inih's syntax error, with its line");
 	hostconf_free(&h);

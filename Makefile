@@ -17,6 +17,7 @@
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 SBINDIR   ?= $(PREFIX)/sbin
+LIBEXECDIR ?= $(PREFIX)/libexec
 MANDIR    ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 DESTDIR   ?=
@@ -183,11 +184,13 @@ install: $(BIN)
 	install -D -m 0644 etc/mdev.conf $(DESTDIR)$(SYSCONFDIR)/devmgr/mdev.conf.example
 	install -D -m 0644 etc/devmgr.conf $(DESTDIR)$(SYSCONFDIR)/devmgr/devmgr.conf.example
 	install -D -m 0644 etc/host.conf $(DESTDIR)$(SYSCONFDIR)/devmgr/host.conf.example
+	install -D -m 0755 docker/runc-devmgr $(DESTDIR)$(LIBEXECDIR)/devmgr/runc-devmgr
 	for m in $(wildcard $(MAN8)); do install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/$${m##*/}; done
 	for m in $(wildcard $(MAN5)); do install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man5/$${m##*/}; done
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/devmgr
+	rm -f $(DESTDIR)$(SBINDIR)/devmgr $(DESTDIR)$(LIBEXECDIR)/devmgr/runc-devmgr
+	-rmdir $(DESTDIR)$(LIBEXECDIR)/devmgr 2>/dev/null
 	rm -f $(DESTDIR)$(SYSCONFDIR)/devmgr/mdev.conf.example $(DESTDIR)$(SYSCONFDIR)/devmgr/devmgr.conf.example \
 		$(DESTDIR)$(SYSCONFDIR)/devmgr/host.conf.example
 	rm -f $(DESTDIR)$(MANDIR)/man8/devmgr.8 $(DESTDIR)$(MANDIR)/man5/mdev.conf.5 \

@@ -218,6 +218,15 @@ static unsigned open_files(unsigned jobs, int *fds)
 	return jobs;
 }
 
+/* Whether a rule has a command (a command may ask libudev). */
+static bool any_command(const struct ruleset *rs)
+{
+	for (size_t i = 0; rs && i < rs->n; i++)
+		if (rs->v[i].cmd)
+			return true;
+	return false;
+}
+
 long coldplug_run(struct handler *h, struct sysfs *s, unsigned jobs)
 {
 	int pipefd[2] = { -1, -1 }, fds[COLDPLUG_MAX_JOBS];
@@ -232,12 +241,14 @@ long coldplug_run(struct handler *h, struct sysfs *s, unsigned jobs)
 		close(pipefd[0]);
 		close(pipefd[1]);
 	}
-	/* one rename puts every entry in place, before any command runs */
-	if (h->pub)
+	/* one rename puts every entry in place, before any command runs:
+	 * one process runs them as it goes, so it fills only without any */
+	bool fill = h->pub && (jobs > 1 || !any_command(h->in.rules));
+	if (fill)
 		publisher_fill(h->pub, true);
 	if (jobs == 1) {
 		total = scan_share(h, s, 0, 1, -1);
-		if (h->pub)
+		if (fill)
 			publisher_fill(h->pub, false);
 		return total;
 	}
@@ -262,7 +273,7 @@ long coldplug_run(struct handler *h, struct sysfs *s, unsigned jobs)
 	close(pipefd[1]);
 	collect(h, pipefd[0], pids, started, &total);
 	close(pipefd[0]);
-	if (h->pub)
+	if (fill)
 		publisher_fill(h->pub, false);
 	run_commands(h, fds, jobs);
 	for (unsigned i = 0; i < jobs; i++)

@@ -91,20 +91,27 @@ static bool same_ns(pid_t pid, const char *ns)
 	return stat(path, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev;
 }
 
-int pidfd_userns_owner(int pidfd, uid_t *uid)
+int pidfd_ns_owner(int pidfd, const char *ns, uid_t *uid)
 {
 	char path[64];
 	pid_t pid = pidfd_pid(pidfd);
+	int rc = -1;
 
 	if (pid <= 0)
 		return -1;
-	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, ns);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int rc = fd < 0 ? -1 : ioctl(fd, NS_GET_OWNER_UID, uid);
+	/* a user namespace has an owner; any other, the user namespace
+	 * that owns it */
+	int user = fd < 0 || strcmp(ns, "user") == 0 ? fd : ioctl(fd, NS_GET_USERNS);
+	if (user >= 0)
+		rc = ioctl(user, NS_GET_OWNER_UID, uid);
+	if (user >= 0 && user != fd)
+		close(user);
 	if (fd >= 0)
 		close(fd);
-	/* the pid may have been reused while we looked: the pidfd says */
-	if (rc == 0 && pidfd_pid(pidfd) != pid)
+	/* the pid may have been reused meanwhile: the pidfd says */
+	if (rc == 0 && syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
 		rc = -1;
 	return rc < 0 ? -1 : 0;
 }

@@ -25,9 +25,10 @@ struct target {
 
 /* The pid a pidfd refers to (its fdinfo), or -1. */
 pid_t pidfd_pid(int pidfd);
-/* Who made the user namespace PIDFD's process is in (NS_GET_OWNER_UID:
- * root for the host's own), into *UID. -1 when it cannot be told. */
-int pidfd_userns_owner(int pidfd, uid_t *uid);
+/* Who made the user namespace that owns PIDFD's process's namespace NS
+ * ("user": the one it is in; "mnt", "net"...), by NS_GET_OWNER_UID: root
+ * for the host's own, into *UID. -1 when it cannot be told. */
+int pidfd_ns_owner(int pidfd, const char *ns, uid_t *uid);
 /* Takes PIDFD (kept) and fills T. -1 after logging why. */
 int target_open(struct target *t, int pidfd);
 void target_close(struct target *t);

@@ -37,9 +37,8 @@ int execute_idnames(int sys_fd, const struct device *dev, struct devprops *props
 	char path[PATH_MAX];
 
 	/* a coldplug's dev/char/M:m link read once, not by each below */
-	if (sysdir == NULL || sysfs_resolve(sys_fd, sysdir, path, sizeof(path)) < 0)
-		return 0;
-	if (props->nprop == 0)
+	bool resolved = sysdir && sysfs_resolve(sys_fd, sysdir, path, sizeof(path)) == 0;
+	if (resolved && props->nprop == 0)
 		devid_add(sys_fd, path, sub, dev->ev ? uevent_get(dev->ev, "DEVTYPE") : NULL,
 			  props);
 	for (unsigned i = 0; found && i < found->nprop; i++) {
@@ -50,7 +49,7 @@ int execute_idnames(int sys_fd, const struct device *dev, struct devprops *props
 			devprops_set(props, key, eq + 1);
 		}
 	}
-	return bylinks(sys_fd, path, sub, dev->devname, dev->ev, props, names);
+	return resolved ? bylinks(sys_fd, path, sub, dev->devname, dev->ev, props, names) : 0;
 }
 
 /* What libblkid finds on a block device with media (an unbound loop

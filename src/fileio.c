@@ -1,4 +1,10 @@
 #define _GNU_SOURCE
+#include <features.h>
+#ifndef __GLIBC__
+/* musl has no statx(): the kernel's struct, before libc's headers (whose
+ * file mode macros it defines too) */
+#include <linux/stat.h>
+#endif
 #include "fileio.h"
 #include "log.h"
 
@@ -9,6 +15,19 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+/* statx: glibc declares it; musl has only the system call */
+#ifdef __GLIBC__
+#include <sys/stat.h>
+#define devmgr_statx statx
+#else
+static int devmgr_statx(int dirfd, const char *path, int flags, unsigned mask, struct statx *st)
+{
+	return (int)syscall(SYS_statx, dirfd, path, flags, mask, st);
+}
+#endif
+#ifndef AT_STATX_DONT_SYNC
+#define AT_STATX_DONT_SYNC 0x4000
+#endif
 
 void *xmalloc(size_t n)
 {
@@ -146,4 +165,15 @@ void close_all_but(const int *keep, int n)
 		from = next + 1;
 	}
 	close_span(from, ~0U);
+}
+
+int same_file_cached(int fd, const char *path)
+{
+	struct statx a, b;
+
+	if (devmgr_statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_INO, &a) < 0 ||
+	    devmgr_statx(AT_FDCWD, path, AT_STATX_DONT_SYNC, STATX_INO, &b) < 0)
+		return -1;
+	return a.stx_dev_major == b.stx_dev_major && a.stx_dev_minor == b.stx_dev_minor &&
+	       a.stx_ino == b.stx_ino;
 }

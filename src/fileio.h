@@ -21,5 +21,10 @@ char *strv_pack(const char *const *v, unsigned n, size_t *len);
 /* Closes every descriptor above 2 but the N in KEEP (-1s are skipped):
  * what a forked child must not hold of its parent's. */
 void close_all_but(const int *keep, int n);
+/* Whether FD (any file, O_PATH too) is the file at PATH: 1, 0, or -1
+ * (errno). Only attributes the kernel has cached are compared: a file
+ * on a FUSE file system is never asked about (its server could keep the
+ * caller waiting for good). */
+int same_file_cached(int fd, const char *path);
 
 #endif

@@ -32,6 +32,8 @@
 #include <unistd.h>
 
 #define HOST_MAX 64
+#define USER_ATTACH_MAX 8	/* a user's (not root's) containers at once */
+#define ROOT_ATTACH_KEPT 16	/* slots users may not take */
 #define QUEUE_MAX 65536		/* events a stuck worker may owe before some are lost */
 #define DRAIN_MS 10000		/* a detached worker's time to finish */
 
@@ -280,11 +282,11 @@ static bool good_name(const char *name)
 /* Why T must not be entered, or NULL. */
 static const char *unfit(const struct target *t)
 {
-	struct stat root, ours;
+	int same = same_file_cached(t->root_fd, "/");
 
-	if (fstat(t->root_fd, &root) < 0 || stat("/", &ours) < 0)
+	if (same < 0)
 		return "its root cannot be looked at";
-	if (root.st_dev == ours.st_dev && root.st_ino == ours.st_ino)
+	if (same)
 		return "its root is the host's: not a container, or not yet pivoted into "
 		       "its root (attach from the OCI poststart hook, not createRuntime)";
 	return NULL;
@@ -485,24 +487,58 @@ static int reload(struct hostd *h, bool prune)
 	return 0;
 }
 
+/* Which of the namespaces the worker enters (mount, network; and the
+ * user namespace) the process PIDFD is in belongs to a user namespace
+ * UID did not make; NULL when none. A process of theirs left in the
+ * host's mount namespace (unshare -U, chroot) would have nodes mounted
+ * there, and its events published on the host's network. */
+static const char *not_theirs(int pidfd, uid_t uid)
+{
+	static const char *const ns[] = { "user", "mount", "network" };
+	static const char *const file[] = { "user", "mnt", "net" };
+	uid_t owner;
+
+	for (int i = 0; i < 3; i++)
+		if (pidfd_ns_owner(pidfd, file[i], &owner) < 0 || owner != uid)
+			return ns[i];
+	return NULL;
+}
+
+/* How many containers UID attached; (uid_t)-1: all users but root. */
+static int attached_by(const struct hostd *h, uid_t uid)
+{
+	int n = 0;
+
+	for (int i = 0; i < HOST_MAX; i++)
+		if (h->a[i].used && (uid == (uid_t)-1 ? h->a[i].by != 0 : h->a[i].by == uid))
+			n++;
+	return n;
+}
+
 /* What a user other than root may not do: anything but attach and detach
  * their own containers. NULL when R may go ahead. */
 static const char *refused(struct hostd *h, const struct host_request *r, const char *cmd,
 			   const char *name)
 {
 	static char why[200];
-	uid_t uid = r->cred.uid, owner;
+	uid_t uid = r->cred.uid;
 
 	if (uid == 0 || uid == geteuid())
 		return NULL;
 	if (strcmp(cmd, "attach") == 0) {
 		const struct hostconf_container *c = hostconf_find(&h->conf, name);
+		const char *ns = NULL;
 		if (c == NULL || !hostconf_user_may(c, uid))
 			snprintf(why, sizeof(why), "%s's section of %s does not name uid %u in its "
 				 "users =", name, h->o->config, (unsigned)uid);
-		else if (pidfd_userns_owner(r->pidfd, &owner) < 0 || owner != uid)
-			snprintf(why, sizeof(why), "the process passed is not in a user namespace "
-				 "of uid %u's", (unsigned)uid);
+		else if ((ns = not_theirs(r->pidfd, uid)) != NULL)
+			snprintf(why, sizeof(why), "the process passed is not in a %s namespace of "
+				 "uid %u's", ns, (unsigned)uid);
+		else if (attached_by(h, uid) >= USER_ATTACH_MAX ||
+			 attached_by(h, (uid_t)-1) >= HOST_MAX - ROOT_ATTACH_KEPT)
+			snprintf(why, sizeof(why), "users other than root have %d containers "
+				 "attached (%d each at most)", attached_by(h, (uid_t)-1),
+				 USER_ATTACH_MAX);
 		else
 			return NULL;
 		return why;
@@ -517,6 +553,16 @@ static const char *refused(struct hostd *h, const struct host_request *r, const 
 	return "only root may list containers and reload the settings";
 }
 
+/* S with what is not printable ASCII made '?': a sender's words in
+ * the log never forge a line of their own. */
+static char *printable(char *s)
+{
+	for (char *c = s; *c; c++)
+		if (*c < 0x20 || *c > 0x7e)
+			*c = '?';
+	return s;
+}
+
 /* One request a connection: "attach NAME" with the container's pidfd
  * passed along, "detach NAME", "list", "reload [recursive]". */
 static void on_request(void *arg, struct host_request *r)
@@ -527,7 +573,8 @@ static void on_request(void *arg, struct host_request *r)
 
 	sscanf(r->text, "%15s %79s", cmd, name);
 	if ((why = refused(h, r, cmd, name)) != NULL) {
-		log_info("refused uid %u's %s %s: %s", (unsigned)r->cred.uid, cmd, name, why);
+		log_info("refused uid %u's %s %s: %s", (unsigned)r->cred.uid, printable(cmd),
+			 printable(name), why);
 		reply(&r->fd, "error: %s", why);
 	} else if (strcmp(cmd, "attach") == 0 && name[0] && r->pidfd >= 0) {
 		attach(h, &r->fd, name, r->pidfd, r->cred.uid);

@@ -17,6 +17,7 @@ int hostsock_open(struct hostsock *s, const char *path, bool open_to_all)
 	for (int i = 0; i < HOSTSOCK_PENDING; i++)
 		s->p[i].fd = -1;
 	s->fd = -1;
+	s->refused = 0;
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		log_err("control socket path %s is too long", path);
 		return -1;
@@ -93,14 +94,18 @@ static void accept_all(struct hostsock *s)
 {
 	int c;
 
-	while ((c = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+	/* a few a round: a flood of connections holds nothing else up */
+	for (int k = 0; k < 2 * HOSTSOCK_PENDING &&
+	     (c = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0; k++) {
 		struct ucred cred = { .uid = (uid_t)-1 };
 		socklen_t clen = sizeof(cred);
 		int i = 0;
 		if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 ||
 		    !room_for(s, cred.uid)) {
-			log_info("control socket: uid %d has too many connections waiting for "
-				 "their request: one more refused", (int)cred.uid);
+			if (s->refused++ % 1000 == 0)
+				log_info("control socket: uid %d has too many connections waiting "
+					 "for their request: refused (%lu so far)", (int)cred.uid,
+					 s->refused);
 			close(c);
 			continue;
 		}

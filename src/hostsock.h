@@ -19,6 +19,7 @@
 
 struct hostsock {
 	int fd;			/* listening */
+	unsigned long refused;	/* connections turned away (said now and then) */
 	struct {
 		int fd;		/* -1: free */
 		uid_t uid;	/* who connected */

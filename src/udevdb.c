@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/file.h>
 #include <sys/fsuid.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -296,7 +298,7 @@ int udevdb_open(struct udevdb *db, const char *run)
 	struct stat st;
 	int c;
 
-	db->run_fd = db->data_fd = db->live_fd = -1;
+	db->run_fd = db->data_fd = db->live_fd = db->fill_lock = -1;
 	db->filling = false;
 	db->errors = 0;
 	db->udevd = false;
@@ -724,16 +726,34 @@ bool udevdb_fill_begin(struct udevdb *db)
 	int fd = open_dir(db, db->run_fd, FILL, FILL, true);
 	if (fd < 0)
 		return false;
+	/* one coldplug fills at a time (the lock goes with its process) */
+	int lock = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0) {
+		log_info("%s/%s: another coldplug fills it: entries go to data one by one",
+			 db->path, FILL);
+		goto no;
+	}
 	/* left by a devmgr killed in its coldplug */
 	if (entries(db->run_fd, FILL, true) != 0) {
 		log_warn("%s/%s cannot be emptied: entries go to data one by one", db->path, FILL);
-		close(fd);
-		return false;
+		goto no;
 	}
 	db->live_fd = db->data_fd;
 	db->data_fd = fd;
+	db->fill_lock = lock;
 	db->filling = true;
 	return true;
+no:
+	if (lock >= 0)
+		close(lock);
+	close(fd);
+	return false;
+}
+
+/* renameat2(RENAME_NOREPLACE), which musl's headers may lack. */
+static int rename_noreplace(int from_dir, const char *from, int to_dir, const char *to)
+{
+	return (int)syscall(SYS_renameat2, from_dir, from, to_dir, to, 1u /* NOREPLACE */);
 }
 
 /* What was filled in, moved into data an entry at a time. */
@@ -743,9 +763,11 @@ static void move_entries(struct udevdb *db)
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *e;
 
+	/* an entry written there meanwhile is newer than the scan's: kept */
 	while (d && (e = readdir(d)) != NULL)
 		if (e->d_name[0] != '.' &&
-		    renameat(db->data_fd, e->d_name, db->live_fd, e->d_name) < 0) {
+		    rename_noreplace(db->data_fd, e->d_name, db->live_fd, e->d_name) < 0 &&
+		    (errno != EEXIST || unlinkat(db->data_fd, e->d_name, 0) < 0)) {
 			db->errors++;
 			log_warn("cannot move %s/%s/%s into data: %s", db->path, FILL, e->d_name,
 				 strerror(errno));
@@ -765,7 +787,8 @@ void udevdb_fill_end(struct udevdb *db)
 	 * (data_fd, the same directory, is then data's) */
 	if (renameat(db->run_fd, FILL, db->run_fd, "data") == 0) {
 		close(db->live_fd);
-		db->live_fd = -1;
+		close(db->fill_lock);
+		db->live_fd = db->fill_lock = -1;
 		return;
 	}
 	log_info("%s/data was written to during the coldplug (%s): its entries join it one by one",
@@ -774,6 +797,7 @@ void udevdb_fill_end(struct udevdb *db)
 	if (unlinkat(db->run_fd, FILL, AT_REMOVEDIR) < 0)
 		log_warn("cannot remove %s/%s: %s", db->path, FILL, strerror(errno));
 	close(db->data_fd);
+	close(db->fill_lock);
 	db->data_fd = db->live_fd;
-	db->live_fd = -1;
+	db->live_fd = db->fill_lock = -1;
 }

@@ -34,9 +34,10 @@ struct udevdb {
 	/* the daemon's: entries read back from memory (entrycache.h) */
 	bool caching;
 	struct entrycache cache;
-	/* udevdb_fill_begin: data_fd is RUN/.data.coldplug, live_fd RUN/data */
+	/* udevdb_fill_begin: data_fd is RUN/.data.coldplug, live_fd RUN/data,
+	 * fill_lock its flock (one coldplug fills at a time) */
 	bool filling;
-	int live_fd;
+	int live_fd, fill_lock;
 };
 
 /* Creates RUN, RUN/data and RUN/control. Refuses (-1, logged) when a

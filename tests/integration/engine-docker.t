@@ -24,6 +24,9 @@
 #   g  a userns-remapped container served from the host instead: devmgr
 #      host attached by hand gives it a loop device's node and exactly
 #      that device in its devices cgroup (it has no rule for loop devices)
+#   h  the same, attached by itself: run with docker/runc-devmgr as its
+#      runtime (daemon.json "runtimes", with runtimeArgs), which attaches
+#      each container after "runc start"
 
 set -u
 export LC_ALL=C
@@ -193,7 +196,7 @@ usock=unix://$un/sock
 u() { docker -H "$usock" "$@"; }
 userns_cleanup() {
 	local c
-	for c in userns userns-host served; do u rm -f "$c" >/dev/null 2>&1; done
+	for c in userns userns-host served wrapped; do u rm -f "$c" >/dev/null 2>&1; done
 	u rmi -f "$image" >/dev/null 2>&1
 	if [ -s "$un/pid" ]; then
 		kill -TERM "$(cat "$un/pid")" 2>/dev/null
@@ -204,9 +207,16 @@ userns_cleanup() {
 	docker_cleanup
 }
 engine_extra_cleanup=userns_cleanup
+# (h: devmgr's runtime wrapper, with the arguments Docker passes it first)
+cat >"$un/daemon.json" <<JSON
+{"runtimes": {"runc-devmgr": {"path": "$top/docker/runc-devmgr",
+  "runtimeArgs": ["--devmgr-socket=$work/host.sock", "--devmgr=$devmgr",
+                  "--devmgr-log=$work/runc-devmgr.log"]}}}
+JSON
 unshare -m --propagation private sh -c '
 	for f in passwd group subuid subgid; do mount --bind "$1/$f" "/etc/$f" || exit 1; done
 	exec dockerd --userns-remap=dmremap --bridge none --iptables=false \
+	    --config-file "$1/daemon.json" \
 	    --data-root "$1/data" --exec-root "$1/exec" --pidfile "$1/pid" -H "$2"' \
     sh "$un" "$usock" >"$un/dockerd.log" 2>&1 &
 UDOCKERD=$!
@@ -229,8 +239,8 @@ check "f: the remedy works: with --userns host the container gets ready" \
 # for loop devices) exactly the loop device added: its node, and the
 # entry in its devices cgroup
 
-printf '[host]\nsocket = %s\n[container served]\ndevice = b 7:*\n' "$work/host.sock" \
-    >"$work/host.conf"
+printf '[host]\nsocket = %s\n[container served]\ndevice = b 7:*\n[container *]\ndevice = b 7:*\n' \
+    "$work/host.sock" >"$work/host.conf"
 "$devmgr" host --config "$work/host.conf" -D 3 3>"$work/host.ready" 2>"$work/host.log" &
 others+=("$!")
 wait_for 5 test -s "$work/host.ready"
@@ -252,5 +262,27 @@ is "g: removed: node and entry gone" \
 u rm -f served >/dev/null 2>&1
 check "g: docker rm: detached (its init's exit)" \
     wait_for 5 eval "! '$devmgr' host list --socket '$work/host.sock' | grep -q '^served '"
+
+# ---- h: the runtime wrapper attaches it -------------------------------------
+u run -d --runtime runc-devmgr --name wrapped --network none --entrypoint /bin/sleep \
+    "$image" 1000 >"$work/wrapped.out" 2>&1
+is "h: docker run --runtime runc-devmgr (userns-remap)" "$?" 0
+WID=$(u inspect -f '{{.Id}}' wrapped 2>/dev/null)
+WPID=$(u inspect -f '{{.State.Pid}}' wrapped 2>/dev/null)
+check "h: attached by the wrapper after runc start, under its id" \
+    wait_for 5 eval "'$devmgr' host list --socket '$work/host.sock' | grep -q '^$WID '"
+[ -s "$work/runc-devmgr.log" ] && diag <"$work/runc-devmgr.log"
+H=$(loop_free 290)
+latency_ms "/proc/$WPID/root" "$H"
+check "h: loop$H added on the host: its node in the container ($MS ms)" \
+    test -b "/proc/$WPID/root/dev/loop$H"
+u exec wrapped head -c 512 "/dev/loop$H" >/dev/null 2>"$work/wrapped.head"
+is "h: ... the container reads it through exactly b 7:$H rw" \
+    "$?:$(cat "$work/wrapped.head"):$(loop_entries "$WPID" "$H")" "0::1:1:0"
+loop_del "$H"
+wait_for 5 absent "/proc/$WPID/root/dev/loop$H"
+u rm -f wrapped >/dev/null 2>&1
+check "h: docker rm: detached" \
+    wait_for 5 eval "! '$devmgr' host list --socket '$work/host.sock' | grep -q '^$WID '"
 
 echo "1..$n"

@@ -9,8 +9,9 @@
 # It attaches itself: podman's hooks (--hooks-dir) run devmgr host hook
 # as nobody, whom host.conf names in users = for rl* containers.
 #   a  the poststart hook attached it; nobody may not list, attach a
-#      container whose section does not name it or a process outside its
-#      own user namespaces, nor detach what root attached; eight silent
+#      container whose section does not name it, a process outside its
+#      own user namespaces or one of its user namespace left in the
+#      host's mount namespace, nor detach what root attached; eight silent
 #      connections of nobody's keep neither root's request nor the
 #      devices below waiting
 #   b  a loop device added on the host: its node in the container,
@@ -37,7 +38,7 @@ done
 tap_skip_unless_built "$tools/loopctl"
 tap_workdir host-rootless
 . "$lib/daemon.sh"
-echo "1..14"
+echo "1..15"
 
 chmod 755 "$work"
 R=$work/rl
@@ -60,7 +61,12 @@ rootless_cleanup() {
 	U rmi -f localhost/devmgr-rootless:latest >/dev/null 2>&1
 	[ -n "$HPID" ] && kill "$HPID" 2>/dev/null && wait "$HPID" 2>/dev/null
 	# podman's pause process holds the rootless user namespace (and is
-	# called "podman"); whatever else of nobody's is in it goes too
+	# called "podman"); whatever else of nobody's is in it goes too. (No
+	# container ran: the namespace is known by the pause process's pid.)
+	local pause
+	if [ -z "$uns" ] && pause=$(cat "$R/run/libpod/tmp/pause.pid" 2>/dev/null); then
+		uns=$(readlink "/proc/$pause/ns/user" 2>/dev/null)
+	fi
 	for p in $(pgrep -u nobody); do
 		[ -n "$uns" ] && [ "$(readlink "/proc/$p/ns/user" 2>/dev/null)" = "$uns" ] &&
 			kill -KILL "$p" 2>/dev/null
@@ -121,6 +127,14 @@ out=$(N attach --socket "$work/host.sock" rlx "$RPID" 2>&1)
 like "... nor a process outside its own user namespaces (root's sleep as rlx)" "$out" \
     "not in a user namespace of uid 65534's"
 kill "$RPID"
+# nobody's own user namespace, but the host's mount namespace: its nodes
+# would be mounted in the host's
+setpriv --reuid=65534 --regid=65534 --clear-groups unshare -Ur sleep 1000 & UPID=$!
+wait_for 5 eval '[ "$(readlink /proc/$UPID/ns/user)" != "$(readlink /proc/self/ns/user)" ]'
+out=$(N attach --socket "$work/host.sock" rlu "$UPID" 2>&1)
+like "... nor a process of its user namespace left in the host's mount namespace" "$out" \
+    "not in a mount namespace of uid 65534's"
+kill "$UPID"
 "$devmgr" host attach --socket "$work/host.sock" rl-root "$P" >/dev/null 2>&1
 out=$(N detach --socket "$work/host.sock" rl-root 2>&1)
 like "... nor detach a container root attached" "$out" "rl-root was attached by uid 0"

@@ -200,9 +200,9 @@ else
 	is "package(): make install's files, and the OpenRC service's" "$(files "$pkgdir")" \
 	    "$(printf '%s\n' $(files "$root") ./etc/init.d/devmgr ./etc/conf.d/devmgr | sort)"
 	is "package(): only /etc and /usr (Alpine's /usr merge)" "$(ls "$pkgdir" | tr '\n' ' ')" "etc usr "
-	is "make install: binary, three man pages, three example configs" \
+	is "make install: binary, Docker's runtime wrapper, three man pages, three example configs" \
 	    "$(files "$root" | tr '\n' ' ')" \
-	    "./etc/devmgr/devmgr.conf.example ./etc/devmgr/host.conf.example ./etc/devmgr/mdev.conf.example ./usr/sbin/devmgr ./usr/share/man/man5/devmgr.conf.5 ./usr/share/man/man5/mdev.conf.5 ./usr/share/man/man8/devmgr.8 "
+	    "./etc/devmgr/devmgr.conf.example ./etc/devmgr/host.conf.example ./etc/devmgr/mdev.conf.example ./usr/libexec/devmgr/runc-devmgr ./usr/sbin/devmgr ./usr/share/man/man5/devmgr.conf.5 ./usr/share/man/man5/mdev.conf.5 ./usr/share/man/man8/devmgr.8 "
 	is "package(): /usr/sbin/devmgr --version" "$("$pkgdir/usr/sbin/devmgr" --version 2>&1)" \
 	    "devmgr $pkgver"
 	is "package(): etc/init.d/devmgr, mode 755 (-openrc)" \

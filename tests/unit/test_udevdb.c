@@ -387,11 +387,17 @@ static void filled(void)
 	put_file(fill, "c9:9", "I:1\nV:1\n");
 	is_int(udevdb_open(&db, run), 0, "fill: opened again");
 	ok(udevdb_fill_begin(&db) && !exists(fill, "c9:9"), "fill: a leftover directory emptied");
+	struct udevdb other;
+	ok(udevdb_open(&other, run) == 0 && !udevdb_fill_begin(&other),
+	   "fill: one coldplug at a time (the other writes into data)");
+	udevdb_close(&other);
 	is_int(udevdb_write(&db, "c1:7", &p, NULL), 0, "fill: write");
+	is_int(udevdb_write(&db, "c1:8", &p, NULL), 0, "fill: write another");
 	put_file(data, "c1:8", "I:2\nV:1\n");
 	udevdb_fill_end(&db);
 	ok(exists(data, "c1:7") && exists(data, "c1:8") && !exists(run, ".data.coldplug"),
 	   "fill: data written meanwhile keeps its entry and gains ours");
+	is_str(slurp(data, "c1:8"), "I:2\nV:1\n", "fill: ... the newer of an entry written twice");
 	is_int(udevdb_write(&db, "c1:9", &p, NULL), 0, "fill: write after");
 	ok(exists(data, "c1:9"), "fill: into data");
 	udevdb_close(&db);

@@ -248,17 +248,7 @@ u run -d --name served --network none --entrypoint /bin/sleep "$image" 1000 >/de
 SPID=$(u inspect -f '{{.State.Pid}}' served 2>/dev/null)
 "$devmgr" host attach --socket "$work/host.sock" served "$SPID" >"$work/served.out" 2>&1
 is "g: a userns-remapped container attached to devmgr host by hand" "$?" 0
-G=$(loop_free 280)
-latency_ms "/proc/$SPID/root" "$G"
-check "g: loop$G added on the host: its node in the container ($MS ms)" \
-    test -b "/proc/$SPID/root/dev/loop$G"
-u exec served head -c 512 "/dev/loop$G" >/dev/null 2>"$work/served.head"
-is "g: ... the container reads it: its devices cgroup got exactly b 7:$G rw" \
-    "$?:$(cat "$work/served.head"):$(loop_entries "$SPID" "$G")" "0::1:1:0"
-loop_del "$G"
-wait_for 5 absent "/proc/$SPID/root/dev/loop$G"
-is "g: removed: node and entry gone" \
-    "$([ -e "/proc/$SPID/root/dev/loop$G" ] && echo node):$(loop_entries "$SPID" "$G")" ":0:0:0"
+served_loop g "$SPID" 280 u exec served
 u rm -f served >/dev/null 2>&1
 check "g: docker rm: detached (its init's exit)" \
     wait_for 5 eval "! '$devmgr' host list --socket '$work/host.sock' | grep -q '^served '"
@@ -272,15 +262,7 @@ WPID=$(u inspect -f '{{.State.Pid}}' wrapped 2>/dev/null)
 check "h: attached by the wrapper after runc start, under its id" \
     wait_for 5 eval "'$devmgr' host list --socket '$work/host.sock' | grep -q '^$WID '"
 [ -s "$work/runc-devmgr.log" ] && diag <"$work/runc-devmgr.log"
-H=$(loop_free 290)
-latency_ms "/proc/$WPID/root" "$H"
-check "h: loop$H added on the host: its node in the container ($MS ms)" \
-    test -b "/proc/$WPID/root/dev/loop$H"
-u exec wrapped head -c 512 "/dev/loop$H" >/dev/null 2>"$work/wrapped.head"
-is "h: ... the container reads it through exactly b 7:$H rw" \
-    "$?:$(cat "$work/wrapped.head"):$(loop_entries "$WPID" "$H")" "0::1:1:0"
-loop_del "$H"
-wait_for 5 absent "/proc/$WPID/root/dev/loop$H"
+served_loop h "$WPID" 290 u exec wrapped
 u rm -f wrapped >/dev/null 2>&1
 check "h: docker rm: detached" \
     wait_for 5 eval "! '$devmgr' host list --socket '$work/host.sock' | grep -q '^$WID '"

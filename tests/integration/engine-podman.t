@@ -324,20 +324,10 @@ fi
 PU=$(p inspect -f '{{.State.Pid}}' pu 2>/dev/null)
 check "f: ... the hook attached it" grep -q "^pu pid=$PU userns=own" \
     <("$devmgr" host list --socket "$work/host.sock")
-K=$(loop_free 250)
-latency_ms "/proc/$PU/root" "$K"
-check "f: loop$K added on the host: its node in the container ($MS ms)" \
-    test -b "/proc/$PU/root/dev/loop$K"
 # podman 4.3 drops --device-cgroup-rule under --uidmap (the devices
 # cgroup lists no b 7:*): devmgr host allows exactly the device given in
 # the container's v1 devices cgroup, and the container reads it
-p exec pu head -c 512 "/dev/loop$K" >/dev/null 2>"$work/pu.head"
-is "f: ... the container reads it: devmgr host allowed b 7:$K rw, no b 7:* (podman drops --device-cgroup-rule under --uidmap)" \
-    "$?:$(cat "$work/pu.head"):$(loop_entries "$PU" "$K")" "0::1:1:0"
-loop_del "$K"
-wait_for 5 absent "/proc/$PU/root/dev/loop$K"
-check "f: removed: the node goes" absent "/proc/$PU/root/dev/loop$K"
-is "f: ... and its entry in the devices cgroup" "$(loop_entries "$PU" "$K")" "0:0:0"
+served_loop f "$PU" 250 p exec pu
 p rm -f -t 0 pu >/dev/null 2>&1
 wait_for 5 eval "! '$devmgr' host list --socket '$work/host.sock' | grep -q '^pu '"
 check "f: podman rm: detached (poststop, or its init's exit)" \

@@ -127,6 +127,27 @@ latency_ms() {
 	MS=$(((t1 - t0) / 1000000))
 }
 
+# served_loop LABEL PID FROM EXEC...: a loop device (the first free from
+# FROM) added on the host reaches a container that devmgr host serves
+# (its init PID): its node, which the container reads (EXEC...: the
+# engine's exec and the container's name) through exactly b 7:N rw in its
+# devices cgroup; removed, node and entry go. Three checks.
+served_loop() {
+	local label=$1 pid=$2 k
+	k=$(loop_free "$3")
+	shift 3
+	latency_ms "/proc/$pid/root" "$k"
+	check "$label: loop$k added on the host: its node in the container ($MS ms)" \
+	    test -b "/proc/$pid/root/dev/loop$k"
+	"$@" head -c 512 "/dev/loop$k" >/dev/null 2>"$work/served.head"
+	is "$label: ... the container reads it through exactly b 7:$k rw" \
+	    "$?:$(cat "$work/served.head"):$(loop_entries "$pid" "$k")" "0::1:1:0"
+	loop_del "$k"
+	wait_for 5 absent "/proc/$pid/root/dev/loop$k"
+	is "$label: removed: node and entry gone" \
+	    "$([ -e "/proc/$pid/root/dev/loop$k" ] && echo node):$(loop_entries "$pid" "$k")" ":0:0:0"
+}
+
 # loop_entries PID K: of the devices.list of process PID's cgroup v1
 # devices cgroup, "E:N:W": E lines that are exactly "b 7:K rw", N for
 # loop K with any access, W that give every loop device ("b 7:* ...").

@@ -30,9 +30,9 @@
  *   and the ids for a tty on a PCI device, and a lookup that finds
  *   nothing fails that rule: here it always applies, as it does in udev
  *   for every PCI vendor its hwdb knows (Debian's knows nearly all).
- * - SYSDIR may end in one or more links (dev/char/M:m, class/tty/x), but
- *   links inside it are not followed: callers give a device path or such
- *   a link to one.
+ * - SYSDIR may be a device path or hold links (dev/char/M:m, class/tty/x):
+ *   they are followed as sysfs_resolve() does, never out of the sysfs
+ *   root.
  */
 #include "bylinks.h"
 #include "fileio.h"
@@ -278,7 +278,8 @@ static bool attr_is(struct sysview *sys, const char *dir, const struct want *w)
 
 /* SUBSYSTEMS, DRIVERS, ATTRS: the device at PATH or the nearest parent
  * that passes TEST; FOUND (PATH_MAX bytes, or NULL) gets its path. */
-static bool find(struct sysview *sys, const char *path, dev_test *test, const struct want *w, char *found)
+static bool find(struct sysview *sys, const char *path, dev_test *test, const struct want *w,
+		 char *found)
 {
 	char dir[PATH_MAX];
 
@@ -401,8 +402,8 @@ static long lowest_host(struct sysview *sys, const char *dir)
 
 /* The nearest parent above PATH of subsystem SUBSYS and devtype TYPE,
  * into FOUND (PATH_MAX bytes). */
-static bool parent_of_type(struct sysview *sys, const char *path, const char *subsys, const char *type,
-			   char *found)
+static bool parent_of_type(struct sysview *sys, const char *path, const char *subsys,
+			   const char *type, char *found)
 {
 	char name[64];
 

@@ -528,6 +528,7 @@ static const char *refused(struct hostd *h, const struct host_request *r, const 
 	if (strcmp(cmd, "attach") == 0) {
 		const struct hostconf_container *c = hostconf_find(&h->conf, name);
 		const char *ns = NULL;
+		int users = attached_by(h, (uid_t)-1);
 		if (c == NULL || !hostconf_user_may(c, uid))
 			snprintf(why, sizeof(why), "%s's section of %s does not name uid %u in its "
 				 "users =", name, h->o->config, (unsigned)uid);
@@ -535,10 +536,9 @@ static const char *refused(struct hostd *h, const struct host_request *r, const 
 			snprintf(why, sizeof(why), "the process passed is not in a %s namespace of "
 				 "uid %u's", ns, (unsigned)uid);
 		else if (attached_by(h, uid) >= USER_ATTACH_MAX ||
-			 attached_by(h, (uid_t)-1) >= HOST_MAX - ROOT_ATTACH_KEPT)
+			 users >= HOST_MAX - ROOT_ATTACH_KEPT)
 			snprintf(why, sizeof(why), "users other than root have %d containers "
-				 "attached (%d each at most)", attached_by(h, (uid_t)-1),
-				 USER_ATTACH_MAX);
+				 "attached (%d each at most)", users, USER_ATTACH_MAX);
 		else
 			return NULL;
 		return why;
@@ -698,7 +698,7 @@ static void poll_once(struct hostd *h)
 		on_signal(h);
 	if (p[1].revents)
 		receive(h);
-	hostsock_serve(&h->ctl, p + 2, P_FIXED - 2, on_request, h);
+	hostsock_serve(&h->ctl, p + 2, on_request, h);
 	for (nfds_t i = P_FIXED; i < n; i++) {
 		struct attached *a = who[i].a;
 		if (!a->used || !p[i].revents)

@@ -82,8 +82,8 @@ static bool room_for(const struct hostsock *s, uid_t uid)
 		if (s->p[i].fd < 0)
 			continue;
 		used++;
-		users += s->p[i].uid != 0;
-		theirs += s->p[i].uid == uid;
+		users += s->p[i].cred.uid != 0;
+		theirs += s->p[i].cred.uid == uid;
 	}
 	if (used == HOSTSOCK_PENDING)
 		return false;
@@ -112,21 +112,21 @@ static void accept_all(struct hostsock *s)
 		while (s->p[i].fd >= 0)
 			i++;
 		s->p[i].fd = c;
-		s->p[i].uid = cred.uid;
+		s->p[i].cred = cred;
 		clock_gettime(CLOCK_MONOTONIC, &s->p[i].since);
 	}
 }
 
 /* The request waiting on connection FD, with the pidfd passed along. */
-static int read_request(int fd, struct host_request *r)
+static int read_request(int fd, const struct ucred *cred, struct host_request *r)
 {
 	_Alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = { r->text, sizeof(r->text) - 1 };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
 			    .msg_controllen = sizeof(control) };
-	socklen_t clen = sizeof(r->cred);
 
 	r->fd = fd;
+	r->cred = *cred;
 	r->pidfd = -1;
 	ssize_t n = recvmsg(fd, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	if (n < 0 && errno == EAGAIN)
@@ -136,17 +136,13 @@ static int read_request(int fd, struct host_request *r)
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
 		    c->cmsg_len == CMSG_LEN(sizeof(int)))
 			memcpy(&r->pidfd, CMSG_DATA(c), sizeof(int));
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &r->cred, &clen) < 0) {
-		r->cred.uid = (uid_t)-1;	/* nobody's: refused below */
-		r->cred.pid = 0;
-	}
 	return 0;
 }
 
-void hostsock_serve(struct hostsock *s, const struct pollfd *p, nfds_t n,
+void hostsock_serve(struct hostsock *s, const struct pollfd *p,
 		    void (*fn)(void *arg, struct host_request *r), void *arg)
 {
-	if (n > 0 && p[0].revents)
+	if (p[0].revents)
 		accept_all(s);
 	for (int i = 0; i < HOSTSOCK_PENDING; i++) {
 		int fd = s->p[i].fd;
@@ -154,10 +150,10 @@ void hostsock_serve(struct hostsock *s, const struct pollfd *p, nfds_t n,
 		if (fd < 0)
 			continue;
 		/* (a connection accepted just now was not polled: read anyway) */
-		if ((nfds_t)i + 1 < n && p[i + 1].fd == fd && p[i + 1].revents == 0 &&
+		if (p[i + 1].fd == fd && p[i + 1].revents == 0 &&
 		    ms_since(&s->p[i].since) < HOSTSOCK_WAIT_MS)
 			continue;
-		if (read_request(fd, &r) == 0) {
+		if (read_request(fd, &s->p[i].cred, &r) == 0) {
 			s->p[i].fd = -1;
 			fn(arg, &r);
 		} else if (ms_since(&s->p[i].since) >= HOSTSOCK_WAIT_MS) {

@@ -22,7 +22,7 @@ struct hostsock {
 	unsigned long refused;	/* connections turned away (said now and then) */
 	struct {
 		int fd;		/* -1: free */
-		uid_t uid;	/* who connected */
+		struct ucred cred;	/* who connected (asked once, at accept) */
 		struct timespec since;
 	} p[HOSTSOCK_PENDING];
 };
@@ -42,10 +42,10 @@ void hostsock_close(struct hostsock *s, const char *path);
 /* What to poll: the listening socket and each waiting connection, into
  * P (room for 1 + HOSTSOCK_PENDING). How many. */
 nfds_t hostsock_pollfds(const struct hostsock *s, struct pollfd *p);
-/* After poll() on those: accepts what waits, hands each request that has
- * arrived to FN (which answers it and closes its fd and pidfd), and
- * drops connections that waited too long. */
-void hostsock_serve(struct hostsock *s, const struct pollfd *p, nfds_t n,
+/* After poll() on what hostsock_pollfds() put in P: accepts what waits,
+ * hands each request that has arrived to FN (which answers it and closes
+ * its fd and pidfd), and drops connections that waited too long. */
+void hostsock_serve(struct hostsock *s, const struct pollfd *p,
 		    void (*fn)(void *arg, struct host_request *r), void *arg);
 
 #endif

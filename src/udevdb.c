@@ -696,21 +696,29 @@ void udevdb_remove(struct udevdb *db, const char *id, const struct devprops *p,
 
 #define FILL ".data.coldplug"
 
-/* How many entries directory NAME under AT has, -1 when it cannot be
- * read. With CLEAR each is unlinked first, and only what stays counts
- * (a directory planted there). */
-static long entries(int at, const char *name, bool clear)
+/* The directory DIR_FD (O_PATH will do) open for reading its entries:
+ * the one checked, not whatever is at its name now. */
+static DIR *list_dir(int dir_fd)
 {
-	int fd = openat(at, name, O_RDONLY | O_DIRECTORY | RUN_OPEN);
+	int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | RUN_OPEN);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+
+	if (d == NULL && fd >= 0)
+		close(fd);
+	return d;
+}
+
+/* How many entries directory DIR_FD has, -1 when it cannot be read.
+ * With CLEAR each is unlinked first, and only what stays counts (a
+ * directory planted there). */
+static long entries(int dir_fd, bool clear)
+{
+	DIR *d = list_dir(dir_fd);
 	struct dirent *e;
 	long n = 0;
 
-	if (d == NULL) {
-		if (fd >= 0)
-			close(fd);
+	if (d == NULL)
 		return -1;
-	}
 	while ((e = readdir(d)) != NULL)
 		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
 		    (!clear || unlinkat(dirfd(d), e->d_name, 0) < 0))
@@ -721,7 +729,7 @@ static long entries(int at, const char *name, bool clear)
 
 bool udevdb_fill_begin(struct udevdb *db)
 {
-	if (db->data_fd < 0 || db->filling || entries(db->run_fd, "data", false) != 0)
+	if (db->data_fd < 0 || db->filling || entries(db->data_fd, false) != 0)
 		return false;
 	int fd = open_dir(db, db->run_fd, FILL, FILL, true);
 	if (fd < 0)
@@ -734,7 +742,7 @@ bool udevdb_fill_begin(struct udevdb *db)
 		goto no;
 	}
 	/* left by a devmgr killed in its coldplug */
-	if (entries(db->run_fd, FILL, true) != 0) {
+	if (entries(fd, true) != 0) {
 		log_warn("%s/%s cannot be emptied: entries go to data one by one", db->path, FILL);
 		goto no;
 	}
@@ -759,8 +767,7 @@ static int rename_noreplace(int from_dir, const char *from, int to_dir, const ch
 /* What was filled in, moved into data an entry at a time. */
 static void move_entries(struct udevdb *db)
 {
-	int fd = openat(db->run_fd, FILL, O_RDONLY | O_DIRECTORY | RUN_OPEN);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	DIR *d = list_dir(db->data_fd);
 	struct dirent *e;
 
 	/* an entry written there meanwhile is newer than the scan's: kept */
@@ -774,8 +781,6 @@ static void move_entries(struct udevdb *db)
 		}
 	if (d)
 		closedir(d);
-	else if (fd >= 0)
-		close(fd);
 }
 
 void udevdb_fill_end(struct udevdb *db)

@@ -28,6 +28,16 @@ static inline void fuzz_quiet(void)
 		log_set_verbosity(-1);
 }
 
+/* LLVMFuzzerInitialize for a target that needs nothing but quiet. */
+#define FUZZ_QUIET_INITIALIZE					\
+	int LLVMFuzzerInitialize(int *argc, char ***argv)	\
+	{							\
+		(void)argc;					\
+		(void)argv;					\
+		fuzz_quiet();					\
+		return 0;					\
+	}
+
 /* The input as a NUL-terminated string (malloc'd; input NULs kept). */
 static inline char *fuzz_strndup(const unsigned char *data, size_t size)
 {

@@ -14,13 +14,7 @@
 #include "fuzz_common.h"
 #include "fuzz_file.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_quiet();
-	return 0;
-}
+FUZZ_QUIET_INITIALIZE
 
 static void check_path(const char *what, const char *p)
 {

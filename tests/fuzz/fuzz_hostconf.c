@@ -15,13 +15,7 @@
 #include "fuzz_file.h"
 #include "hostconf.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_quiet();
-	return 0;
-}
+FUZZ_QUIET_INITIALIZE
 
 /* Whether what C declares itself stays within what PARENT gives. */
 static void within(const struct hostconf_container *c, const struct hostconf_container *parent)

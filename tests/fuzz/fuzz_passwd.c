@@ -7,13 +7,7 @@
 #include "fuzz_common.h"
 #include "passwd.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_quiet();
-	return 0;
-}
+FUZZ_QUIET_INITIALIZE
 
 static void check_table(const struct idtable *t, const char *text, size_t len, bool want_gid)
 {

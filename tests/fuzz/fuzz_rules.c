@@ -62,13 +62,7 @@ static const struct fuzz_dev devs[] = {
  * grow without bound (found here: "null" and 20 '+' took 1.3 GB); the
  * fuzzer checks that guard instead of avoiding such inputs. */
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_quiet();
-	return 0;
-}
+FUZZ_QUIET_INITIALIZE
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -20,13 +20,7 @@
 static const char *const roots[] = { "/dev", "/", "/dev/", "", "/tmp/x//", "dev" };
 static const char *const tags[] = { "seat", "uaccess", "systemd", "" };
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_quiet();
-	return 0;
-}
+FUZZ_QUIET_INITIALIZE
 
 /* MurmurHash2, written from Appleby's reference, to check devmgr's. */
 static uint32_t ref_murmur2(const unsigned char *p, size_t len, uint32_t seed)

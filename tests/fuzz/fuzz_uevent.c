@@ -16,13 +16,7 @@ static const char *const common_keys[] = {
 	"SEQNUM", "FIRMWARE", "MODALIAS", "PRODUCT", "INTERFACE", "DRIVER", "", "=",
 };
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_quiet();
-	return 0;
-}
+FUZZ_QUIET_INITIALIZE
 
 /* Every key points into the event's own buffer, inside len, and is a
  * terminated KEY=VALUE with a non-empty key; no key appears twice. */

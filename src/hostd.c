@@ -479,6 +479,9 @@ static int reload(struct hostd *h, bool prune)
 	}
 	hostconf_free(&h->conf);
 	h->conf = n;
+	/* users = added or taken away: the socket opens or closes with it */
+	if (hostsock_set_open(&h->ctl, hostconf_has_users(&h->conf)) < 0)
+		log_warn("cannot set the mode of %s: %s", h->ctl.path, strerror(errno));
 	log_info("reloaded %s: %u container sections, %u groups", h->o->config, h->conf.n,
 		 h->conf.ngroups);
 	for (int i = 0; i < HOST_MAX; i++)
@@ -783,7 +786,7 @@ int hostd_run(const struct hostd_opts *o)
 			worker_stop(&h.a[i].w, 2000);
 			release(&h.a[i]);
 		}
-	hostsock_close(&h.ctl, h.conf.socket);
+	hostsock_close(&h.ctl);
 	uevent_sock_close(&h.sock);
 	hostconf_free(&h.conf);
 	return rc;

@@ -23,15 +23,15 @@ int hostsock_open(struct hostsock *s, const char *path, bool open_to_all)
 		return -1;
 	}
 	strcpy(sa.sun_path, path);
+	strcpy(s->path, path);
 	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
 		unlink(path);
 	mode_t old = umask(077);
 	int rc = s->fd < 0 ? -1 : bind(s->fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
-	/* (the socket's own mode decides who may connect) */
 	if (rc == 0 && open_to_all)
-		rc = chmod(path, 0666);
+		rc = hostsock_set_open(s, true);
 	if (rc < 0 || listen(s->fd, 16) < 0) {
 		log_err("cannot listen on %s: %s", path, strerror(errno));
 		if (s->fd >= 0)
@@ -42,14 +42,20 @@ int hostsock_open(struct hostsock *s, const char *path, bool open_to_all)
 	return 0;
 }
 
-void hostsock_close(struct hostsock *s, const char *path)
+int hostsock_set_open(const struct hostsock *s, bool open_to_all)
+{
+	/* the socket's own mode decides who may connect */
+	return chmod(s->path, open_to_all ? 0666 : 0600);
+}
+
+void hostsock_close(struct hostsock *s)
 {
 	for (int i = 0; i < HOSTSOCK_PENDING; i++)
 		if (s->p[i].fd >= 0)
 			close(s->p[i].fd);
 	if (s->fd >= 0) {
 		close(s->fd);
-		unlink(path);
+		unlink(s->path);
 	}
 	s->fd = -1;
 }

@@ -19,6 +19,7 @@
 
 struct hostsock {
 	int fd;			/* listening */
+	char path[108];		/* where (a reload's socket = is not followed) */
 	unsigned long refused;	/* connections turned away (said now and then) */
 	struct {
 		int fd;		/* -1: free */
@@ -38,7 +39,9 @@ struct host_request {
  * replaced, nothing else), mode 0600, or 0666 when OPEN_TO_ALL: then
  * each request is judged by its sender. 0, or -1 (logged). */
 int hostsock_open(struct hostsock *s, const char *path, bool open_to_all);
-void hostsock_close(struct hostsock *s, const char *path);
+/* Who may connect from now on: everyone (0666), or root (0600). */
+int hostsock_set_open(const struct hostsock *s, bool open_to_all);
+void hostsock_close(struct hostsock *s);
 /* What to poll: the listening socket and each waiting connection, into
  * P (room for 1 + HOSTSOCK_PENDING). How many. */
 nfds_t hostsock_pollfds(const struct hostsock *s, struct pollfd *p);

@@ -19,6 +19,8 @@
 #      (65534:204320 on the host); the container opens it
 #   c  removed: the node goes; podman rm: its poststop hook detached it,
 #      no worker left
+#   d  the socket is 0666 while host.conf names users, 0600 once a reload
+#      takes them out
 # Everything podman keeps is in the work directory; its pause process
 # (which holds the user namespace) is killed at the end.
 
@@ -38,7 +40,7 @@ done
 tap_skip_unless_built "$tools/loopctl"
 tap_workdir host-rootless
 . "$lib/daemon.sh"
-echo "1..15"
+echo "1..17"
 
 chmod 755 "$work"
 R=$work/rl
@@ -169,3 +171,8 @@ U rm -f -t 0 rl >/dev/null 2>&1
 wait_for 5 eval "! '$devmgr' host list --socket '$work/host.sock' | grep -q '^rl '"
 check "podman rm: detached, no worker left" \
     eval "! '$devmgr' host list --socket '$work/host.sock' | grep -q '^rl ' && [ -z \"\$(pgrep -P $HPID)\" ]"
+# users = taken out of host.conf and reloaded: the socket is root's again
+is "the socket is open to all while a section names users" "$(stat -c %a "$work/host.sock")" 666
+sed -i '/^users = /d' "$work/host.conf"
+"$devmgr" host reload --socket "$work/host.sock" >/dev/null 2>&1
+is "... reloaded without users =: root's alone (0600)" "$(stat -c %a "$work/host.sock")" 600

@@ -214,6 +214,8 @@ check "f: -s: by-label/MYSTICK, by-partlabel and by-partuuid of p1" \
     sh -c 'printf "%s\n" "$1" | grep -qx "./by-label/MYSTICK -> ../../loop$2p1" &&
            printf "%s\n" "$1" | grep -qxF "./by-partlabel/DATA\\x20one -> ../../loop$2p1" &&
            printf "%s\n" "$1" | grep -qx "./by-partuuid/$3 -> ../../loop$2p1"' sh "$out" "$G" "$p1uuid"
+# (what the coldplug made, for a failure to be read from the log)
+printf '%s\n' "$out" | grep -q "by-partuuid/$p1uuid" || printf '%s\n' "$out" | diag
 check "f: ... ID_FS_TYPE=vfat in the database" sh -c 'printf "%s\n" "$1" | grep -qx "E:ID_FS_TYPE=vfat"' sh "$out"
 
 # ---- g: probing off
